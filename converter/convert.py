@@ -1,0 +1,106 @@
+"""Bundle -> verified-interface ONNX models on disk (detector.onnx, landmarker.onnx)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import onnx
+
+from converter.backends import run_backend
+from converter.bundle import MEMBERS, Bundle, check_bundle, read_bundle
+from converter.errors import IntegrityError
+from converter.fileio import atomic_path
+from converter.interface import finish_model
+from converter.manifest import ROLES, VARIANTS, load_manifest
+from converter.paths import default_model_dir, onnx_paths
+from converter.sources import fetch_bundles
+from converter.tflite_graph import weights_fingerprint
+
+log = logging.getLogger(__name__)
+
+
+def identify_variant(bundle: Bundle) -> str | None:
+    """The variant whose manifest fingerprint matches the bundle's landmarker, if any."""
+    fingerprint = weights_fingerprint(bundle.landmarker, MEMBERS["landmarker"])
+    manifest = load_manifest()
+    for variant in VARIANTS:
+        if manifest.entry(variant, "landmarker").weights_fingerprint == fingerprint:
+            return variant
+    return None
+
+
+def convert_bundle(
+    path: str | os.PathLike,
+    model_dir: Path | None = None,
+    *,
+    backend: str = "native",
+    weights: str = "fp32",
+    trust_unverified: bool = False,
+) -> dict[str, Path]:
+    """Convert a `.task` bundle; write `<model_dir>/<variant>/{detector,landmarker}.onnx`.
+
+    The variant is identified from the landmarker's weights fingerprint. A bundle that matches
+    no manifest entry is refused unless `trust_unverified`, which converts it as variant
+    `custom-<file stem>` with a warning.
+    """
+    bundle = read_bundle(path)
+    variant = identify_variant(bundle)
+    if variant is None:
+        message = f"{path}: landmarker weights match no known variant ({', '.join(VARIANTS)})"
+        if not trust_unverified:
+            raise IntegrityError(message + "; pass --trust-unverified to convert it anyway")
+        variant = f"custom-{Path(path).stem}"
+        log.warning("%s; converting it as %r (--trust-unverified)", message, variant)
+    else:
+        manifest = load_manifest()
+        check_bundle(
+            bundle, {r: manifest.entry(variant, r) for r in ROLES}, str(path), trust_unverified
+        )
+    targets = onnx_paths(variant, model_dir or default_model_dir())
+    for role in ROLES:
+        source = bundle.model(role)
+        model = run_backend(backend, source, f"{variant}_{role}", weights)
+        model = finish_model(
+            model,
+            role,
+            variant=variant,
+            source=source,
+            source_fingerprint=weights_fingerprint(source),
+            backend=backend,
+            weights=weights,
+        )
+        with atomic_path(targets[role]) as temp:
+            onnx.save(model, temp)
+        log.info("wrote %s", targets[role])
+    return targets
+
+
+def convert_variant(
+    variant: str,
+    model_dir: Path | None = None,
+    *,
+    backend: str = "native",
+    weights: str = "fp32",
+    trust_unverified: bool = False,
+) -> dict[str, Path]:
+    """Fetch the variant's bundle (if needed) and convert it."""
+    model_dir = model_dir or default_model_dir()
+    bundle = fetch_bundles([variant], model_dir, trust_unverified=trust_unverified)[variant]
+    return convert_bundle(
+        bundle, model_dir, backend=backend, weights=weights, trust_unverified=trust_unverified
+    )
+
+
+def ensure_converted(variant: str, model_dir: Path | None = None) -> dict[str, Path]:
+    """Paths of the variant's ONNX models, fetching and converting them on first use."""
+    paths = onnx_paths(variant, model_dir or default_model_dir())
+    if all(p.is_file() for p in paths.values()):
+        return paths
+    log.warning(
+        "ONNX models for %r not found in %s: fetching and converting them now",
+        variant,
+        paths["detector"].parent,
+    )
+    return convert_variant(variant, model_dir)

@@ -1,0 +1,43 @@
+"""The converter's exception types. Every failure a user can cause is one of these."""
+
+from __future__ import annotations
+
+
+class ConverterError(Exception):
+    """Base class: a clear, one-line problem the CLI prints without a traceback."""
+
+
+class BundleError(ConverterError, ValueError):
+    """A `.task` bundle is missing, not a zip, truncated or lacks a member."""
+
+
+class IntegrityError(ConverterError, ValueError):
+    """A file's sha256 or weights fingerprint does not match the manifest."""
+
+
+class SourceError(ConverterError):
+    """No source could provide a model (each source tried is listed with its reason)."""
+
+
+class ModelFormatError(ConverterError, ValueError):
+    """A TFLite or ONNX file is corrupt or not what it claims to be."""
+
+
+class UnsupportedOperatorError(ConverterError):
+    """The TFLite graph uses an operator (or option) the native backend cannot translate."""
+
+
+class VerificationError(ConverterError):
+    """A converted model differs from the TFLite original beyond tolerance."""
+
+
+class MissingDependencyError(ConverterError, ImportError):
+    """An optional dependency (an extra) is needed for this operation."""
+
+
+class UnknownVariantError(ConverterError, ValueError):
+    """A model variant name that is not lite, full or heavy."""
+
+
+class ModelNotFoundError(ConverterError, FileNotFoundError):
+    """A bundle or model file given by path does not exist."""

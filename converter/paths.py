@@ -1,0 +1,33 @@
+"""Where models live: `models/` in a source checkout, else a user cache directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MODEL_DIR_ENV = "BLAZEPOSE_MODEL_DIR"
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_model_dir() -> Path:
+    """The model directory: $BLAZEPOSE_MODEL_DIR, the checkout's models/, or the user cache."""
+    override = os.environ.get(MODEL_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    if (_SOURCE_ROOT / "pyproject.toml").is_file() and (
+        _SOURCE_ROOT / "models" / "manifest.json"
+    ).is_file():
+        return _SOURCE_ROOT / "models"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "blazepose-onnx"
+
+
+def bundle_path(variant: str, model_dir: Path | None = None) -> Path:
+    """Path of the `.task` bundle of `variant` in the model directory."""
+    return (model_dir or default_model_dir()) / f"pose_landmarker_{variant}.task"
+
+
+def onnx_paths(variant: str, model_dir: Path | None = None) -> dict[str, Path]:
+    """Paths of the converted ONNX models of `variant`, by role."""
+    folder = (model_dir or default_model_dir()) / variant
+    return {"detector": folder / "detector.onnx", "landmarker": folder / "landmarker.onnx"}

@@ -1,0 +1,232 @@
+"""Fetch pose landmarker bundles: the official URL first, then the package registries.
+
+The registries carry the same TFLite files: PyPI's `mediapipe==0.10.18` wheel holds the
+detector and npm's `@mediapipe/pose` tarball the three landmarkers. They are fetched with the
+ordinary clients (`pip download`, `npm pack`), checked against the manifest's sha256 and weights
+fingerprints, and assembled into a `.task` bundle. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
+from converter.errors import ConverterError, IntegrityError, SourceError
+from converter.fileio import write_bytes_atomic
+from converter.manifest import ROLES, Manifest, RegistryFile, check_variant, load_manifest
+from converter.paths import bundle_path, default_model_dir
+
+log = logging.getLogger(__name__)
+
+OFFICIAL_TIMEOUT_S = 15.0
+CLIENT_TIMEOUT_S = 600.0
+
+
+def _run_client(command: list[str], cwd: Path) -> None:
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S, check=False
+        )
+    except FileNotFoundError as exc:
+        raise SourceError(f"{command[0]} is not installed") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise SourceError(
+            f"{' '.join(command[:3])} timed out after {CLIENT_TIMEOUT_S:.0f} s"
+        ) from exc
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        detail = lines[-1].strip() if lines else f"exit code {done.returncode}"
+        raise SourceError(f"`{' '.join(command[:3])} …` failed: {detail}")
+
+
+def _pip_command() -> list[str]:
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    pip = shutil.which("pip3") or shutil.which("pip")
+    if pip is None:
+        raise SourceError("pip is not installed")
+    return [pip]
+
+
+def _check_registry_file(data: bytes, spec: RegistryFile, origin: str) -> bytes:
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) != spec.size or digest != spec.sha256:
+        raise IntegrityError(
+            f"{origin}: sha256 {digest[:16]}… ({len(data)} B) does not match the manifest "
+            f"({spec.sha256[:16]}…, {spec.size} B)"
+        )
+    return data
+
+
+class RegistrySource:
+    """Downloads each registry package at most once and hands out verified member files."""
+
+    def __init__(self, manifest: Manifest, work_dir: Path) -> None:
+        self.manifest = manifest
+        self.work_dir = work_dir
+        self._archives: dict[str, Path] = {}
+
+    def _download_pypi(self) -> Path:
+        spec = self.manifest.registries["pypi"]
+        tags = spec["wheel_tags"]
+        target = self.work_dir / "pypi"
+        target.mkdir(exist_ok=True)
+        _run_client(
+            [
+                *_pip_command(),
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                tags["python_version"],
+                "--implementation",
+                "cp",
+                "--abi",
+                tags["abi"],
+                "--platform",
+                tags["platform"],
+                "--disable-pip-version-check",
+                "-q",
+                "-d",
+                str(target),
+                spec["requirement"],
+            ],
+            cwd=self.work_dir,
+        )
+        wheels = sorted(target.glob("*.whl"))
+        if not wheels:
+            raise SourceError(f"pip download of {spec['requirement']} produced no wheel")
+        return wheels[0]
+
+    def _download_npm(self) -> Path:
+        spec = self.manifest.registries["npm"]
+        target = self.work_dir / "npm"
+        target.mkdir(exist_ok=True)
+        _run_client(["npm", "pack", "--silent", spec["package"]], cwd=target)
+        tarballs = sorted(target.glob("*.tgz"))
+        if not tarballs:
+            raise SourceError(f"npm pack of {spec['package']} produced no tarball")
+        return tarballs[0]
+
+    def _archive(self, registry: str) -> Path:
+        if registry not in self._archives:
+            download = {"pypi": self._download_pypi, "npm": self._download_npm}[registry]
+            self._archives[registry] = download()
+        return self._archives[registry]
+
+    def member(self, spec: RegistryFile) -> bytes:
+        """The verified bytes of one registry file."""
+        archive = self._archive(spec.registry)
+        try:
+            if spec.registry == "pypi":
+                with zipfile.ZipFile(archive) as wheel:
+                    data = wheel.read(spec.member)
+            else:
+                with tarfile.open(archive, "r:gz") as tarball:
+                    member = tarball.extractfile(spec.member)
+                    if member is None:
+                        raise KeyError(spec.member)
+                    data = member.read()
+        except (KeyError, zipfile.BadZipFile, tarfile.TarError) as exc:
+            raise SourceError(f"{archive.name} has no readable {spec.member}: {exc}") from exc
+        return _check_registry_file(data, spec, f"{archive.name}:{spec.member}")
+
+    def bundle(self, variant: str) -> Bundle:
+        entries = {role: self.manifest.entry(variant, role) for role in ROLES}
+        return Bundle(
+            self.member(entries["detector"].registry_file),
+            self.member(entries["landmarker"].registry_file),
+        )
+
+
+def _download_official(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=OFFICIAL_TIMEOUT_S) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        raise SourceError(f"HTTP {exc.code} {exc.reason}") from exc
+    except urllib.error.URLError as exc:
+        raise SourceError(str(exc.reason)) from exc
+    except (OSError, ValueError) as exc:  # timeouts, resets, malformed URLs
+        raise SourceError(str(exc) or type(exc).__name__) from exc
+
+
+def _official_bundle(url: str, work_dir: Path) -> Bundle:
+    path = write_bytes_atomic(work_dir / "official.task", _download_official(url))
+    return read_bundle(path)
+
+
+def fetch_bundles(
+    variants: Iterable[str],
+    model_dir: Path | None = None,
+    *,
+    force: bool = False,
+    use_official: bool = True,
+    trust_unverified: bool = False,
+) -> dict[str, Path]:
+    """Make sure a verified `.task` bundle exists for each variant; return their paths.
+
+    An existing bundle that verifies is kept (unless `force`). Otherwise the official URL is
+    tried, then the registries; when every source fails, `SourceError` lists each one and why.
+    """
+    manifest = load_manifest()
+    model_dir = model_dir or default_model_dir()
+    variants = [check_variant(v) for v in variants]
+    paths: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory(prefix="blazepose-fetch-") as tmp:
+        registry = RegistrySource(manifest, Path(tmp))
+        for variant in variants:
+            target = bundle_path(variant, model_dir)
+            entries = {role: manifest.entry(variant, role) for role in ROLES}
+            if not force and target.is_file():
+                try:
+                    check_bundle(read_bundle(target), entries, str(target), trust_unverified)
+                    paths[variant] = target
+                    continue
+                except ConverterError as exc:
+                    log.warning("re-fetching %s: %s", target, exc)
+            failures: list[str] = []
+            attempts = []
+            if use_official:
+                url = manifest.bundle_urls[variant]
+                attempts.append(
+                    (f"official URL {url}", lambda url=url: _official_bundle(url, Path(tmp)))
+                )
+            attempts.append(
+                (
+                    "package registries (pip download mediapipe==0.10.18, npm pack "
+                    "@mediapipe/pose)",
+                    lambda v=variant: registry.bundle(v),
+                )
+            )
+            for label, attempt in attempts:
+                try:
+                    bundle = attempt()
+                    check_bundle(bundle, entries, label, trust_unverified)
+                except ConverterError as exc:
+                    failures.append(f"  - {label}: {exc}")
+                    log.info("%s failed: %s", label, exc)
+                    continue
+                log.info("%s bundle from %s", variant, label)
+                paths[variant] = write_bundle(target, bundle)
+                break
+            else:
+                raise SourceError(
+                    f"could not fetch the {variant} bundle; sources tried:\n"
+                    + "\n".join(failures)
+                    + f"\nDownload pose_landmarker_{variant}.task yourself and pass --bundle PATH "
+                    f"(or place it at {target})."
+                )
+    return paths

@@ -1,0 +1,1 @@
+"""blazepose-onnx runtime: the MediaPipe Pose Landmarker pipeline over ONNX Runtime."""
