@@ -63,3 +63,38 @@ def tamper():
 def cli_env(model_dir: Path) -> dict[str, str]:
     """Environment for CLI subprocesses: the shared model directory."""
     return {**os.environ, "BLAZEPOSE_MODEL_DIR": str(model_dir)}
+
+
+def read_rgb(path: Path):
+    """An image file as RGB uint8 (tests/data images are JPEG)."""
+    import cv2
+
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="session")
+def images(data_dir: Path) -> dict:
+    """The test photos as RGB uint8 arrays, by stem."""
+    return {p.stem: read_rgb(p) for p in sorted(data_dir.glob("*.jpg"))}
+
+
+@pytest.fixture(scope="session")
+def landmarker_factory(model_dir: Path):
+    """Cached PoseLandmarkers by (variant, num_poses, masks); closed at the end of the session."""
+    from runtime import PoseLandmarker, PoseLandmarkerOptions
+
+    cache: dict = {}
+
+    def make(variant: str = "full", num_poses: int = 1, masks: bool = False, **options):
+        key = (variant, num_poses, masks, tuple(sorted(options.items())))
+        if key not in cache:
+            cache[key] = PoseLandmarker.create_from_options(
+                PoseLandmarkerOptions(
+                    model=variant, num_poses=num_poses, output_segmentation_masks=masks, **options
+                )
+            )
+        return cache[key]
+
+    yield make
+    for landmarker in cache.values():
+        landmarker.close()

@@ -1,0 +1,144 @@
+"""Pose detector stage: letterbox to 224x224, SSD decoding, weighted NMS, detections to ROIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from runtime.activations import sigmoid
+from runtime.anchors import INPUT_SIZE, ssd_anchors
+from runtime.roi import crop_matrices, rois_from_keypoints
+
+SCORE_CLIP = 100.0
+NMS_IOU_THRESHOLD = 0.5
+NUM_KEYPOINTS = 4
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """Padding fractions of the 224x224 tensor (left, top, right, bottom), normalised."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Pose detections, normalised to the image (or to the tensor before letterbox removal).
+
+    boxes: (n, 4) xmin, ymin, xmax, ymax of the face box; keypoints: (n, 4, 2); scores: (n,).
+    """
+
+    boxes: np.ndarray
+    keypoints: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def take(self, index: np.ndarray | slice) -> Detections:
+        return Detections(self.boxes[index], self.keypoints[index], self.scores[index])
+
+
+def letterbox_roi(width: int, height: int) -> tuple[np.ndarray, Letterbox]:
+    """The whole-image ROI padded to a square (as MediaPipe's keep_aspect_ratio) and its padding."""
+    side = max(width, height)
+    pad_x = (1.0 - width / side) / 2
+    pad_y = (1.0 - height / side) / 2
+    roi = np.array([[0.5, 0.5, side / width, side / height, 0.0]])
+    return roi, Letterbox(pad_x, pad_y, pad_x, pad_y)
+
+
+def detector_input(
+    image: np.ndarray, low: float = -1.0, high: float = 1.0
+) -> tuple[np.ndarray, Letterbox]:
+    """(1, 3, 224, 224) float32 in [low, high] from an RGB uint8 image, letterboxed.
+
+    The border is zero in uint8 (so `low` after scaling), as MediaPipe's BORDER_ZERO.
+    """
+    height, width = image.shape[:2]
+    roi, letterbox = letterbox_roi(width, height)
+    matrix = crop_matrices(roi, width, height, INPUT_SIZE)[0]
+    square = cv2.warpAffine(
+        image,
+        matrix,
+        (INPUT_SIZE, INPUT_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    tensor = square.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low)
+    return np.ascontiguousarray(tensor.transpose(2, 0, 1)[None]), letterbox
+
+
+def decode_detections(
+    raw_boxes: np.ndarray, raw_scores: np.ndarray, min_score: float
+) -> Detections:
+    """Decode one image's (2254, 12) box offsets and (2254, 1) logits into scored detections."""
+    anchors = ssd_anchors()
+    logits = np.clip(raw_scores[:, 0].astype(np.float32), -SCORE_CLIP, SCORE_CLIP)
+    scores = sigmoid(logits)
+    raw = raw_boxes.astype(np.float32) / np.float32(INPUT_SIZE)
+    centre = raw[:, 0:2] + anchors
+    size = raw[:, 2:4]
+    keypoints = raw[:, 4:].reshape(-1, NUM_KEYPOINTS, 2) + anchors[:, None, :]
+    boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
+    keep = (scores >= min_score) & np.all(size >= 0, axis=1) & np.isfinite(raw).all(axis=1)
+    return Detections(boxes[keep], keypoints[keep], scores[keep])
+
+
+def _iou_with(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    overlap = np.clip(
+        np.minimum(box[2:], boxes[:, 2:]) - np.maximum(box[:2], boxes[:, :2]), 0, None
+    )
+    intersection = overlap[:, 0] * overlap[:, 1]
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    union = (box[2] - box[0]) * (box[3] - box[1]) + areas - intersection
+    return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
+
+
+def weighted_nms(detections: Detections, iou_threshold: float = NMS_IOU_THRESHOLD) -> Detections:
+    """MediaPipe's weighted non-maximum suppression, best score first.
+
+    Each cluster (IoU with the best remaining box > threshold) becomes the score-weighted mean
+    of its boxes and keypoints, keeping the best score.
+    """
+    order = np.argsort(-detections.scores, kind="stable")
+    boxes, keypoints, scores = [], [], []
+    while order.size:
+        best = order[0]
+        overlaps = _iou_with(detections.boxes[best], detections.boxes[order])
+        cluster = order[overlaps > iou_threshold]
+        if cluster.size == 0:  # a degenerate box overlaps nothing, not even itself
+            break
+        weights = detections.scores[cluster, None]
+        total = weights.sum()
+        boxes.append((detections.boxes[cluster] * weights).sum(axis=0) / total)
+        keypoints.append((detections.keypoints[cluster] * weights[:, :, None]).sum(axis=0) / total)
+        scores.append(detections.scores[best])
+        order = order[overlaps <= iou_threshold]
+    if not scores:
+        return Detections(
+            np.zeros((0, 4), np.float32), np.zeros((0, 4, 2), np.float32), np.zeros(0, np.float32)
+        )
+    return Detections(np.array(boxes), np.array(keypoints), np.array(scores))
+
+
+def remove_letterbox(detections: Detections, letterbox: Letterbox) -> Detections:
+    """Map tensor-normalised coordinates back to the image (undo the padding)."""
+    offset = np.array([letterbox.left, letterbox.top])
+    scale = np.array([1 - letterbox.left - letterbox.right, 1 - letterbox.top - letterbox.bottom])
+    boxes = (detections.boxes.reshape(-1, 2, 2) - offset) / scale
+    keypoints = (detections.keypoints - offset) / scale
+    return Detections(boxes.reshape(-1, 4), keypoints, detections.scores)
+
+
+def detection_rois(detections: Detections, width: int, height: int) -> np.ndarray:
+    """Landmarker ROIs: centred on keypoint 0 (mid-hip), sized and rotated by keypoint 1."""
+    return rois_from_keypoints(
+        detections.keypoints[:, 0], detections.keypoints[:, 1], width, height
+    )

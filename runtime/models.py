@@ -1,0 +1,78 @@
+"""Which ONNX files a `model` option means, and what their metadata says about inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+import onnxruntime as ort
+
+from converter.bundle import read_bundle
+from converter.convert import convert_bundle, ensure_converted, identify_variant
+from converter.interface import read_metadata
+from converter.manifest import ROLES, VARIANTS
+from converter.paths import default_model_dir, onnx_paths
+from converter.tflite_graph import weights_fingerprint
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a converted model expects: input name, square size and value range."""
+
+    name: str
+    size: int
+    low: float
+    high: float
+
+
+def resolve_model(model: str | os.PathLike) -> dict[str, Path]:
+    """Paths of the detector and landmarker ONNX models for a `model` option.
+
+    'lite' | 'full' | 'heavy' (fetched and converted on first use), a `.task` bundle
+    (converted once into the model directory), or a directory with both ONNX files.
+    """
+    if isinstance(model, str) and model in VARIANTS:
+        return ensure_converted(model)
+    path = Path(model)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"model not found: {path} (expected {', '.join(VARIANTS)} or a path)"
+        )
+    if path.is_dir():
+        pair = {role: path / f"{role}.onnx" for role in ROLES}
+        for role_path in pair.values():
+            if not role_path.is_file():
+                raise FileNotFoundError(f"model directory {path} has no {role_path.name}")
+        return pair
+    if path.suffix == ".task":
+        return _converted_bundle(path)
+    raise ValueError(
+        f"model {path} must be a .task bundle or a directory with detector.onnx and landmarker.onnx"
+    )
+
+
+def _converted_bundle(path: Path) -> dict[str, Path]:
+    bundle = read_bundle(path)
+    variant = identify_variant(bundle)
+    if variant is not None:
+        existing = onnx_paths(variant, default_model_dir())
+        fingerprint = weights_fingerprint(bundle.landmarker)
+        if existing["landmarker"].is_file() and existing["detector"].is_file():
+            meta = read_metadata(onnx.load(str(existing["landmarker"])))
+            if meta.get("blazepose.weights_fingerprint") == fingerprint:
+                return existing
+    return convert_bundle(path)
+
+
+def input_spec(session: ort.InferenceSession, role: str) -> InputSpec:
+    """The input spec recorded by the converter in the model's metadata_props."""
+    meta = session.get_modelmeta().custom_metadata_map
+    if meta.get("blazepose.role") != role:
+        raise ValueError(
+            f"expected a blazepose-onnx {role} model, found role {meta.get('blazepose.role')!r}"
+        )
+    low, high = json.loads(meta["blazepose.input_range"])
+    return InputSpec(meta["blazepose.input"], int(meta["blazepose.input_size"]), low, high)

@@ -1,0 +1,99 @@
+"""PoseLandmarkerOptions: MediaPipe's option names, defaults and ranges, plus ours."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class RunningMode(enum.Enum):
+    """How frames arrive: single images, a video (timestamps), or a live stream (callback)."""
+
+    IMAGE = "IMAGE"
+    VIDEO = "VIDEO"
+    LIVE_STREAM = "LIVE_STREAM"
+
+
+@dataclass
+class BaseOptions:
+    """MediaPipe-compatible holder of the model path (`model_asset_path`)."""
+
+    model_asset_path: str | os.PathLike | None = None
+
+
+@dataclass
+class PoseLandmarkerOptions:
+    """Options of a PoseLandmarker, named and defaulted as in MediaPipe Tasks.
+
+    `model` is 'lite', 'full', 'heavy', a `.task` bundle, or a directory holding
+    `detector.onnx` and `landmarker.onnx` (`base_options.model_asset_path` also works).
+    `providers` lists execution providers in order of preference ('cpu', 'cuda', ...).
+    `smooth_landmarks` and `smooth_multiple_poses` control stream-mode smoothing.
+    """
+
+    base_options: BaseOptions | None = None
+    running_mode: RunningMode = RunningMode.IMAGE
+    num_poses: int = 1
+    min_pose_detection_confidence: float = 0.5
+    min_pose_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    output_segmentation_masks: bool = False
+    result_callback: Callable[..., Any] | None = None
+    model: str | os.PathLike = "full"
+    providers: Sequence[str] = field(default_factory=lambda: ["cpu"])
+    smooth_landmarks: bool = True
+    smooth_multiple_poses: bool = False
+
+    def validated(self) -> PoseLandmarkerOptions:
+        """Check every option; raise ValueError naming the first bad one. Returns self."""
+        if (
+            isinstance(self.running_mode, str)
+            and self.running_mode.upper() in RunningMode.__members__
+        ):
+            self.running_mode = RunningMode[self.running_mode.upper()]
+        if not isinstance(self.running_mode, RunningMode):
+            raise ValueError(f"running_mode must be a RunningMode, got {self.running_mode!r}")
+        if (
+            isinstance(self.num_poses, bool)
+            or not isinstance(self.num_poses, int)
+            or self.num_poses < 1
+        ):
+            raise ValueError(f"num_poses must be an int >= 1, got {self.num_poses!r}")
+        for name in (
+            "min_pose_detection_confidence",
+            "min_pose_presence_confidence",
+            "min_tracking_confidence",
+        ):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0.0 <= value <= 1.0
+            ):
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        for name in ("output_segmentation_masks", "smooth_landmarks", "smooth_multiple_poses"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if self.result_callback is not None and not callable(self.result_callback):
+            raise ValueError("result_callback must be callable")
+        if self.running_mode is RunningMode.LIVE_STREAM and self.result_callback is None:
+            raise ValueError("result_callback must be provided in LIVE_STREAM mode")
+        if self.running_mode is not RunningMode.LIVE_STREAM and self.result_callback is not None:
+            raise ValueError(
+                f"result_callback must not be provided in {self.running_mode.value} mode "
+                "(only in LIVE_STREAM mode)"
+            )
+        if isinstance(self.providers, (str, bytes)) or not all(
+            isinstance(p, str) for p in self.providers
+        ):
+            raise ValueError(f"providers must be a list of provider names, got {self.providers!r}")
+        if not self.providers:
+            raise ValueError("providers must name at least one execution provider")
+        if self.base_options is not None and self.base_options.model_asset_path is not None:
+            self.model = self.base_options.model_asset_path
+        if not isinstance(self.model, (str, os.PathLike)):
+            raise ValueError(f"model must be a variant name or a path, got {self.model!r}")
+        return self

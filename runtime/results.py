@@ -1,0 +1,85 @@
+"""PoseLandmarkerResult: MediaPipe's result shape, backed by numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+FIELDS = ("x", "y", "z", "visibility", "presence")
+
+
+@dataclass(frozen=True)
+class Landmark:
+    """One landmark: x, y normalised to the image (or metres for world landmarks), z, scores."""
+
+    x: float
+    y: float
+    z: float
+    visibility: float
+    presence: float
+
+
+def _landmark_lists(array: np.ndarray) -> list[list[Landmark]]:
+    return [[Landmark(*map(float, row)) for row in pose] for pose in array.tolist()]
+
+
+class PoseLandmarkerResult:
+    """Poses found in one image: `pose_landmarks`, `pose_world_landmarks`, `segmentation_masks`.
+
+    `pose_landmarks[i][k]` is landmark k (see `PoseLandmark`) of pose i, with x/y normalised
+    to the image and z on the scale of x (smaller is nearer the camera). World landmarks are in
+    metres, centred between the hips. `segmentation_masks` is a list of float32 HxW arrays in
+    [0, 1], one per pose, or None when masks were not asked for.
+    """
+
+    def __init__(
+        self,
+        landmarks: np.ndarray,
+        world_landmarks: np.ndarray,
+        segmentation_masks: list[np.ndarray] | None = None,
+    ) -> None:
+        self._landmarks = np.asarray(landmarks, np.float32).reshape(-1, 33, 5)
+        self._world = np.asarray(world_landmarks, np.float32).reshape(-1, 33, 5)
+        self.segmentation_masks = segmentation_masks
+
+    @cached_property
+    def pose_landmarks(self) -> list[list[Landmark]]:
+        return _landmark_lists(self._landmarks)
+
+    @cached_property
+    def pose_world_landmarks(self) -> list[list[Landmark]]:
+        return _landmark_lists(self._world)
+
+    def __len__(self) -> int:
+        return len(self._landmarks)
+
+    def as_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(n_poses, 33, 5) landmarks (x, y, z, visibility, presence) and (n_poses, 33, 3) world."""
+        return self._landmarks.copy(), self._world[..., :3].copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; masks are summarised by their shape (they are large)."""
+        return {
+            "pose_landmarks": [
+                [dict(zip(FIELDS, row, strict=True)) for row in pose]
+                for pose in self._landmarks.tolist()
+            ],
+            "pose_world_landmarks": [
+                [dict(zip(FIELDS, row, strict=True)) for row in pose]
+                for pose in self._world.tolist()
+            ],
+            "segmentation_mask_shapes": None
+            if self.segmentation_masks is None
+            else [list(mask.shape) for mask in self.segmentation_masks],
+        }
+
+    def __repr__(self) -> str:
+        masks = (
+            "no masks"
+            if self.segmentation_masks is None
+            else f"{len(self.segmentation_masks)} masks"
+        )
+        return f"PoseLandmarkerResult({len(self)} poses, {masks})"
