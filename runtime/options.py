@@ -31,7 +31,8 @@ class PoseLandmarkerOptions:
     `model` is 'lite', 'full', 'heavy', a `.task` bundle, or a directory holding
     `detector.onnx` and `landmarker.onnx` (`base_options.model_asset_path` also works).
     `providers` lists execution providers in order of preference ('cpu', 'cuda', ...).
-    `smooth_landmarks` and `smooth_multiple_poses` control stream-mode smoothing.
+    `smooth_landmarks` and `smooth_multiple_poses` control stream-mode smoothing;
+    `num_threads` caps ONNX Runtime's intra-op threads (default: all cores).
     """
 
     base_options: BaseOptions | None = None
@@ -46,6 +47,7 @@ class PoseLandmarkerOptions:
     providers: Sequence[str] = field(default_factory=lambda: ["cpu"])
     smooth_landmarks: bool = True
     smooth_multiple_poses: bool = False
+    num_threads: int | None = None
 
     def validated(self) -> PoseLandmarkerOptions:
         """Check every option; raise ValueError naming the first bad one. Returns self."""
@@ -77,6 +79,12 @@ class PoseLandmarkerOptions:
         for name in ("output_segmentation_masks", "smooth_landmarks", "smooth_multiple_poses"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if self.num_threads is not None and (
+            isinstance(self.num_threads, bool)
+            or not isinstance(self.num_threads, int)
+            or self.num_threads < 1
+        ):
+            raise ValueError(f"num_threads must be an int >= 1 or None, got {self.num_threads!r}")
         if self.result_callback is not None and not callable(self.result_callback):
             raise ValueError("result_callback must be callable")
         if self.running_mode is RunningMode.LIVE_STREAM and self.result_callback is None:

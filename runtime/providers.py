@@ -40,7 +40,9 @@ def resolve_providers(names: Sequence[str]) -> list[str]:
     return resolved
 
 
-def create_session(path: str | os.PathLike, providers: Sequence[str]) -> ort.InferenceSession:
+def create_session(
+    path: str | os.PathLike, providers: Sequence[str], num_threads: int | None = None
+) -> ort.InferenceSession:
     """An InferenceSession with full graph optimisation on the requested providers.
 
     The first requested provider must really be the one in use: no silent CPU fallback.
@@ -48,6 +50,12 @@ def create_session(path: str | os.PathLike, providers: Sequence[str]) -> ort.Inf
     resolved = resolve_providers(providers)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Each session has its own thread pool; threads left spinning after one model's run steal
+    # the cores the other model needs next (measured: 37.8 -> 22.0 ms per full-model frame).
+    options.add_session_config_entry("session.force_spinning_stop", "1")
+    if num_threads is not None:
+        options.intra_op_num_threads = num_threads
+        options.inter_op_num_threads = 1
     try:
         session = ort.InferenceSession(str(path), options, providers=resolved)
     except Exception as exc:  # onnxruntime raises its own exception types

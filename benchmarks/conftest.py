@@ -1,0 +1,78 @@
+"""Benchmark fixtures: real models, test images, and MediaPipe when it is installed.
+
+MediaPipe's PoseLandmarker needs bundles carrying TFLite metadata: the official bundles do;
+registry-built ones need tests/golden/add_metadata.py. Point BLAZEPOSE_MEDIAPIPE_BUNDLES at a
+directory of `pose_landmarker_<variant>.task` files that MediaPipe can load.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import pytest
+
+from converter.convert import ensure_converted
+from converter.paths import default_model_dir
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def bench_images() -> dict:
+    return {p.stem: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in DATA.glob("*.jpg")}
+
+
+@pytest.fixture(scope="session")
+def ours():
+    """Cached PoseLandmarkers by (variant, num_poses, num_threads)."""
+    from runtime import PoseLandmarker, PoseLandmarkerOptions
+
+    cache = {}
+
+    def make(variant: str, num_poses: int = 1, num_threads: int | None = None, **options):
+        key = (variant, num_poses, num_threads, tuple(sorted(options.items())))
+        if key not in cache:
+            ensure_converted(variant)
+            cache[key] = PoseLandmarker.create_from_options(
+                PoseLandmarkerOptions(
+                    model=variant, num_poses=num_poses, num_threads=num_threads, **options
+                )
+            )
+        return cache[key]
+
+    yield make
+    for landmarker in cache.values():
+        landmarker.close()
+
+
+@pytest.fixture(scope="session")
+def mediapipe_factory():
+    """MediaPipe PoseLandmarkers (IMAGE or VIDEO mode), or skip when MediaPipe is missing."""
+    mp = pytest.importorskip("mediapipe", reason="MediaPipe is not installed in this environment")
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    bundle_dir = Path(os.environ.get("BLAZEPOSE_MEDIAPIPE_BUNDLES", default_model_dir()))
+    made = []
+
+    def make(variant: str, num_poses: int = 1, video: bool = False):
+        bundle = bundle_dir / f"pose_landmarker_{variant}.task"
+        mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(bundle)),
+            running_mode=mode,
+            num_poses=num_poses,
+        )
+        try:
+            landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (
+            Exception
+        ) as exc:  # MediaPipe raises RuntimeError/ValueError on bundles without metadata
+            pytest.skip(f"MediaPipe cannot load {bundle}: {exc}")
+        made.append(landmarker)
+        return landmarker, mp
+
+    yield make
+    for landmarker in made:
+        landmarker.close()

@@ -1,0 +1,103 @@
+"""`blazepose`: run the pose landmarker from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import cv2
+
+from converter.errors import ConverterError
+from converter.fileio import write_bytes_atomic
+from runtime.options import PoseLandmarkerOptions
+from runtime.pose_landmarker import PoseLandmarker
+
+log = logging.getLogger("blazepose")
+
+
+class CliError(Exception):
+    """A user error reported as one line, exit code 2."""
+
+
+def _read_image(path: Path):
+    if not path.is_file():
+        raise CliError(f"no such image file: {path}")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise CliError(f"not a readable image: {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    images = [(path, _read_image(path)) for path in args.images]
+    options = PoseLandmarkerOptions(
+        model=args.model,
+        num_poses=args.num_poses,
+        min_pose_detection_confidence=args.min_detection_confidence,
+        min_pose_presence_confidence=args.min_presence_confidence,
+        min_tracking_confidence=args.min_tracking_confidence,
+        providers=[args.provider],
+    )
+    results = {}
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        for path, image in images:
+            result = landmarker.detect(image, rotation_degrees=args.rotate)
+            results[str(path)] = {
+                "width": image.shape[1],
+                "height": image.shape[0],
+                **result.to_dict(),
+            }
+            log.info("%s: %d pose(s)", path, len(result.pose_landmarks))
+    text = json.dumps({"model": str(args.model), "images": results}, indent=1)
+    if args.json in (None, "-"):
+        print(text)
+    else:
+        write_bytes_atomic(args.json, (text + "\n").encode())
+        print(
+            f"wrote {args.json}: {sum(len(r['pose_landmarks']) for r in results.values())} pose(s) "
+            f"in {len(results)} image(s)"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blazepose", description="MediaPipe pose landmarks on ONNX Runtime."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True)
+    detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
+    detect.add_argument("images", nargs="+", type=Path, help="image files")
+    detect.add_argument(
+        "--model", default="full", help="lite, full, heavy, a .task bundle or an ONNX directory"
+    )
+    detect.add_argument("--provider", default="cpu", help="execution provider (default: cpu)")
+    detect.add_argument("--num-poses", type=int, default=1)
+    detect.add_argument("--min-detection-confidence", type=float, default=0.5)
+    detect.add_argument("--min-presence-confidence", type=float, default=0.5)
+    detect.add_argument("--min-tracking-confidence", type=float, default=0.5)
+    detect.add_argument(
+        "--rotate", type=int, default=0, help="clockwise degrees that make people upright"
+    )
+    detect.add_argument("--json", help="write results to this file ('-' or omitted: stdout)")
+    detect.set_defaults(run=cmd_detect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+    )
+    try:
+        return args.run(args)
+    except (CliError, ConverterError, ValueError, TypeError, OSError) as exc:
+        print(f"blazepose: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
