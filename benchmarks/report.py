@@ -27,7 +27,8 @@ def report(data: dict) -> str:
         f"{machine.get('cpu', {}).get('count', '?')} logical cores; "
         f"medians of {data['benchmarks'][0]['stats']['rounds']} rounds.",
         "",
-        "| case | implementation | median ms | vs MediaPipe | detector ms | landmarker ms | other ms (share) |",
+        "| case | implementation | median ms | vs MediaPipe | detector ms | landmarker ms "
+        "| other ms (share) |",
         "|---|---|---|---|---|---|---|",
     ]
     for group, benches in sorted(groups.items()):
