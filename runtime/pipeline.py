@@ -37,13 +37,15 @@ class FramePoses:
 
     landmarks: (n, 33, 5) image-normalised x, y, z, visibility, presence;
     world: (n, 33, 5) metres plus the same visibility/presence; aux: (n, 2, 5) tracking points;
-    rois: (n, 5) the ROIs they came from; masks: n float32 HxW masks or None.
+    rois: (n, 5) the ROIs they came from; indices: (n,) their positions in the ROIs passed in;
+    masks: n float32 HxW masks or None.
     """
 
     landmarks: np.ndarray
     world: np.ndarray
     aux: np.ndarray
     rois: np.ndarray
+    indices: np.ndarray
     masks: list[np.ndarray] | None
 
     @classmethod
@@ -53,6 +55,7 @@ class FramePoses:
             np.zeros((0, 33, 5), np.float32),
             np.zeros((0, 2, 5), np.float32),
             np.zeros((0, 5)),
+            np.zeros(0, np.int64),
             [] if with_masks else None,
         )
 
@@ -120,4 +123,6 @@ class PosePipeline:
         if with_masks:
             height, width = image.shape[:2]
             masks = masks_to_image(raw.segmentation[present], rois, width, height)
-        return FramePoses(landmarks, world, projected[:, AUX_POINTS], rois, masks)
+        return FramePoses(
+            landmarks, world, projected[:, AUX_POINTS], rois, np.flatnonzero(present), masks
+        )

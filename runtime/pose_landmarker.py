@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import numpy as np
 
 from runtime.errors import LandmarkerClosedError
 from runtime.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
+from runtime.live import LiveStreamWorker
 from runtime.options import PoseLandmarkerOptions, RunningMode
 from runtime.pipeline import FramePoses, PosePipeline
 from runtime.results import PoseLandmarkerResult
+from runtime.stream import PoseStream
 
 
 class PoseLandmarker:
@@ -26,6 +29,14 @@ class PoseLandmarker:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
         self._closed = False
+        self._last_timestamp: int | None = None
+        self._stream_lock = threading.Lock()
+        self._stream: PoseStream | None = None
+        self._worker: LiveStreamWorker | None = None
+        if self._options.running_mode is not RunningMode.IMAGE:
+            self._stream = PoseStream(self._pipeline, self._options)
+        if self._options.running_mode is RunningMode.LIVE_STREAM:
+            self._worker = LiveStreamWorker(self._process_live, self._options.result_callback)
 
     @classmethod
     def create_from_options(cls, options: PoseLandmarkerOptions) -> PoseLandmarker:
@@ -58,9 +69,54 @@ class PoseLandmarker:
         poses = self._pipeline.landmarks(upright, self._pipeline.detect_rois(upright))
         return _result(poses, degrees, rgb.shape[1], upright.shape[1])
 
+    def detect_for_video(
+        self, image: Any, timestamp_ms: int, rotation_degrees: int = 0, *, color: str = "rgb"
+    ) -> PoseLandmarkerResult:
+        """Poses in the next frame of a video (VIDEO mode); timestamps must increase strictly.
+
+        Tracks poses across frames (the detector runs only when fewer than `num_poses` are
+        tracked) and smooths landmarks as MediaPipe does.
+        """
+        self._check_call("detect_for_video", RunningMode.VIDEO)
+        rgb = to_rgb_uint8(image, color)
+        degrees = check_rotation(rotation_degrees)
+        with self._stream_lock:
+            self._check_timestamp(timestamp_ms)
+            return self._process_frame(rgb, degrees, int(timestamp_ms))
+
+    def detect_async(
+        self, image: Any, timestamp_ms: int, rotation_degrees: int = 0, *, color: str = "rgb"
+    ) -> None:
+        """Queue a live frame (LIVE_STREAM mode); the result goes to `result_callback`.
+
+        Returns at once. If frames arrive faster than they are processed, a waiting frame is
+        replaced by the newer one (see `stats["dropped_frames"]`).
+        """
+        self._check_call("detect_async", RunningMode.LIVE_STREAM)
+        rgb = np.array(to_rgb_uint8(image, color), copy=True)  # the caller may reuse its buffer
+        degrees = check_rotation(rotation_degrees)
+        with self._stream_lock:
+            self._check_timestamp(timestamp_ms)
+            self._worker.submit((rgb, degrees), int(timestamp_ms))
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Stream-mode counters: frames processed, detector runs, dropped and delivered frames."""
+        stream, worker = self._stream, self._worker
+        return {
+            "frames": stream.frames if stream else 0,
+            "detector_runs": stream.detector_runs if stream else 0,
+            "dropped_frames": worker.dropped if worker else 0,
+            "delivered_frames": worker.delivered if worker else 0,
+        }
+
     def close(self) -> None:
-        """Release the sessions. Further calls raise LandmarkerClosedError."""
+        """Finish queued live frames, release the sessions; further calls raise an error."""
+        if self._closed:
+            return
         self._closed = True
+        if self._worker is not None:
+            self._worker.close()
         self._pipeline = None
 
     def __enter__(self) -> PoseLandmarker:
@@ -68,6 +124,31 @@ class PoseLandmarker:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _process_frame(
+        self, rgb: np.ndarray, degrees: int, timestamp_ms: int
+    ) -> PoseLandmarkerResult:
+        upright = rotate_clockwise(rgb, degrees)
+        poses = self._stream.process(upright, timestamp_ms)
+        return _result(poses, degrees, rgb.shape[1], upright.shape[1])
+
+    def _process_live(
+        self, frame: tuple[np.ndarray, int], timestamp_ms: int
+    ) -> PoseLandmarkerResult:
+        rgb, degrees = frame
+        return self._process_frame(rgb, degrees, timestamp_ms)
+
+    def _check_timestamp(self, timestamp_ms: Any) -> None:
+        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer)):
+            raise TypeError(f"timestamp_ms must be an int, got {type(timestamp_ms).__name__}")
+        if timestamp_ms < 0:
+            raise ValueError(f"timestamp_ms must not be negative, got {timestamp_ms}")
+        if self._last_timestamp is not None and timestamp_ms <= self._last_timestamp:
+            raise ValueError(
+                f"Input timestamp must be monotonically increasing: {timestamp_ms} ms after "
+                f"{self._last_timestamp} ms"
+            )
+        self._last_timestamp = int(timestamp_ms)
 
     def _check_call(self, method: str, mode: RunningMode) -> None:
         if self._closed:

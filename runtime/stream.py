@@ -1,0 +1,64 @@
+"""Stream processing (VIDEO and LIVE_STREAM): tracking, detector on demand, smoothing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from runtime.options import PoseLandmarkerOptions
+from runtime.pipeline import FramePoses, PosePipeline
+from runtime.smoothing import PoseSmoother
+from runtime.tracking import RoiTracker
+
+
+class PoseStream:
+    """State of one video stream: tracked ROIs and per-track smoothers.
+
+    `detector_runs` and `frames` count what happened, for users and tests.
+    """
+
+    def __init__(self, pipeline: PosePipeline, options: PoseLandmarkerOptions) -> None:
+        self.pipeline = pipeline
+        self.options = options
+        self.tracker = RoiTracker(options.num_poses, options.min_tracking_confidence)
+        self.smoothers: dict[int, PoseSmoother] = {}
+        self.smooth = options.smooth_landmarks and (
+            options.num_poses == 1 or options.smooth_multiple_poses
+        )
+        self.frames = 0
+        self.detector_runs = 0
+
+    def process(self, image: np.ndarray, timestamp_ms: int) -> FramePoses:
+        """Poses of the next frame of this stream (the image is RGB uint8, upright)."""
+        height, width = image.shape[:2]
+        if self.tracker.frame_size not in (None, (width, height)):
+            self.smoothers.clear()  # pixel-space filter state does not carry over a resize
+        detected = np.zeros((0, 5))
+        if self.tracker.needs_detection():
+            detected = self.pipeline.detect_rois(image)
+            self.detector_runs += 1
+        rois, ids = self.tracker.frame_rois(width, height, detected)
+        poses = self.pipeline.landmarks(image, rois)
+        track_ids = ids[poses.indices]
+        self.tracker.update(poses.aux, track_ids, width, height)
+        self.frames += 1
+        if self.smooth:
+            poses = self._smoothed(poses, track_ids, width, height, timestamp_ms)
+        return poses
+
+    def _smoothed(
+        self, poses: FramePoses, track_ids: np.ndarray, width: int, height: int, timestamp_ms: int
+    ) -> FramePoses:
+        self.smoothers = {i: self.smoothers.get(i) or PoseSmoother() for i in track_ids.tolist()}
+        landmarks, world = poses.landmarks.copy(), poses.world.copy()
+        for k, track in enumerate(track_ids.tolist()):  # one vectorised filter per pose
+            landmarks[k], world[k] = self.smoothers[track].apply(
+                poses.landmarks[k],
+                poses.world[k],
+                self.tracker.rois[k],
+                width,
+                height,
+                timestamp_ms * 1000,
+            )
+        return replace(poses, landmarks=landmarks, world=world)
