@@ -40,7 +40,7 @@ def match_poses(ours: np.ndarray, gold: np.ndarray) -> list[tuple[int, int]]:
 
 
 def frame_differences(case: str, clips: dict) -> dict:
-    """Per matched pose: mean |dx|,|dy|, visible landmarks' |dx|,|dy|, world mean; count agreement."""
+    """Per matched pose: mean |dx|,|dy|, visible |dx|,|dy|, world mean; and count agreement."""
     variant, clip, num_poses = case.split("/")
     options = PoseLandmarkerOptions(
         model=variant, num_poses=int(num_poses), running_mode=RunningMode.VIDEO
