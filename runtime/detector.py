@@ -10,6 +10,7 @@ import numpy as np
 from runtime.activations import sigmoid
 from runtime.anchors import INPUT_SIZE, ssd_anchors
 from runtime.roi import crop_matrices, rois_from_keypoints
+from runtime.tensor import to_nchw
 
 SCORE_CLIP = 100.0
 NMS_IOU_THRESHOLD = 0.5
@@ -71,8 +72,7 @@ def detector_input(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
-    tensor = square.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low)
-    return np.ascontiguousarray(tensor.transpose(2, 0, 1)[None]), letterbox
+    return to_nchw(square[None], low, high), letterbox
 
 
 def decode_detections(

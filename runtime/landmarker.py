@@ -11,6 +11,7 @@ import numpy as np
 
 from runtime.activations import sigmoid
 from runtime.roi import crop_matrices, project_to_image
+from runtime.tensor import to_nchw
 
 INPUT_SIZE = 256
 NUM_POINTS = 39  # 33 landmarks, 2 auxiliary (tracking), 4 unused
@@ -53,8 +54,7 @@ def crop_inputs(
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
-    tensor = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-    return tensor * np.float32((high - low) / 255.0) + np.float32(low)
+    return to_nchw(crops, low, high)
 
 
 def decode_outputs(

@@ -1,0 +1,79 @@
+"""VIDEO mode: `detect_for_video()` per tracked frame on squat.mp4 (pre-decoded), ours against
+MediaPipe in the same run, plus the split of a frame into landmarker model time and the rest.
+
+Run: python -m pytest benchmarks/test_video_mode.py --benchmark-json=video.json
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+VARIANTS = ["lite", "full", "heavy"]
+CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"
+ROUNDS = 100
+
+
+@pytest.fixture(scope="module")
+def squat_frames() -> list:
+    capture = cv2.VideoCapture(str(CLIP))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+
+
+def _frame_feeder(frames: list, call):
+    """A no-argument callable feeding the next frame with a strictly increasing timestamp."""
+    counter = itertools.count()
+    cycle = itertools.cycle(frames)
+
+    def step():
+        return call(next(cycle), next(counter) * 33)
+
+    return step
+
+
+@pytest.mark.parametrize("threads", [None, 1], ids=["all-threads", "one-thread"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_ours(benchmark, squat_frames, variant, threads):
+    from runtime import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+
+    options = PoseLandmarkerOptions(
+        model=variant, running_mode=RunningMode.VIDEO, num_threads=threads
+    )
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        step = _frame_feeder(squat_frames, landmarker.detect_for_video)
+        benchmark.group = f"video {variant} squat (tracked)"
+        benchmark.extra_info.update(impl="blazepose-onnx", threads=threads or "all")
+        benchmark.pedantic(step, rounds=ROUNDS, warmup_rounds=5)
+        seconds = landmarker._pipeline.model_seconds
+        seconds.update(detector=0.0, landmarker=0.0)
+        start = time.perf_counter()
+        for _ in range(ROUNDS):
+            step()
+        total = (time.perf_counter() - start) / ROUNDS * 1e3
+        detector = seconds["detector"] / ROUNDS * 1e3
+        landmarks = seconds["landmarker"] / ROUNDS * 1e3
+        benchmark.extra_info.update(
+            total_ms=total,
+            detector_ms=detector,
+            landmarker_ms=landmarks,
+            other_ms=total - detector - landmarks,
+        )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_mediapipe(benchmark, mediapipe_factory, squat_frames, variant):
+    landmarker, mp = mediapipe_factory(variant, video=True)
+    images = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in squat_frames]
+    step = _frame_feeder(images, landmarker.detect_for_video)
+    benchmark.group = f"video {variant} squat (tracked)"
+    benchmark.extra_info.update(impl="mediapipe")
+    benchmark.pedantic(step, rounds=ROUNDS, warmup_rounds=5)
