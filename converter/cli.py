@@ -10,6 +10,7 @@ from pathlib import Path
 
 from converter.backends import BACKENDS
 from converter.bundle import check_bundle, read_bundle
+from converter.command import run_command
 from converter.convert import convert_bundle, identify_variant
 from converter.errors import ConverterError, IntegrityError, UnknownVariantError, VerificationError
 from converter.fileio import atomic_path
@@ -177,21 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
-    )
-    try:
-        return args.run(args)
-    except ConverterError as exc:
-        print(f"blazepose-convert: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"blazepose-convert: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("blazepose-convert: interrupted", file=sys.stderr)
-        return 130
+    return run_command(build_parser(), argv, (ConverterError, OSError))
 
 
 if __name__ == "__main__":

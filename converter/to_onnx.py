@@ -160,15 +160,15 @@ class OnnxTranslator:
             return [self.weight(self.constant(op, 2), "bias")]
         return []
 
-    def _op_CONV_2D(self, op: Operator) -> None:
+    def _conv(self, op: Operator, onnx_kernel: np.ndarray, base: str, group: int = 1) -> None:
+        """Emit an ONNX Conv (with bias and fused activation) for a TFLite (depthwise) conv."""
         o = op.options
-        kernel = self.constant(op, 1)  # [out, kh, kw, in]
+        kernel_shape = list(onnx_kernel.shape[2:])
         strides = (o.StrideH(), o.StrideW())
         dilations = (o.DilationHFactor(), o.DilationWFactor())
-        pads = self._padding(op, o.Padding(), kernel.shape[1:3], strides, dilations)
         inputs = [
             self.activation_input(op.inputs[0]),
-            self.weight(kernel.transpose(NHWC_TO_NCHW), "conv_w"),
+            self.weight(np.ascontiguousarray(onnx_kernel), base),
             *self._conv_bias(op),
         ]
         self.emit(
@@ -176,38 +176,23 @@ class OnnxTranslator:
             "Conv",
             inputs,
             o.FusedActivationFunction(),
-            kernel_shape=list(kernel.shape[1:3]),
+            kernel_shape=kernel_shape,
             strides=list(strides),
             dilations=list(dilations),
-            pads=pads,
+            group=group,
+            pads=self._padding(op, o.Padding(), kernel_shape, strides, dilations),
         )
         self.nchw.add(op.outputs[0])
 
+    def _op_CONV_2D(self, op: Operator) -> None:
+        kernel = self.constant(op, 1)  # [out, kh, kw, in]
+        self._conv(op, kernel.transpose(NHWC_TO_NCHW), "conv_w")
+
     def _op_DEPTHWISE_CONV_2D(self, op: Operator) -> None:
-        o = op.options
         kernel = self.constant(op, 1)  # [1, kh, kw, channels * multiplier]
         channels = self.graph.tensors[op.inputs[0]].shape[3]
-        strides = (o.StrideH(), o.StrideW())
-        dilations = (o.DilationHFactor(), o.DilationWFactor())
-        pads = self._padding(op, o.Padding(), kernel.shape[1:3], strides, dilations)
         onnx_kernel = kernel[0].transpose(2, 0, 1)[:, None]  # [channels * multiplier, 1, kh, kw]
-        inputs = [
-            self.activation_input(op.inputs[0]),
-            self.weight(np.ascontiguousarray(onnx_kernel), "dw_w"),
-            *self._conv_bias(op),
-        ]
-        self.emit(
-            op,
-            "Conv",
-            inputs,
-            o.FusedActivationFunction(),
-            kernel_shape=list(kernel.shape[1:3]),
-            strides=list(strides),
-            dilations=list(dilations),
-            pads=pads,
-            group=channels,
-        )
-        self.nchw.add(op.outputs[0])
+        self._conv(op, onnx_kernel, "dw_w", group=channels)
 
     def _op_ADD(self, op: Operator) -> None:
         inputs = [self.activation_input(i) for i in op.inputs]  # 4-D constants become NCHW

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 
+from converter.command import run_command
 from converter.errors import ConverterError
 from converter.fileio import write_bytes_atomic
 from runtime.options import PoseLandmarkerOptions
@@ -88,15 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+    return run_command(
+        build_parser(), argv, (CliError, ConverterError, ValueError, TypeError, OSError)
     )
-    try:
-        return args.run(args)
-    except (CliError, ConverterError, ValueError, TypeError, OSError) as exc:
-        print(f"blazepose: error: {exc}", file=sys.stderr)
-        return 2
 
 
 if __name__ == "__main__":
