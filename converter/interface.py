@@ -23,6 +23,9 @@ import onnx
 from converter import CONVERTER_VERSION
 
 INPUT_NAME = "image"
+# IR version 8 goes with opset 17 (ONNX 1.12); newer onnx packages write newer IRs that older
+# runtimes (e.g. onnxruntime-openvino 1.24: max IR 13) refuse to load.
+IR_VERSION = 8
 BATCH_DIM = "batch"
 
 # TFLite tensor name -> (ONNX name, layout) per role; the TFLite names are MediaPipe's.
@@ -84,6 +87,7 @@ def finish_model(
         "blazepose.converter_version": CONVERTER_VERSION,
     }
     onnx.helper.set_model_props(model, metadata)
+    model.ir_version = IR_VERSION
     model.producer_name = "blazepose-onnx"
     model.producer_version = CONVERTER_VERSION
     model.doc_string = f"MediaPipe pose {role} ({variant}) converted by blazepose-onnx"

@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import cv2
+import onnxruntime as ort
 
 from converter.command import run_command
 from converter.errors import ConverterError
 from converter.fileio import write_bytes_atomic
 from runtime.options import PoseLandmarkerOptions
 from runtime.pose_landmarker import PoseLandmarker
+from runtime.providers import AUTO_ORDER, PROVIDERS, available_providers, unavailable_reason
 
 log = logging.getLogger("blazepose")
 
@@ -64,6 +66,18 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_providers(args: argparse.Namespace) -> int:
+    available = available_providers()
+    print(
+        f"onnxruntime {ort.__version__}; 'auto' picks: "
+        f"{next(p for p in AUTO_ORDER if p in available)}"
+    )
+    for name in PROVIDERS:
+        reason = unavailable_reason(name)
+        print(f"  {name:<9} {'available' if reason is None else 'unavailable: ' + reason}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blazepose", description="MediaPipe pose landmarks on ONNX Runtime."
@@ -85,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--json", help="write results to this file ('-' or omitted: stdout)")
     detect.set_defaults(run=cmd_detect)
+    providers = commands.add_parser("providers", help="execution providers this machine has")
+    providers.set_defaults(run=cmd_providers)
     return parser
 
 

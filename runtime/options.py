@@ -30,7 +30,9 @@ class PoseLandmarkerOptions:
 
     `model` is 'lite', 'full', 'heavy', a `.task` bundle, or a directory holding
     `detector.onnx` and `landmarker.onnx` (`base_options.model_asset_path` also works).
-    `providers` lists execution providers in order of preference ('cpu', 'cuda', ...).
+    `providers` lists execution providers in order of preference: names ('cpu', 'cuda',
+    'tensorrt', 'openvino', 'coreml', 'directml', 'auto') or (name, options) pairs; the first
+    must really run the model unless `provider_fallback=True` (then a fallback only warns).
     `smooth_landmarks` and `smooth_multiple_poses` control stream-mode smoothing;
     `num_threads` caps ONNX Runtime's intra-op threads (default: all cores).
     """
@@ -44,7 +46,8 @@ class PoseLandmarkerOptions:
     output_segmentation_masks: bool = False
     result_callback: Callable[..., Any] | None = None
     model: str | os.PathLike = "full"
-    providers: Sequence[str] = field(default_factory=lambda: ["cpu"])
+    providers: Sequence[str | tuple[str, dict]] = field(default_factory=lambda: ["cpu"])
+    provider_fallback: bool = False
     smooth_landmarks: bool = True
     smooth_multiple_poses: bool = False
     num_threads: int | None = None
@@ -76,7 +79,12 @@ class PoseLandmarkerOptions:
                 or not 0.0 <= value <= 1.0
             ):
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-        for name in ("output_segmentation_masks", "smooth_landmarks", "smooth_multiple_poses"):
+        for name in (
+            "output_segmentation_masks",
+            "smooth_landmarks",
+            "smooth_multiple_poses",
+            "provider_fallback",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         if self.num_threads is not None and (
@@ -95,7 +103,8 @@ class PoseLandmarkerOptions:
                 "(only in LIVE_STREAM mode)"
             )
         if isinstance(self.providers, (str, bytes)) or not all(
-            isinstance(p, str) for p in self.providers
+            isinstance(p, str) or (isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str))
+            for p in self.providers
         ):
             raise ValueError(f"providers must be a list of provider names, got {self.providers!r}")
         if not self.providers:

@@ -66,9 +66,11 @@ class PosePipeline:
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         paths = resolve_model(options.model)
         self.options = options
-        self.detector = create_session(paths["detector"], options.providers, options.num_threads)
+        self.detector = create_session(
+            paths["detector"], options.providers, options.num_threads, options.provider_fallback
+        )
         self.landmarker = create_session(
-            paths["landmarker"], options.providers, options.num_threads
+            paths["landmarker"], options.providers, options.num_threads, options.provider_fallback
         )
         self.detector_spec = input_spec(self.detector, "detector")
         self.landmarker_spec = input_spec(self.landmarker, "landmarker")

@@ -1,51 +1,146 @@
-"""The one place that builds ONNX Runtime sessions, from short provider names."""
+"""The one place that builds ONNX Runtime sessions: provider names, options, checks.
+
+Providers are given by short name ('cpu', 'cuda', 'tensorrt', 'openvino', 'coreml',
+'directml', or 'auto' for the fastest available), optionally with options:
+`["cuda", "cpu"]` or `[("tensorrt", {"fp16": True, "engine_cache_dir": "trt"}), "cuda"]`.
+The first provider must really run the model: ONNX Runtime's silent fallback to CPU is an error
+unless `fallback=True`, which only warns.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import onnxruntime as ort
 
 from runtime.errors import ProviderError
 
-PROVIDER_NAMES = {
-    "cpu": "CPUExecutionProvider",
-    "cuda": "CUDAExecutionProvider",
-    "tensorrt": "TensorrtExecutionProvider",
-    "openvino": "OpenVINOExecutionProvider",
-    "coreml": "CoreMLExecutionProvider",
-    "directml": "DmlExecutionProvider",
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """What a short provider name means and what it needs."""
+
+    ort_name: str
+    install: str  # how to get it
+    options: Mapping[str, str]  # our option name -> ONNX Runtime option name
+
+
+PROVIDERS: dict[str, ProviderInfo] = {
+    "cpu": ProviderInfo("CPUExecutionProvider", "always available", {}),
+    "cuda": ProviderInfo(
+        "CUDAExecutionProvider",
+        "pip install 'blazepose-onnx[gpu]' (onnxruntime-gpu; NVIDIA driver, CUDA 12, cuDNN 9)",
+        {
+            "device_id": "device_id",
+            "gpu_mem_limit": "gpu_mem_limit",
+            "cudnn_conv_algo_search": "cudnn_conv_algo_search",
+        },
+    ),
+    "tensorrt": ProviderInfo(
+        "TensorrtExecutionProvider",
+        "pip install 'blazepose-onnx[gpu]' plus the TensorRT 10 libraries",
+        {
+            "device_id": "device_id",
+            "fp16": "trt_fp16_enable",
+            "engine_cache_dir": "trt_engine_cache_path",
+        },
+    ),
+    "openvino": ProviderInfo(
+        "OpenVINOExecutionProvider",
+        "pip install 'blazepose-onnx[openvino]' (onnxruntime-openvino, replaces onnxruntime)",
+        {"device": "device_type", "precision": "precision", "threads": "num_of_threads"},
+    ),
+    "coreml": ProviderInfo(
+        "CoreMLExecutionProvider",
+        "the standard onnxruntime wheel on macOS",
+        {"compute_units": "MLComputeUnits"},
+    ),
+    "directml": ProviderInfo(
+        "DmlExecutionProvider",
+        "pip install 'blazepose-onnx[directml]' (onnxruntime-directml, Windows)",
+        {"device_id": "device_id"},
+    ),
 }
+AUTO_ORDER = ("tensorrt", "cuda", "coreml", "directml", "openvino", "cpu")
+
+ProviderRequest = str | tuple[str, Mapping[str, Any]]
 
 
-def resolve_providers(names: Sequence[str]) -> list[str]:
-    """ONNX Runtime provider names for short names; unknown or unavailable ones raise."""
-    available = ort.get_available_providers()
+def available_providers() -> list[str]:
+    """Short names of the providers this onnxruntime build offers."""
+    offered = set(ort.get_available_providers())
+    return [name for name, info in PROVIDERS.items() if info.ort_name in offered]
+
+
+def unavailable_reason(name: str) -> str | None:
+    """Why a known provider cannot be used here (None when it can)."""
+    if name in available_providers():
+        return None
+    return f"not in this onnxruntime build ({ort.__version__}); needs {PROVIDERS[name].install}"
+
+
+def _ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
+    known = PROVIDERS[name].options
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise ProviderError(
+            f"invalid option(s) {', '.join(unknown)} for provider {name!r} (allowed: {allowed})"
+        )
+    translated = {known[key]: value for key, value in options.items()}
+    if name == "tensorrt" and "trt_engine_cache_path" in translated:
+        translated["trt_engine_cache_enable"] = True
+    return {
+        key: str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in translated.items()
+    }
+
+
+def resolve_providers(requests: Sequence[ProviderRequest]) -> list[tuple[str, str, dict[str, str]]]:
+    """(short name, ONNX Runtime name, ONNX Runtime options) per request; 'auto' expands.
+
+    Unknown names, unavailable providers and invalid options raise `ProviderError`.
+    """
+    available = available_providers()
     resolved = []
-    for name in names:
-        key = name.lower()
-        if key not in PROVIDER_NAMES:
+    for request in requests:
+        name, options = (request, {}) if isinstance(request, str) else request
+        key = str(name).lower()
+        if key == "auto":
+            key = next(p for p in AUTO_ORDER if p in available)
+        if key not in PROVIDERS:
             raise ProviderError(
-                f"unknown execution provider {name!r}: expected one of {', '.join(PROVIDER_NAMES)}"
+                f"unknown execution provider {name!r}: expected one of "
+                f"{', '.join(PROVIDERS)} or auto"
             )
-        full = PROVIDER_NAMES[key]
-        if full not in available:
-            installed = ", ".join(k for k, v in PROVIDER_NAMES.items() if v in available)
+        if key not in available:
             raise ProviderError(
-                f"execution provider {name!r} is not available in this onnxruntime build "
-                f"(available: {installed})"
+                f"execution provider {key!r} is not available: "
+                f"{unavailable_reason(key)} (available: {', '.join(available)})"
             )
-        resolved.append(full)
+        if not isinstance(options, Mapping):
+            raise ProviderError(f"options of provider {key!r} must be a mapping, got {options!r}")
+        resolved.append((key, PROVIDERS[key].ort_name, _ort_options(key, options)))
     return resolved
 
 
 def create_session(
-    path: str | os.PathLike, providers: Sequence[str], num_threads: int | None = None
+    path: str | os.PathLike,
+    providers: Sequence[ProviderRequest],
+    num_threads: int | None = None,
+    fallback: bool = False,
 ) -> ort.InferenceSession:
     """An InferenceSession with full graph optimisation on the requested providers.
 
-    The first requested provider must really be the one in use: no silent CPU fallback.
+    The first requested provider must be the one in use (or `fallback=True`, which warns), and
+    must run the model: one warm-up run with zeros checks it.
     """
     resolved = resolve_providers(providers)
     options = ort.SessionOptions()
@@ -56,12 +151,35 @@ def create_session(
     if num_threads is not None:
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
+    first = resolved[0][0]
     try:
-        session = ort.InferenceSession(str(path), options, providers=resolved)
-    except Exception as exc:  # onnxruntime raises its own exception types
-        raise ProviderError(f"{resolved[0]} could not load {path}: {exc}") from exc
-    if session.get_providers()[0] != resolved[0]:
-        raise ProviderError(
-            f"{resolved[0]} was requested but ONNX Runtime uses {session.get_providers()[0]}"
+        session = ort.InferenceSession(
+            str(path),
+            options,
+            providers=[ort_name for _, ort_name, _ in resolved],
+            provider_options=[ort_options for _, _, ort_options in resolved],
         )
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ProviderError(f"provider {first!r} could not load {path}: {exc}") from exc
+    in_use = session.get_providers()[0]
+    if in_use != resolved[0][1]:
+        message = f"provider {first!r} was requested but ONNX Runtime fell back to {in_use}"
+        if not fallback:
+            raise ProviderError(message + " (pass fallback=True to accept that)")
+        log.warning(message)
+    _warm_up(session, first, path)
     return session
+
+
+def _warm_up(session: ort.InferenceSession, provider: str, path: str | os.PathLike) -> None:
+    """Run the model once on zeros; a provider that cannot run it fails here, by name."""
+    feeds = {}
+    for value in session.get_inputs():
+        shape = [1 if not isinstance(d, int) else d for d in value.shape]
+        feeds[value.name] = np.zeros(shape, np.float32)
+    try:
+        session.run(None, feeds)
+    except Exception as exc:
+        raise ProviderError(
+            f"provider {provider!r} loaded {path} but cannot run it: {exc}"
+        ) from exc

@@ -15,6 +15,14 @@ from converter.sources import fetch_bundles
 from converter.tflite_graph import read_tflite
 
 DATA_DIR = Path(__file__).parent / "data"
+# The execution provider the runtime tests run on: CI runs the parity tests a second time in an
+# environment with onnxruntime-openvino and BLAZEPOSE_TEST_PROVIDER=openvino.
+TEST_PROVIDER = os.environ.get("BLAZEPOSE_TEST_PROVIDER", "cpu")
+
+
+@pytest.fixture(scope="session")
+def test_providers() -> list[str]:
+    return [TEST_PROVIDER]
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +87,7 @@ def images(data_dir: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def landmarker_factory(model_dir: Path):
+def landmarker_factory(model_dir: Path, test_providers: list[str]):
     """Cached PoseLandmarkers by (variant, num_poses, masks); closed at the end of the session."""
     from runtime import PoseLandmarker, PoseLandmarkerOptions
 
@@ -90,7 +98,11 @@ def landmarker_factory(model_dir: Path):
         if key not in cache:
             cache[key] = PoseLandmarker.create_from_options(
                 PoseLandmarkerOptions(
-                    model=variant, num_poses=num_poses, output_segmentation_masks=masks, **options
+                    model=variant,
+                    num_poses=num_poses,
+                    output_segmentation_masks=masks,
+                    providers=test_providers,
+                    **options,
                 )
             )
         return cache[key]

@@ -43,6 +43,9 @@ def test_interface_and_metadata(model_dir, bundles, variant, role):
     assert [(i.name, _dims(i)) for i in model.graph.input] == [("image", ["batch", 3, size, size])]
     assert {o.name: _dims(o) for o in model.graph.output} == EXPECTED_OUTPUTS[role]
     meta = read_metadata(model)
+    assert (
+        model.ir_version == 8 and model.opset_import[0].version == 17
+    )  # loadable by older runtimes
     assert meta["blazepose.role"] == role
     assert meta["blazepose.variant"] == variant
     assert meta["blazepose.input_layout"] == "NCHW"

@@ -39,11 +39,11 @@ def match_poses(ours: np.ndarray, gold: np.ndarray) -> list[tuple[int, int]]:
     return pairs
 
 
-def frame_differences(case: str, clips: dict) -> dict:
+def frame_differences(case: str, clips: dict, providers: list[str]) -> dict:
     """Per matched pose: mean |dx|,|dy|, visible |dx|,|dy|, world mean; and count agreement."""
     variant, clip, num_poses = case.split("/")
     options = PoseLandmarkerOptions(
-        model=variant, num_poses=int(num_poses), running_mode=RunningMode.VIDEO
+        model=variant, num_poses=int(num_poses), running_mode=RunningMode.VIDEO, providers=providers
     )
     same_count, means, visible, world = 0, [], [], []
     with PoseLandmarker.create_from_options(options) as landmarker:
@@ -70,9 +70,9 @@ def frame_differences(case: str, clips: dict) -> dict:
 
 
 @pytest.mark.parametrize("case", sorted(GOLDEN["goldens"]))
-def test_video_parity_with_mediapipe(case, clips, model_dir):
+def test_video_parity_with_mediapipe(case, clips, model_dir, test_providers):
     clip = case.split("/")[1]
-    d = frame_differences(case, clips)
+    d = frame_differences(case, clips, test_providers)
     assert d["count_agreement"] >= REQUIRED_COUNT_AGREEMENT[clip], (case, d["count_agreement"])
     if clip == "squat.mp4":
         assert d["means"].mean() <= 0.005, (case, d["means"].mean())

@@ -1,0 +1,93 @@
+"""Execution providers: names, options, availability, and no silent fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from runtime import PoseLandmarker, PoseLandmarkerOptions, ProviderError
+from runtime.providers import (
+    PROVIDERS,
+    available_providers,
+    create_session,
+    resolve_providers,
+    unavailable_reason,
+)
+
+
+def test_the_test_provider_really_runs_the_models(landmarker_factory, test_providers, images):
+    landmarker = landmarker_factory("lite")
+    expected = PROVIDERS[test_providers[0]].ort_name
+    assert landmarker._pipeline.detector.get_providers()[0] == expected
+    assert landmarker._pipeline.landmarker.get_providers()[0] == expected
+    assert len(landmarker.detect(images["messi5"]).pose_landmarks) == 1
+
+
+def test_auto_picks_the_first_available_in_order():
+    ((name, ort_name, _),) = resolve_providers(["auto"])
+    assert name == next(
+        p
+        for p in ("tensorrt", "cuda", "coreml", "directml", "openvino", "cpu")
+        if p in available_providers()
+    )
+    assert ort_name == PROVIDERS[name].ort_name
+
+
+def test_unknown_provider():
+    with pytest.raises(
+        ProviderError, match=r"unknown execution provider 'gpu': expected one of cpu"
+    ):
+        resolve_providers(["gpu"])
+
+
+def test_unavailable_provider_names_the_extra_and_what_is_installed():
+    missing = next(p for p in ("cuda", "directml", "coreml") if p not in available_providers())
+    with pytest.raises(ProviderError) as caught:
+        resolve_providers([missing])
+    message = str(caught.value)
+    assert f"{missing!r} is not available" in message and "available: " in message
+    assert unavailable_reason(missing) in message
+
+
+def test_invalid_provider_option():
+    with pytest.raises(ProviderError, match=r"invalid option\(s\) gpu_id for provider 'cpu'"):
+        resolve_providers([("cpu", {"gpu_id": 1})])
+    with pytest.raises(ProviderError, match="must be a mapping"):
+        resolve_providers([("cpu", 3)])
+
+
+def test_friendly_options_are_translated():
+    if "openvino" in available_providers():
+        ((_, _, options),) = resolve_providers([("openvino", {"device": "CPU", "threads": 2})])
+        assert options == {"device_type": "CPU", "num_of_threads": "2"}
+    assert PROVIDERS["tensorrt"].options["fp16"] == "trt_fp16_enable"
+
+
+def test_provider_that_loads_but_cannot_run_the_model(tmp_path, test_providers):
+    """A valid model whose Reshape cannot work: the error names the provider (CPU fails at the
+    warm-up run, OpenVINO already when it compiles the model)."""
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["image", "shape"], ["out"])],
+        "bad",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+        [onnx.numpy_helper.from_array(np.array([3], np.int64), "shape")],
+    )
+    path = tmp_path / "bad.onnx"
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path
+    )
+    with pytest.raises(
+        ProviderError,
+        match=f"provider '{test_providers[0]}' (could not load|loaded .* but cannot run it)",
+    ):
+        create_session(path, test_providers)
+
+
+def test_options_reach_the_landmarker(model_dir):
+    with pytest.raises(ProviderError, match="invalid option"):
+        PoseLandmarker.create_from_options(
+            PoseLandmarkerOptions(model="lite", providers=[("cpu", {"device_id": 0})])
+        )
