@@ -7,6 +7,7 @@ with PoseLandmarker.create_from_options(PoseLandmarkerOptions(model="full")) as 
 
 from runtime.errors import LandmarkerClosedError, ProviderError
 from runtime.landmarks import POSE_CONNECTIONS, PoseLandmark
+from runtime.multistream import MultiStreamPoseLandmarker
 from runtime.options import BaseOptions, PoseLandmarkerOptions, RunningMode
 from runtime.pose_landmarker import PoseLandmarker
 from runtime.results import Landmark, PoseLandmarkerResult
@@ -16,6 +17,7 @@ __all__ = [
     "BaseOptions",
     "Landmark",
     "LandmarkerClosedError",
+    "MultiStreamPoseLandmarker",
     "PoseLandmark",
     "PoseLandmarker",
     "PoseLandmarkerOptions",

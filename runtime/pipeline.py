@@ -81,26 +81,47 @@ class PosePipeline:
 
     def detect_rois(self, image: np.ndarray) -> np.ndarray:
         """Up to num_poses landmarker ROIs (n, 5) from the pose detector, best first."""
+        return self.detect_rois_batch([image])[0]
+
+    def detect_rois_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """Detector ROIs for several images with ONE detector call."""
+        if not images:
+            return []
         spec = self.detector_spec
-        tensor, letterbox = detector_input(image, spec.low, spec.high)
+        inputs = [detector_input(image, spec.low, spec.high) for image in images]
+        tensor = np.concatenate([t for t, _ in inputs]) if len(inputs) > 1 else inputs[0][0]
         start = time.perf_counter()
         boxes, scores = self.detector.run(["boxes", "scores"], {spec.name: tensor})
         self.model_seconds["detector"] += time.perf_counter() - start
-        detections = decode_detections(
-            boxes[0], scores[0], self.options.min_pose_detection_confidence
-        )
-        detections = remove_letterbox(weighted_nms(detections), letterbox)
-        detections = detections.take(slice(0, self.options.num_poses))
-        height, width = image.shape[:2]
-        return detection_rois(detections, width, height)
+        rois = []
+        for k, (image, (_, letterbox)) in enumerate(zip(images, inputs, strict=True)):
+            detections = decode_detections(
+                boxes[k], scores[k], self.options.min_pose_detection_confidence
+            )
+            detections = remove_letterbox(weighted_nms(detections), letterbox)
+            detections = detections.take(slice(0, self.options.num_poses))
+            height, width = image.shape[:2]
+            rois.append(detection_rois(detections, width, height))
+        return rois
 
     def landmarks(self, image: np.ndarray, rois: np.ndarray) -> FramePoses:
         """Landmarks for all ROIs in one batched landmarker call; absent poses dropped."""
+        return self.landmarks_batch([image], [rois])[0]
+
+    def landmarks_batch(self, images: list[np.ndarray], rois: list[np.ndarray]) -> list[FramePoses]:
+        """Landmarks for every ROI of every image with ONE landmarker call (vectorised decode)."""
         with_masks = self.options.output_segmentation_masks
-        if len(rois) == 0:
-            return FramePoses.empty(with_masks)
+        counts = [len(r) for r in rois]
+        if sum(counts) == 0:
+            return [FramePoses.empty(with_masks) for _ in images]
         spec = self.landmarker_spec
-        crops = crop_inputs(image, rois, spec.low, spec.high)
+        crops = np.concatenate(
+            [
+                crop_inputs(image, r, spec.low, spec.high)
+                for image, r in zip(images, rois, strict=True)
+                if len(r)
+            ]
+        )
         start = time.perf_counter()
         values = self.landmarker.run(self.landmarker_outputs, {spec.name: crops})
         self.model_seconds["landmarker"] += time.perf_counter() - start
@@ -111,20 +132,33 @@ class PosePipeline:
             outputs["world_landmarks"],
             outputs.get("segmentation"),
         )
+        all_rois = np.concatenate(rois)
+        points = refine_with_heatmap(raw.points, outputs["heatmap"])
+        projected = project_landmarks(points, all_rois)
+        world = rotate_world(raw.world, all_rois)[:, :NUM_LANDMARKS]
         present = raw.pose_flag > self.options.min_pose_presence_confidence
-        if not present.any():
-            return FramePoses.empty(with_masks)
-        rois = rois[present]
-        points = refine_with_heatmap(raw.points[present], outputs["heatmap"][present])
-        projected = project_landmarks(points, rois)
-        landmarks = projected[:, :NUM_LANDMARKS]
-        world = np.concatenate(
-            [rotate_world(raw.world[present], rois)[:, :NUM_LANDMARKS], landmarks[..., 3:]], axis=2
-        )
-        masks = None
-        if with_masks:
-            height, width = image.shape[:2]
-            masks = masks_to_image(raw.segmentation[present], rois, width, height)
-        return FramePoses(
-            landmarks, world, projected[:, AUX_POINTS], rois, np.flatnonzero(present), masks
-        )
+        results, start_index = [], 0
+        for image, count in zip(images, counts, strict=True):
+            span = slice(start_index, start_index + count)
+            start_index += count
+            keep = np.flatnonzero(present[span])
+            if keep.size == 0:
+                results.append(FramePoses.empty(with_masks))
+                continue
+            rows = keep + span.start
+            landmarks = projected[rows, :NUM_LANDMARKS]
+            masks = None
+            if with_masks:
+                height, width = image.shape[:2]
+                masks = masks_to_image(raw.segmentation[rows], all_rois[rows], width, height)
+            results.append(
+                FramePoses(
+                    landmarks,
+                    np.concatenate([world[rows], landmarks[..., 3:]], axis=2),
+                    projected[rows][:, AUX_POINTS],
+                    all_rois[rows],
+                    keep,
+                    masks,
+                )
+            )
+        return results

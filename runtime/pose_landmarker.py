@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from runtime.options import PoseLandmarkerOptions, RunningMode
 from runtime.pipeline import FramePoses, PosePipeline
 from runtime.results import PoseLandmarkerResult
 from runtime.stream import PoseStream
+from runtime.timestamps import TimestampCheck
 
 
 class PoseLandmarker:
@@ -29,7 +31,7 @@ class PoseLandmarker:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
         self._closed = False
-        self._last_timestamp: int | None = None
+        self._timestamps = TimestampCheck()
         self._stream_lock = threading.Lock()
         self._stream: PoseStream | None = None
         self._worker: LiveStreamWorker | None = None
@@ -67,7 +69,23 @@ class PoseLandmarker:
         degrees = check_rotation(rotation_degrees)
         upright = rotate_clockwise(rgb, degrees)
         poses = self._pipeline.landmarks(upright, self._pipeline.detect_rois(upright))
-        return _result(poses, degrees, rgb.shape[1], upright.shape[1])
+        return result_from_poses(poses, degrees, rgb.shape[1], upright.shape[1])
+
+    def detect_batch(
+        self, images: Sequence[Any], rotation_degrees: int = 0, *, color: str = "rgb"
+    ) -> list[PoseLandmarkerResult]:
+        """`detect()` for many images (IMAGE mode) with one detector call for all of them and
+        one landmarker call for all their poses; images may differ in size."""
+        self._check_call("detect_batch", RunningMode.IMAGE)
+        degrees = check_rotation(rotation_degrees)
+        rgbs = [to_rgb_uint8(image, color) for image in images]
+        uprights = [rotate_clockwise(rgb, degrees) for rgb in rgbs]
+        rois = self._pipeline.detect_rois_batch(uprights)
+        poses = self._pipeline.landmarks_batch(uprights, rois)
+        return [
+            result_from_poses(p, degrees, rgb.shape[1], up.shape[1])
+            for p, rgb, up in zip(poses, rgbs, uprights, strict=True)
+        ]
 
     def detect_for_video(
         self, image: Any, timestamp_ms: int, rotation_degrees: int = 0, *, color: str = "rgb"
@@ -81,7 +99,7 @@ class PoseLandmarker:
         rgb = to_rgb_uint8(image, color)
         degrees = check_rotation(rotation_degrees)
         with self._stream_lock:
-            self._check_timestamp(timestamp_ms)
+            self._timestamps.check(timestamp_ms)
             return self._process_frame(rgb, degrees, int(timestamp_ms))
 
     def detect_async(
@@ -96,7 +114,7 @@ class PoseLandmarker:
         rgb = np.array(to_rgb_uint8(image, color), copy=True)  # the caller may reuse its buffer
         degrees = check_rotation(rotation_degrees)
         with self._stream_lock:
-            self._check_timestamp(timestamp_ms)
+            self._timestamps.check(timestamp_ms)
             self._worker.submit((rgb, degrees), int(timestamp_ms))
 
     @property
@@ -130,25 +148,13 @@ class PoseLandmarker:
     ) -> PoseLandmarkerResult:
         upright = rotate_clockwise(rgb, degrees)
         poses = self._stream.process(upright, timestamp_ms)
-        return _result(poses, degrees, rgb.shape[1], upright.shape[1])
+        return result_from_poses(poses, degrees, rgb.shape[1], upright.shape[1])
 
     def _process_live(
         self, frame: tuple[np.ndarray, int], timestamp_ms: int
     ) -> PoseLandmarkerResult:
         rgb, degrees = frame
         return self._process_frame(rgb, degrees, timestamp_ms)
-
-    def _check_timestamp(self, timestamp_ms: Any) -> None:
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer)):
-            raise TypeError(f"timestamp_ms must be an int, got {type(timestamp_ms).__name__}")
-        if timestamp_ms < 0:
-            raise ValueError(f"timestamp_ms must not be negative, got {timestamp_ms}")
-        if self._last_timestamp is not None and timestamp_ms <= self._last_timestamp:
-            raise ValueError(
-                f"Input timestamp must be monotonically increasing: {timestamp_ms} ms after "
-                f"{self._last_timestamp} ms"
-            )
-        self._last_timestamp = int(timestamp_ms)
 
     def _check_call(self, method: str, mode: RunningMode) -> None:
         if self._closed:
@@ -160,7 +166,7 @@ class PoseLandmarker:
             )
 
 
-def _result(
+def result_from_poses(
     poses: FramePoses, degrees: int, width: int, upright_width: int
 ) -> PoseLandmarkerResult:
     """The public result, with image coordinates and masks mapped back through the rotation."""

@@ -31,15 +31,33 @@ class PoseStream:
 
     def process(self, image: np.ndarray, timestamp_ms: int) -> FramePoses:
         """Poses of the next frame of this stream (the image is RGB uint8, upright)."""
+        detected = self.pipeline.detect_rois(image) if self.needs_detection(image) else None
+        rois, ids = self.frame_rois(image, detected)
+        return self.finish(image, self.pipeline.landmarks(image, rois), ids, timestamp_ms)
+
+    def needs_detection(self, image: np.ndarray) -> bool:
+        """Whether this frame needs the detector (fewer than num_poses tracked poses)."""
         height, width = image.shape[:2]
         if self.tracker.frame_size not in (None, (width, height)):
             self.smoothers.clear()  # pixel-space filter state does not carry over a resize
-        detected = np.zeros((0, 5))
-        if self.tracker.needs_detection():
-            detected = self.pipeline.detect_rois(image)
+        return self.tracker.needs_detection()
+
+    def frame_rois(
+        self, image: np.ndarray, detected: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """This frame's ROIs and track ids (tracked ones merged with any detections)."""
+        if detected is not None:
             self.detector_runs += 1
-        rois, ids = self.tracker.frame_rois(width, height, detected)
-        poses = self.pipeline.landmarks(image, rois)
+        height, width = image.shape[:2]
+        return self.tracker.frame_rois(
+            width, height, np.zeros((0, 5)) if detected is None else detected
+        )
+
+    def finish(
+        self, image: np.ndarray, poses: FramePoses, ids: np.ndarray, timestamp_ms: int
+    ) -> FramePoses:
+        """Update tracking from this frame's poses and smooth them."""
+        height, width = image.shape[:2]
         track_ids = ids[poses.indices]
         self.tracker.update(poses.aux, track_ids, width, height)
         self.frames += 1

@@ -1,0 +1,105 @@
+"""Many video streams through one pair of sessions: one detector call and one landmarker call
+per step for all streams together, with independent tracking and smoothing per stream."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from runtime.errors import LandmarkerClosedError
+from runtime.image import to_rgb_uint8
+from runtime.options import PoseLandmarkerOptions
+from runtime.pipeline import PosePipeline
+from runtime.pose_landmarker import result_from_poses
+from runtime.results import PoseLandmarkerResult
+from runtime.stream import PoseStream
+from runtime.timestamps import TimestampCheck
+
+
+class MultiStreamPoseLandmarker:
+    """Tracks poses in many video streams at once (VIDEO semantics per stream).
+
+    `open_stream(id)` starts a stream; `process({id: (frame, timestamp_ms), ...})` runs one
+    step for any subset of open streams and returns their results; `close_stream(id)` ends one
+    (its id cannot be reused). Results equal running each stream through its own
+    PoseLandmarker in VIDEO mode.
+    """
+
+    def __init__(self, options: PoseLandmarkerOptions) -> None:
+        self._options = options.validated()
+        self._pipeline = PosePipeline(self._options)
+        self._streams: dict[Hashable, tuple[PoseStream, TimestampCheck]] = {}
+        self._closed_ids: set[Hashable] = set()
+        self._closed = False
+
+    def open_stream(self, stream_id: Hashable) -> None:
+        """Start a new stream; ids of open or closed streams are refused."""
+        self._check_open()
+        if stream_id in self._streams or stream_id in self._closed_ids:
+            state = "open" if stream_id in self._streams else "closed and cannot be reused"
+            raise ValueError(f"stream id {stream_id!r} is already {state}")
+        self._streams[stream_id] = (PoseStream(self._pipeline, self._options), TimestampCheck())
+
+    def close_stream(self, stream_id: Hashable) -> None:
+        self._stream(stream_id)
+        del self._streams[stream_id]
+        self._closed_ids.add(stream_id)
+
+    def stream_stats(self, stream_id: Hashable) -> dict[str, int]:
+        stream, _ = self._stream(stream_id)
+        return {"frames": stream.frames, "detector_runs": stream.detector_runs}
+
+    def process(
+        self, frames: Mapping[Hashable, tuple[Any, int]], *, color: str = "rgb"
+    ) -> dict[Hashable, PoseLandmarkerResult]:
+        """One step: the next frame of each given stream, in one batched pass of each model."""
+        self._check_open()
+        items = []
+        for stream_id, (image, timestamp_ms) in frames.items():
+            stream, timestamps = self._stream(stream_id)
+            items.append((stream_id, stream, timestamps, to_rgb_uint8(image, color), timestamp_ms))
+        for _, _, timestamps, _, timestamp_ms in items:
+            timestamps.check(timestamp_ms)
+        detect = [
+            k for k, (_, stream, _, image, _) in enumerate(items) if stream.needs_detection(image)
+        ]
+        detected = dict(
+            zip(
+                detect, self._pipeline.detect_rois_batch([items[k][3] for k in detect]), strict=True
+            )
+        )
+        planned = [
+            stream.frame_rois(image, detected.get(k))
+            for k, (_, stream, _, image, _) in enumerate(items)
+        ]
+        poses = self._pipeline.landmarks_batch(
+            [item[3] for item in items], [rois for rois, _ in planned]
+        )
+        results = {}
+        for (stream_id, stream, _, image, timestamp_ms), (_, ids), frame_poses in zip(
+            items, planned, poses, strict=True
+        ):
+            finished = stream.finish(image, frame_poses, ids, int(timestamp_ms))
+            results[stream_id] = result_from_poses(finished, 0, image.shape[1], image.shape[1])
+        return results
+
+    def close(self) -> None:
+        self._closed = True
+        self._streams.clear()
+        self._pipeline = None
+
+    def __enter__(self) -> MultiStreamPoseLandmarker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LandmarkerClosedError("MultiStreamPoseLandmarker used after close()")
+
+    def _stream(self, stream_id: Hashable) -> tuple[PoseStream, TimestampCheck]:
+        self._check_open()
+        if stream_id not in self._streams:
+            raise ValueError(f"no open stream with id {stream_id!r}")
+        return self._streams[stream_id]

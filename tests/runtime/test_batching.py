@@ -1,0 +1,107 @@
+"""Batched serving: detect_batch and the multi-stream tracker equal one-at-a-time processing,
+with one detector call and one landmarker call per step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runtime import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerOptions, RunningMode
+
+
+class CallCounter:
+    """Wraps a real InferenceSession and records the batch size of each run."""
+
+    def __init__(self, session) -> None:
+        self.session, self.batches = session, []
+
+    def run(self, names, feeds):
+        self.batches.append(next(iter(feeds.values())).shape[0])
+        return self.session.run(names, feeds)
+
+
+def count_calls(pipeline) -> tuple[CallCounter, CallCounter]:
+    pipeline.detector = CallCounter(pipeline.detector)
+    pipeline.landmarker = CallCounter(pipeline.landmarker)
+    return pipeline.detector, pipeline.landmarker
+
+
+def test_detect_batch_equals_single_images_in_one_call_per_model(model_dir, images, test_providers):
+    options = PoseLandmarkerOptions(
+        model="lite",
+        num_poses=2,
+        output_segmentation_masks=True,
+        min_pose_detection_confidence=0.3,
+        providers=test_providers,
+    )
+    batch = [images[name] for name in ("messi5", "bus", "zidane", "astronaut")]  # four sizes
+    with (
+        PoseLandmarker.create_from_options(options) as single,
+        PoseLandmarker.create_from_options(options) as batched,
+    ):
+        expected = [single.detect(image) for image in batch]
+        detector, landmarker = count_calls(batched._pipeline)
+        results = batched.detect_batch(batch)
+    assert detector.batches == [4]
+    assert landmarker.batches == [sum(len(r.pose_landmarks) for r in expected)]
+    for got, want in zip(results, expected, strict=True):
+        np.testing.assert_allclose(got.as_arrays()[0], want.as_arrays()[0], atol=1e-5)
+        np.testing.assert_allclose(got.as_arrays()[1], want.as_arrays()[1], atol=1e-5)
+        for got_mask, want_mask in zip(
+            got.segmentation_masks, want.segmentation_masks, strict=True
+        ):
+            np.testing.assert_allclose(got_mask, want_mask, atol=1e-4)
+
+
+def test_empty_batch(landmarker_factory):
+    assert landmarker_factory("lite").detect_batch([]) == []
+
+
+def test_multi_stream_equals_separate_streams_with_one_call_per_model(
+    model_dir, clips, test_providers
+):
+    options = dict(model="lite", providers=test_providers)
+    streams = {
+        "squat": clips["squat.mp4"][:25],
+        "dance": clips["dance.mp4"][:25],
+        "late-squat": clips["squat.mp4"][60:85],
+    }
+    expected = {}
+    for name, frames in streams.items():
+        with PoseLandmarker.create_from_options(
+            PoseLandmarkerOptions(running_mode=RunningMode.VIDEO, **options)
+        ) as alone:
+            expected[name] = [
+                alone.detect_for_video(f, i * 33).as_arrays() for i, f in enumerate(frames)
+            ]
+    with MultiStreamPoseLandmarker(PoseLandmarkerOptions(**options)) as many:
+        for name in streams:
+            many.open_stream(name)
+        detector, landmarker = count_calls(many._pipeline)
+        for i in range(25):
+            step = many.process({name: (frames[i], i * 33) for name, frames in streams.items()})
+            for name, result in step.items():
+                got, want = result.as_arrays(), expected[name][i]
+                np.testing.assert_allclose(got[0], want[0], atol=1e-5)
+                np.testing.assert_allclose(got[1], want[1], atol=1e-5)
+        assert len(landmarker.batches) == 25  # one landmarker call per step for all streams
+        assert len(detector.batches) <= 25 and max(detector.batches) <= 3
+        assert many.stream_stats("squat")["detector_runs"] == 1  # tracked, as alone
+
+
+def test_stream_ids_and_timestamps(model_dir, clips, test_providers):
+    frame = clips["squat.mp4"][0]
+    with MultiStreamPoseLandmarker(
+        PoseLandmarkerOptions(model="lite", providers=test_providers)
+    ) as many:
+        many.open_stream("a")
+        with pytest.raises(ValueError, match="already open"):
+            many.open_stream("a")
+        many.process({"a": (frame, 0)})
+        with pytest.raises(ValueError, match="monotonically increasing"):
+            many.process({"a": (frame, 0)})
+        many.close_stream("a")
+        with pytest.raises(ValueError, match="closed and cannot be reused"):
+            many.open_stream("a")
+        with pytest.raises(ValueError, match="no open stream with id 'a'"):
+            many.process({"a": (frame, 66)})
