@@ -1,0 +1,83 @@
+"""`blazepose` driven through a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(sys.executable).with_name("blazepose")
+
+
+def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def test_readme_main_command_writes_json(cli_env, data_dir, tmp_path):
+    out = tmp_path / "result.json"
+    done = run_cli("detect", str(data_dir / "messi5.jpg"), "--json", str(out), env=cli_env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    (image,) = data["images"].values()
+    assert image["width"] == 1500 and len(image["pose_landmarks"]) == 1
+    assert set(image["pose_landmarks"][0][0]) == {"x", "y", "z", "visibility", "presence"}
+
+
+def test_detect_errors_are_one_line(cli_env, tmp_path):
+    missing = run_cli("detect", str(tmp_path / "none.jpg"), env=cli_env)
+    assert (
+        missing.returncode == 1
+        and missing.stderr.strip()
+        == f"blazepose: error: no such image file: {tmp_path / 'none.jpg'}"
+    )
+    not_image = tmp_path / "x.jpg"
+    not_image.write_text("text")
+    done = run_cli("detect", str(not_image), env=cli_env)
+    assert (
+        done.returncode == 1
+        and "not a readable image" in done.stderr
+        and "Traceback" not in done.stderr
+    )
+
+
+def test_providers_lists_every_provider_with_a_reason(cli_env):
+    done = run_cli("providers", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    for name in ("cpu", "cuda", "tensorrt", "openvino", "coreml", "directml"):
+        assert f"  {name} " in done.stdout
+    assert "cpu       available" in done.stdout
+    assert "unavailable: not in this onnxruntime build" in done.stdout
+
+
+def test_bench_writes_table_and_json(cli_env, tmp_path):
+    out = tmp_path / "bench.json"
+    done = run_cli(
+        "bench",
+        "--variants",
+        "lite",
+        "--modes",
+        "image,video",
+        "--batch",
+        "1,2",
+        "--streams",
+        "2",
+        "--iterations",
+        "3",
+        "--warmup",
+        "1",
+        "--json",
+        str(out),
+        env=cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| blazepose-onnx | " in done.stdout and "frames/s" in done.stdout
+    data = json.loads(out.read_text())
+    modes = {(r["mode"], r["batch"]) for r in data["results"]}
+    assert modes >= {("image", 1), ("image", 2), ("video", 2)}
+    first = data["results"][0]
+    assert set(first["percentiles_ms"]) == {"total", "detector", "landmarker", "other"}
+    assert first["percentiles_ms"]["total"]["p50"] > 0 and first["frames_per_second"] > 0
+    assert data["machine"]["logical_cores"]
