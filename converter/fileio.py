@@ -12,12 +12,15 @@ from converter.errors import ConverterError
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."""
+def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds.
+
+    `suffix` ends the temporary name (a video writer needs a real extension, e.g. ".part.mp4").
+    """
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     except OSError as exc:
         raise ConverterError(f"cannot write to {target.parent}: {exc.strerror or exc}") from exc
     os.close(fd)

@@ -1,10 +1,8 @@
-"""`blazepose`: run the pose landmarker from the command line."""
+"""`blazepose`: pose landmarks from the command line (detect, video, providers, bench)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import sys
 from pathlib import Path
 
@@ -15,80 +13,56 @@ from converter.command import run_command
 from converter.errors import ConverterError
 from converter.fileio import write_bytes_atomic
 from runtime import bench
+from runtime.cli_image import run_detect
+from runtime.cli_video import run_video
+from runtime.inputs import InputError, open_video, read_image
 from runtime.options import PoseLandmarkerOptions
-from runtime.pose_landmarker import PoseLandmarker
 from runtime.providers import AUTO_ORDER, PROVIDERS, available_providers, unavailable_reason
 
-log = logging.getLogger("blazepose")
+SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 
-class CliError(Exception):
-    """A user error reported as one line, exit code 2."""
-
-
-def _read_image(path: Path):
-    if not path.is_file():
-        raise CliError(f"no such image file: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise CliError(f"not a readable image: {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def cmd_detect(args: argparse.Namespace) -> int:
-    images = [(path, _read_image(path)) for path in args.images]
-    options = PoseLandmarkerOptions(
+def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
+    return PoseLandmarkerOptions(
         model=args.model,
         num_poses=args.num_poses,
         min_pose_detection_confidence=args.min_detection_confidence,
         min_pose_presence_confidence=args.min_presence_confidence,
         min_tracking_confidence=args.min_tracking_confidence,
+        output_segmentation_masks=args.masks,
         providers=[args.provider],
-    )
-    results = {}
-    with PoseLandmarker.create_from_options(options) as landmarker:
-        for path, image in images:
-            result = landmarker.detect(image, rotation_degrees=args.rotate)
-            results[str(path)] = {
-                "width": image.shape[1],
-                "height": image.shape[0],
-                **result.to_dict(),
-            }
-            log.info("%s: %d pose(s)", path, len(result.pose_landmarks))
-    text = json.dumps({"model": str(args.model), "images": results}, indent=1)
-    if args.json in (None, "-"):
-        print(text)
-    else:
-        write_bytes_atomic(args.json, (text + "\n").encode())
-        print(
-            f"wrote {args.json}: {sum(len(r['pose_landmarks']) for r in results.values())} pose(s) "
-            f"in {len(results)} image(s)"
-        )
-    return 0
+    ).validated()
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    return run_detect(args, _options(args))
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    return run_video(args, _options(args))
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
     available = available_providers()
-    print(
-        f"onnxruntime {ort.__version__}; 'auto' picks: "
-        f"{next(p for p in AUTO_ORDER if p in available)}"
-    )
+    auto = next(p for p in AUTO_ORDER if p in available)
+    print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto}")
     for name in PROVIDERS:
         reason = unavailable_reason(name)
         print(f"  {name:<9} {'available' if reason is None else 'unavailable: ' + reason}")
     return 0
 
 
-def _read_video(path: Path, limit: int = 120) -> list:
-    capture = cv2.VideoCapture(str(path))
+def _read_frames(source: str, limit: int = 120) -> list:
+    capture, _ = open_video(source)
     frames = []
     while len(frames) < limit:
         ok, frame = capture.read()
         if not ok:
             break
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
     if not frames:
-        raise CliError(f"no frames could be read from {path}")
+        raise InputError(f"no frames in video {source}")
     return frames
 
 
@@ -97,40 +71,37 @@ def _csv(text: str, cast=str) -> list:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    images = [_read_image(args.image)]
-    frames = _read_video(args.video)
+    images = [read_image(args.image)]
+    frames = _read_frames(str(args.video))
     providers = _csv(args.providers) if args.providers else available_providers()
+    modes = _csv(args.modes)
+    unknown = set(modes) - {"image", "video", "video-parallel"}
+    if unknown:
+        raise InputError(
+            f"unknown mode(s) {', '.join(sorted(unknown))}: use image, video, video-parallel"
+        )
     results = []
     for provider in providers:
         for variant in _csv(args.variants):
-            for mode in _csv(args.modes):
-                if mode == "image":
-                    results += [
-                        bench.bench_image(
-                            provider, variant, images, b, args.warmup, args.iterations
-                        )
-                        for b in _csv(args.batch, int)
-                    ]
-                elif mode == "video":
-                    results += [
-                        bench.bench_video(
-                            provider, variant, frames, n, args.warmup, args.iterations
-                        )
-                        for n in _csv(args.streams, int)
-                    ]
-                elif mode == "video-parallel":
-                    results += [
-                        bench.bench_parallel_video(provider, variant, frames, n, args.iterations)
-                        for n in _csv(args.streams, int)
-                        if n > 1
-                    ]
-                else:
-                    raise CliError(
-                        f"unknown mode {mode!r}: expected image, video or video-parallel"
-                    )
+            if "image" in modes:
+                results += [
+                    bench.bench_image(provider, variant, images, b, args.warmup, args.iterations)
+                    for b in _csv(args.batch, int)
+                ]
+            if "video" in modes:
+                results += [
+                    bench.bench_video(provider, variant, frames, n, args.warmup, args.iterations)
+                    for n in _csv(args.streams, int)
+                ]
+            if "video-parallel" in modes:
+                results += [
+                    bench.bench_parallel_video(provider, variant, frames, n, args.iterations)
+                    for n in _csv(args.streams, int)
+                    if n > 1
+                ]
     if args.mediapipe_bundles:
         for variant in _csv(args.variants):
-            for mode in {m.replace("-parallel", "") for m in _csv(args.modes)}:
+            for mode in sorted({m.replace("-parallel", "") for m in modes}):
                 result = bench.bench_mediapipe(
                     Path(args.mediapipe_bundles),
                     variant,
@@ -141,9 +112,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                     args.iterations,
                 )
                 if result is None:
-                    log.warning(
-                        "MediaPipe is not installed or cannot load the bundles in %s",
-                        args.mediapipe_bundles,
+                    print(
+                        "MediaPipe is not installed or cannot load these bundles", file=sys.stderr
                     )
                 else:
                     results.append(result)
@@ -157,30 +127,58 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--model", default="full", help="lite, full, heavy, a .task bundle or an ONNX directory"
+    )
+    command.add_argument(
+        "--provider", default="cpu", help="execution provider (see `blazepose providers`)"
+    )
+    command.add_argument("--num-poses", type=int, default=1)
+    command.add_argument("--min-detection-confidence", type=float, default=0.5)
+    command.add_argument("--min-presence-confidence", type=float, default=0.5)
+    command.add_argument("--min-tracking-confidence", type=float, default=0.5)
+    command.add_argument(
+        "--masks", action="store_true", help="compute segmentation masks (and draw them)"
+    )
+    command.add_argument(
+        "--rotate", type=int, default=0, help="clockwise degrees that make people upright"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blazepose", description="MediaPipe pose landmarks on ONNX Runtime."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True)
+
     detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
-    detect.add_argument("images", nargs="+", type=Path, help="image files")
-    detect.add_argument(
-        "--model", default="full", help="lite, full, heavy, a .task bundle or an ONNX directory"
-    )
-    detect.add_argument("--provider", default="cpu", help="execution provider (default: cpu)")
-    detect.add_argument("--num-poses", type=int, default=1)
-    detect.add_argument("--min-detection-confidence", type=float, default=0.5)
-    detect.add_argument("--min-presence-confidence", type=float, default=0.5)
-    detect.add_argument("--min-tracking-confidence", type=float, default=0.5)
-    detect.add_argument(
-        "--rotate", type=int, default=0, help="clockwise degrees that make people upright"
-    )
-    detect.add_argument("--json", help="write results to this file ('-' or omitted: stdout)")
+    detect.add_argument("images", nargs="+", help="image files, glob patterns or directories")
+    _model_options(detect)
+    detect.add_argument("--json", help="results as JSON to this file ('-': stdout; the default)")
+    detect.add_argument("--csv", help="results as CSV, one row per pose and landmark")
+    detect.add_argument("--annotate", help="folder for annotated images (<name>_pose.png)")
     detect.set_defaults(run=cmd_detect)
+
+    video = commands.add_parser(
+        "video", help="landmarks through a video file or camera (VIDEO mode)"
+    )
+    video.add_argument("input", help="video file, or a camera index such as 0")
+    _model_options(video)
+    video.add_argument(
+        "--live", action="store_true", help="LIVE_STREAM mode (frames may be dropped)"
+    )
+    video.add_argument("--out", help="annotated video (.mp4)")
+    video.add_argument("--jsonl", help="per-frame results as JSON Lines")
+    video.add_argument("--csv", help="per-frame results as CSV, one row per pose and landmark")
+    video.add_argument("--max-frames", type=int, help="stop after this many frames")
+    video.add_argument("--quiet", action="store_true", help="no progress bar")
+    video.set_defaults(run=cmd_video)
+
     providers = commands.add_parser("providers", help="execution providers this machine has")
     providers.set_defaults(run=cmd_providers)
-    sample = Path(__file__).resolve().parent.parent / "tests" / "data"
+
     bench_cmd = commands.add_parser("bench", help="time providers x variants x modes x batch sizes")
     bench_cmd.add_argument("--providers", help="comma-separated (default: every available one)")
     bench_cmd.add_argument("--variants", default="full", help="comma-separated lite,full,heavy")
@@ -189,10 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cmd.add_argument("--streams", default="1", help="VIDEO-mode stream counts, e.g. 1,2")
     bench_cmd.add_argument("--iterations", type=int, default=100)
     bench_cmd.add_argument("--warmup", type=int, default=10)
-    bench_cmd.add_argument("--image", type=Path, default=sample / "messi5.jpg")
-    bench_cmd.add_argument("--video", type=Path, default=sample / "squat.mp4")
+    bench_cmd.add_argument("--image", type=Path, default=SAMPLES / "messi5.jpg")
+    bench_cmd.add_argument("--video", type=Path, default=SAMPLES / "squat.mp4")
     bench_cmd.add_argument(
-        "--mediapipe-bundles", help="MediaPipe-loadable .task directory: time MediaPipe too"
+        "--mediapipe-bundles", help="MediaPipe-loadable .task folder: time MediaPipe too"
     )
     bench_cmd.add_argument("--json", help="write the results as JSON")
     bench_cmd.add_argument("--markdown", help="write the table as Markdown")
@@ -201,8 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # errors are ours, one line
     return run_command(
-        build_parser(), argv, (CliError, ConverterError, ValueError, TypeError, OSError)
+        build_parser(), argv, (InputError, ConverterError, ValueError, TypeError, OSError)
     )
 
 

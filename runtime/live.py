@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 class LiveStreamWorker:
-    """Runs `process(image, timestamp_ms)` off the caller's thread and hands results to `callback`.
+    """Runs `process(payload, timestamp_ms) -> (result, image)` off the caller's thread and hands
+    `(result, image, timestamp_ms)` to `callback`.
 
     While one frame is in flight, one newer frame may wait; a frame still waiting when a newer
     one arrives is dropped (`dropped` counts them). An exception in the callback is logged and
@@ -24,27 +25,27 @@ class LiveStreamWorker:
 
     def __init__(
         self,
-        process: Callable[[np.ndarray, int], Any],
+        process: Callable[[Any, int], tuple[Any, np.ndarray]],
         callback: Callable[[Any, np.ndarray, int], None],
     ) -> None:
         self._process = process
         self._callback = callback
         self._condition = threading.Condition()
-        self._waiting: tuple[np.ndarray, int] | None = None
+        self._waiting: tuple[Any, int] | None = None
         self._closing = False
         self.dropped = 0
         self.delivered = 0
         self._thread = threading.Thread(target=self._run, name="blazepose-live-stream", daemon=True)
         self._thread.start()
 
-    def submit(self, image: np.ndarray, timestamp_ms: int) -> None:
+    def submit(self, payload: Any, timestamp_ms: int) -> None:
         """Queue a frame without waiting for inference."""
         with self._condition:
             if self._closing:
                 raise LandmarkerClosedError("detect_async() called after close()")
             if self._waiting is not None:
                 self.dropped += 1
-            self._waiting = (image, timestamp_ms)
+            self._waiting = (payload, timestamp_ms)
             self._condition.notify()
 
     def _run(self) -> None:
@@ -54,10 +55,10 @@ class LiveStreamWorker:
                     self._condition.wait()
                 if self._waiting is None:
                     return
-                image, timestamp_ms = self._waiting
+                payload, timestamp_ms = self._waiting
                 self._waiting = None
             try:
-                result = self._process(image, timestamp_ms)
+                result, image = self._process(payload, timestamp_ms)
             except Exception:
                 log.exception("pose landmarker failed on the frame at %d ms", timestamp_ms)
                 continue

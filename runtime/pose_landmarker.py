@@ -152,9 +152,9 @@ class PoseLandmarker:
 
     def _process_live(
         self, frame: tuple[np.ndarray, int], timestamp_ms: int
-    ) -> PoseLandmarkerResult:
+    ) -> tuple[PoseLandmarkerResult, np.ndarray]:
         rgb, degrees = frame
-        return self._process_frame(rgb, degrees, timestamp_ms)
+        return self._process_frame(rgb, degrees, timestamp_ms), rgb
 
     def _check_call(self, method: str, mode: RunningMode) -> None:
         if self._closed:

@@ -8,7 +8,13 @@ import time
 import numpy as np
 import pytest
 
-from runtime import LandmarkerClosedError, PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from runtime import (
+    LandmarkerClosedError,
+    PoseLandmarker,
+    PoseLandmarkerOptions,
+    PoseLandmarkerResult,
+    RunningMode,
+)
 from runtime.smoothing import LowPassFilter, OneEuroFilter
 from runtime.tracking import associate, rescale_rois
 
@@ -119,6 +125,7 @@ class Collector:
     def __init__(self, fail_at: set[int] = frozenset(), delay_s: float = 0.0) -> None:
         self.timestamps: list[int] = []
         self.threads: set[int] = set()
+        self.problems: list[str] = []  # checks inside the callback would be swallowed and logged
         self.fail_at, self.delay_s = fail_at, delay_s
         self.lock = threading.Lock()
 
@@ -127,7 +134,10 @@ class Collector:
         with self.lock:
             self.timestamps.append(timestamp_ms)
             self.threads.add(threading.get_ident())
-        assert image.shape[2] == 3 and len(result.pose_landmarks) <= 1
+        if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
+            self.problems.append(f"image at {timestamp_ms} ms is {type(image).__name__}")
+        if not isinstance(result, PoseLandmarkerResult) or len(result.pose_landmarks) > 1:
+            self.problems.append(f"result at {timestamp_ms} ms is {result!r}")
         if timestamp_ms in self.fail_at:
             raise RuntimeError("user callback failure")
 
@@ -152,6 +162,7 @@ def test_live_stream_drops_waiting_frames_and_keeps_order(model_dir, clips):
     stats = landmarker.stats
     assert stats["dropped_frames"] > 0
     assert stats["delivered_frames"] + stats["dropped_frames"] == len(frames)
+    assert callback.problems == []
     assert callback.timestamps == sorted(callback.timestamps)  # delivered in order
     assert callback.timestamps[-1] == (len(frames) - 1) * 33  # the newest frame is never dropped
     assert threading.get_ident() not in callback.threads  # off the caller's thread
@@ -169,6 +180,7 @@ def test_callback_exception_does_not_stop_the_stream(model_dir, clips, caplog):
         time.sleep(0.15)  # let each frame finish: nothing is dropped
     landmarker.close()
     assert callback.timestamps == [i * 33 for i in range(6)]
+    assert callback.problems == []
     assert "result_callback raised" in caplog.text
 
 

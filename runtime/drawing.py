@@ -1,0 +1,105 @@
+"""Drawing utilities in the spirit of MediaPipe's `drawing_utils`: skeleton, landmarks, masks.
+
+Images are drawn on in place (uint8, HxWx3, any channel order: colours are given in the same
+order as the image). Landmark colour shows visibility, from red (0) to green (1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from runtime.landmarks import POSE_CONNECTIONS
+from runtime.results import PoseLandmarkerResult
+
+LOW_VISIBILITY_COLOR = (255, 48, 48)
+HIGH_VISIBILITY_COLOR = (48, 255, 96)
+CONNECTION_COLOR = (224, 224, 224)
+MASK_COLOR = (64, 160, 255)
+
+
+def _check_canvas(image: np.ndarray) -> None:
+    if (
+        not isinstance(image, np.ndarray)
+        or image.dtype != np.uint8
+        or image.ndim != 3
+        or image.shape[2] != 3
+    ):
+        raise TypeError("drawing needs an HxWx3 uint8 numpy image")
+
+
+def visibility_colors(visibility: np.ndarray) -> np.ndarray:
+    """(n, 3) uint8 colours blending red (visibility 0) to green (visibility 1)."""
+    t = np.clip(np.asarray(visibility, np.float64), 0.0, 1.0)[:, None]
+    low, high = np.array(LOW_VISIBILITY_COLOR), np.array(HIGH_VISIBILITY_COLOR)
+    return np.rint(low + (high - low) * t).astype(np.uint8)
+
+
+def draw_pose(
+    image: np.ndarray,
+    landmarks: np.ndarray,
+    connections: Sequence[tuple[int, int]] = POSE_CONNECTIONS,
+    min_visibility: float = 0.0,
+    thickness: int | None = None,
+) -> np.ndarray:
+    """Draw one pose from a (33, >=4) array of normalised x, y, z, visibility (in place)."""
+    _check_canvas(image)
+    height, width = image.shape[:2]
+    thickness = thickness or max(1, round(min(height, width) / 300))
+    pixels = np.rint(landmarks[:, :2] * (width, height)).astype(np.int32)
+    visible = landmarks[:, 3] >= min_visibility
+    segments = [pixels[[a, b]] for a, b in connections if visible[a] and visible[b]]
+    cv2.polylines(
+        image,
+        segments,
+        isClosed=False,
+        color=CONNECTION_COLOR,
+        thickness=thickness,
+        lineType=cv2.LINE_AA,
+    )
+    for point, color in zip(pixels[visible], visibility_colors(landmarks[visible, 3]), strict=True):
+        cv2.circle(
+            image,
+            tuple(int(v) for v in point),
+            thickness + 2,
+            tuple(int(c) for c in color),
+            -1,
+            cv2.LINE_AA,
+        )
+    return image
+
+
+def draw_mask(
+    image: np.ndarray,
+    mask: np.ndarray,
+    color: tuple[int, int, int] = MASK_COLOR,
+    alpha: float = 0.45,
+) -> np.ndarray:
+    """Blend `color` into the image where the float mask is high (in place)."""
+    _check_canvas(image)
+    if mask.shape != image.shape[:2]:
+        raise ValueError(f"mask shape {mask.shape} does not match the image {image.shape[:2]}")
+    weight = (np.clip(mask, 0.0, 1.0) * alpha)[..., None]
+    blended = image * (1.0 - weight) + np.asarray(color, np.float64) * weight
+    image[...] = np.rint(blended).astype(np.uint8)
+    return image
+
+
+def draw_landmarks(
+    image: np.ndarray,
+    result: PoseLandmarkerResult,
+    *,
+    draw_masks: bool = True,
+    min_visibility: float = 0.0,
+) -> np.ndarray:
+    """Draw every pose of a result (and its segmentation masks, when present) in place."""
+    _check_canvas(image)
+    if draw_masks and result.segmentation_masks:
+        for mask in result.segmentation_masks:
+            draw_mask(image, mask)
+    landmarks, _ = result.as_arrays()
+    for pose in landmarks:
+        draw_pose(image, pose, min_visibility=min_visibility)
+    return image

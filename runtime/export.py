@@ -1,0 +1,62 @@
+"""Result exports: CSV (one row per pose and landmark) and JSON Lines (one object per frame).
+
+CSV columns: source, frame, timestamp_ms, pose, landmark, name, x, y, z, visibility, presence,
+world_x, world_y, world_z. x/y are normalised to the image, z on the scale of x; world_* are
+metres, hip-centred. Images have frame 0 and an empty timestamp.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import TextIO
+
+import numpy as np
+
+from runtime.landmarks import PoseLandmark
+from runtime.results import PoseLandmarkerResult
+
+CSV_COLUMNS = (
+    "source",
+    "frame",
+    "timestamp_ms",
+    "pose",
+    "landmark",
+    "name",
+    "x",
+    "y",
+    "z",
+    "visibility",
+    "presence",
+    "world_x",
+    "world_y",
+    "world_z",
+)
+LANDMARK_NAMES = tuple(landmark.name.lower() for landmark in PoseLandmark)
+
+
+class CsvResultWriter:
+    """Writes results as CSV rows, the header first."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._writer = csv.writer(stream)
+        self._writer.writerow(CSV_COLUMNS)
+
+    def write(
+        self, source: str, frame: int, timestamp_ms: int | None, result: PoseLandmarkerResult
+    ) -> None:
+        landmarks, world = result.as_arrays()
+        if not len(landmarks):
+            return
+        values = np.concatenate([landmarks, world], axis=2).reshape(-1, 8).round(6).tolist()
+        poses = np.repeat(np.arange(len(landmarks)), 33).tolist()
+        stamp = "" if timestamp_ms is None else timestamp_ms
+        self._writer.writerows(
+            [source, frame, stamp, pose, k % 33, LANDMARK_NAMES[k % 33], *row]
+            for k, (pose, row) in enumerate(zip(poses, values, strict=True))
+        )
+
+
+def jsonl_record(frame: int, timestamp_ms: int | None, result: PoseLandmarkerResult) -> str:
+    """One JSON Lines record for a frame."""
+    return json.dumps({"frame": frame, "timestamp_ms": timestamp_ms, **result.to_dict()})
