@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -15,8 +19,23 @@ class InputError(Exception):
     """A user's input that cannot be used (reported as one line)."""
 
 
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Silence what C libraries (libjpeg, FFmpeg) print to stderr: our error says it in one line."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def image_paths(specs: list[str]) -> list[Path]:
-    """Expand files, glob patterns and directories (their image files, sorted) into paths."""
+    """Expand files, glob patterns and directories (their image files, sorted) into paths,
+    each file once, in the order first given."""
     paths: list[Path] = []
     for spec in specs:
         path = Path(spec)
@@ -34,14 +53,15 @@ def image_paths(specs: list[str]) -> list[Path]:
             paths += found
         else:
             raise InputError(f"no such image file: {path}")
-    return paths
+    return list(dict.fromkeys(paths))
 
 
 def read_image(path: Path) -> np.ndarray:
     """An image file as RGB uint8."""
     if not path.is_file():
         raise InputError(f"no such image file: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    with native_stderr_silenced():
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise InputError(f"not a readable image: {path}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
@@ -49,15 +69,15 @@ def read_image(path: Path) -> np.ndarray:
 
 def open_video(source: str) -> tuple[cv2.VideoCapture, float]:
     """An opened capture for a video file or a camera index, and its frame rate (30 if unknown)."""
-    if source.isdigit():
-        capture = cv2.VideoCapture(int(source))
-        if not capture.isOpened():
-            raise InputError(f"camera {source} could not be opened")
-    else:
-        if not Path(source).is_file():
-            raise InputError(f"no such video file: {source}")
-        capture = cv2.VideoCapture(source)
-        if not capture.isOpened():
-            raise InputError(f"not a readable video: {source}")
+    if not source.isdigit() and not Path(source).is_file():
+        raise InputError(f"no such video file: {source}")
+    with native_stderr_silenced():
+        capture = cv2.VideoCapture(int(source) if source.isdigit() else source)
+    if not capture.isOpened():
+        raise InputError(
+            f"camera {source} could not be opened"
+            if source.isdigit()
+            else f"not a readable video: {source}"
+        )
     fps = capture.get(cv2.CAP_PROP_FPS)
     return capture, fps if fps and fps > 0 else 30.0

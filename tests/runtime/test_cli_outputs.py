@@ -1,0 +1,255 @@
+"""`blazepose detect` and `blazepose video` as a user runs them: outputs and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from runtime.export import CSV_COLUMNS
+
+SCRIPT = Path(sys.executable).with_name("blazepose")
+
+
+def run_cli(*args: str, env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, fragment: str) -> None:
+    assert done.returncode != 0, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("blazepose: error: "), done.stderr
+    assert fragment in lines[0], done.stderr
+
+
+def frame_count(path: Path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    return count
+
+
+def test_detect_globs_folders_json_csv_annotations(cli_env, data_dir, tmp_path):
+    out = tmp_path / "out"
+    done = run_cli(
+        "detect",
+        str(data_dir / "m*.jpg"),
+        str(data_dir),
+        "--model",
+        "lite",
+        "--masks",
+        "--json",
+        str(out / "poses.json"),
+        "--csv",
+        str(out / "poses.csv"),
+        "--annotate",
+        str(out / "annotated"),
+        env=cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads((out / "poses.json").read_text())
+    assert data["model"] == "lite"
+    # messi5 from the glob, then the folder's other three images (each file once)
+    assert list(data["images"]) == [
+        str(data_dir / n) for n in ("messi5.jpg", "astronaut.jpg", "bus.jpg", "zidane.jpg")
+    ]
+    messi = data["images"][str(data_dir / "messi5.jpg")]
+    assert messi["segmentation_mask_shapes"] == [[1000, 1500]]
+    assert len(messi["pose_landmarks"][0]) == 33 and len(messi["pose_world_landmarks"][0]) == 33
+    with (out / "poses.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert rows[0]["name"] == "nose" and rows[32]["name"] == "right_foot_index"
+    poses = sum(len(r["pose_landmarks"]) for r in data["images"].values())
+    assert len(rows) == 33 * poses
+    annotated = cv2.imread(str(out / "annotated" / "messi5_pose.png"))
+    original = cv2.imread(str(data_dir / "messi5.jpg"))
+    assert annotated.shape == original.shape and (annotated != original).any()
+    assert sorted(p.name for p in (out / "annotated").iterdir()) == [
+        "astronaut_pose.png",
+        "bus_pose.png",
+        "messi5_pose.png",
+        "zidane_pose.png",
+    ]
+
+
+def test_detect_json_to_stdout(cli_env, data_dir):
+    done = run_cli(
+        "detect", str(data_dir / "bus.jpg"), "--model", "lite", "--json", "-", env=cli_env
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["images"][str(data_dir / "bus.jpg")]["pose_landmarks"]) == 1
+
+
+def test_video_outputs_have_every_frame(cli_env, data_dir, tmp_path):
+    done = run_cli(
+        "video",
+        str(data_dir / "squat.mp4"),
+        "--model",
+        "lite",
+        "--out",
+        str(tmp_path / "a.mp4"),
+        "--jsonl",
+        str(tmp_path / "a.jsonl"),
+        "--csv",
+        str(tmp_path / "a.csv"),
+        env=cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("frames: 120, poses found: 120, average fps: ")
+    assert "provider: cpu" in done.stdout
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    assert frame_count(tmp_path / "a.mp4") == 120
+    records = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in records] == list(range(120))
+    assert records[1]["timestamp_ms"] == 33 and len(records[0]["pose_landmarks"]) == 1
+    with (tmp_path / "a.csv").open() as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == 120 * 33
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.csv",
+        "a.jsonl",
+        "a.mp4",
+    ]  # no temporaries
+
+
+def test_live_video_reports_dropped_frames(cli_env, data_dir, tmp_path):
+    done = run_cli(
+        "video",
+        str(data_dir / "dance.mp4"),
+        "--live",
+        "--model",
+        "lite",
+        "--max-frames",
+        "40",
+        "--jsonl",
+        str(tmp_path / "live.jsonl"),
+        env=cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    delivered = int(done.stdout.split("frames: ")[1].split(",")[0])
+    dropped = int(done.stdout.split("dropped frames: ")[1].split()[0])
+    assert delivered + dropped == 40 and delivered >= 1
+    frames = [
+        json.loads(line)["frame"] for line in (tmp_path / "live.jsonl").read_text().splitlines()
+    ]
+    assert len(frames) == delivered and frames == sorted(frames) and frames[-1] == 39
+
+
+def test_ctrl_c_leaves_complete_outputs_for_the_frames_done(cli_env, data_dir, tmp_path):
+    process = subprocess.Popen(
+        [
+            str(SCRIPT),
+            "video",
+            str(data_dir / "squat.mp4"),
+            "--model",
+            "heavy",
+            "--out",
+            str(tmp_path / "b.mp4"),
+            "--jsonl",
+            str(tmp_path / "b.jsonl"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env,
+    )
+    time.sleep(4.0)  # heavy takes well over 4 s for 120 frames here
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stdout and "Traceback" not in stderr
+    done = int(stdout.split("frames: ")[1].split(",")[0])
+    assert 0 < done < 120
+    assert frame_count(tmp_path / "b.mp4") == done
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == done
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.jsonl", "b.mp4"]
+
+
+@pytest.mark.parametrize("command", ["detect", "video"])
+def test_missing_and_unreadable_inputs(cli_env, tmp_path, command):
+    assert_one_line_error(run_cli(command, str(tmp_path / "nothing.jpg"), env=cli_env), "no such")
+    text = tmp_path / "fake.mp4" if command == "video" else tmp_path / "fake.jpg"
+    text.write_text("not media")
+    expected = "not a readable video" if command == "video" else "not a readable image"
+    assert_one_line_error(run_cli(command, str(text), env=cli_env), expected)
+
+
+def test_truncated_image(cli_env, data_dir, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes((data_dir / "bus.jpg").read_bytes()[:300])
+    assert_one_line_error(run_cli("detect", str(broken), env=cli_env), "not a readable image")
+
+
+def test_empty_video_and_closed_camera(cli_env, tmp_path):
+    empty = tmp_path / "empty.mp4"
+    writer = cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 64))
+    writer.release()
+    done = run_cli("video", str(empty), "--out", str(tmp_path / "o.mp4"), env=cli_env)
+    assert (
+        done.returncode != 0
+        and "blazepose: error: " in done.stderr
+        and "Traceback" not in done.stderr
+    )
+    assert not (tmp_path / "o.mp4").exists()
+    assert_one_line_error(run_cli("video", "7", env=cli_env), "camera 7 could not be opened")
+
+
+def test_output_equal_to_input_and_conflicting_flags(cli_env, data_dir, tmp_path):
+    image = tmp_path / "in.jpg"
+    shutil.copy(data_dir / "bus.jpg", image)
+    before = image.read_bytes()
+    assert_one_line_error(
+        run_cli("detect", str(image), "--json", str(image), env=cli_env), "is an input file"
+    )
+    assert image.read_bytes() == before
+    same = str(tmp_path / "x.out")
+    assert_one_line_error(
+        run_cli("detect", str(image), "--json", same, "--csv", same, env=cli_env), "both write"
+    )
+    clip = tmp_path / "in.mp4"
+    shutil.copy(data_dir / "squat.mp4", clip)
+    assert_one_line_error(
+        run_cli("video", str(clip), "--out", str(clip), env=cli_env), "is an input file"
+    )
+    assert_one_line_error(
+        run_cli("video", str(clip), "--max-frames", "0", env=cli_env), "--max-frames"
+    )
+
+
+def test_unwritable_output_leaves_nothing(cli_env, data_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    done = run_cli(
+        "detect",
+        str(data_dir / "bus.jpg"),
+        "--model",
+        "lite",
+        "--json",
+        str(tmp_path / "ok.json"),
+        "--csv",
+        str(blocker / "x.csv"),
+        env=cli_env,
+    )
+    assert_one_line_error(done, "cannot write to")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # ok.json was not left behind
+    done = run_cli(
+        "video",
+        str(data_dir / "squat.mp4"),
+        "--model",
+        "lite",
+        "--jsonl",
+        str(blocker / "x.jsonl"),
+        env=cli_env,
+    )
+    assert_one_line_error(done, "cannot write to")
