@@ -1,0 +1,62 @@
+"""Drawing utilities on a real result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runtime import POSE_CONNECTIONS, PoseLandmark
+from runtime.drawing import (
+    HIGH_VISIBILITY_COLOR,
+    LOW_VISIBILITY_COLOR,
+    draw_landmarks,
+    draw_mask,
+    draw_pose,
+    visibility_colors,
+)
+
+
+def test_draw_landmarks_marks_the_pose_in_place(landmarker_factory, images):
+    image = images["messi5"].copy()
+    result = landmarker_factory("lite", masks=True).detect(image)
+    canvas = image.copy()
+    assert draw_landmarks(canvas, result) is canvas
+    nose = result.pose_landmarks[0][PoseLandmark.NOSE]
+    x, y = round(nose.x * image.shape[1]), round(nose.y * image.shape[0])
+    assert tuple(canvas[y, x]) == HIGH_VISIBILITY_COLOR[:3]  # visible: green
+    changed = (canvas != image).any(axis=2)
+    assert changed[0:100, 0:100].sum() == 0  # the far corner (no person, no mask) is untouched
+    assert changed.mean() > 0.01
+
+
+def test_visibility_colour_scale():
+    colours = visibility_colors(np.array([0.0, 1.0, 0.5]))
+    assert tuple(colours[0]) == LOW_VISIBILITY_COLOR and tuple(colours[1]) == HIGH_VISIBILITY_COLOR
+    assert (
+        colours[2].tolist()
+        == np.rint((np.array(LOW_VISIBILITY_COLOR) + HIGH_VISIBILITY_COLOR) / 2).tolist()
+    )
+
+
+def test_low_visibility_landmarks_can_be_hidden():
+    canvas = np.zeros((100, 100, 3), np.uint8)
+    landmarks = np.zeros((33, 5))
+    landmarks[:, :2] = 0.5
+    landmarks[:, 3] = 0.1
+    draw_pose(canvas, landmarks, min_visibility=0.5)
+    assert not canvas.any()
+    draw_pose(canvas, landmarks)
+    assert canvas.any()
+    assert len(POSE_CONNECTIONS) == 35
+
+
+def test_mask_overlay_and_bad_canvases():
+    canvas = np.zeros((10, 20, 3), np.uint8)
+    mask = np.zeros((10, 20), np.float32)
+    mask[:, :10] = 1.0
+    draw_mask(canvas, mask, color=(200, 0, 0), alpha=0.5)
+    assert canvas[0, 0].tolist() == [100, 0, 0] and canvas[0, 15].tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="does not match"):
+        draw_mask(canvas, mask[:5])
+    with pytest.raises(TypeError, match="HxWx3 uint8"):
+        draw_pose(np.zeros((10, 10), np.uint8), np.zeros((33, 5)))
