@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from runtime.export import CSV_COLUMNS
@@ -253,3 +254,31 @@ def test_unwritable_output_leaves_nothing(cli_env, data_dir, tmp_path):
         env=cli_env,
     )
     assert_one_line_error(done, "cannot write to")
+
+
+def test_detect_folder_with_rotation_to_stdout(cli_env, data_dir, tmp_path):
+    """The README's `detect FOLDER --model heavy --num-poses 5 --masks --rotate 90 --json -`."""
+    folder = tmp_path / "turned"
+    folder.mkdir()
+    turned = np.rot90(cv2.imread(str(data_dir / "messi5.jpg")), k=1)  # person lying on the side
+    cv2.imwrite(str(folder / "messi5_turned.png"), np.ascontiguousarray(turned))
+    done = run_cli(
+        "detect",
+        str(folder),
+        "--model",
+        "heavy",
+        "--num-poses",
+        "5",
+        "--masks",
+        "--rotate",
+        "90",
+        "--json",
+        "-",
+        env=cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)["images"].values()
+    assert (record["width"], record["height"]) == (1000, 1500)
+    (pose,) = record["pose_landmarks"]
+    nose, ankle = pose[0], pose[27]
+    assert nose["x"] < ankle["x"]  # upright person turned counter-clockwise: head to the left

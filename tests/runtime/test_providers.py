@@ -91,3 +91,43 @@ def test_options_reach_the_landmarker(model_dir):
         PoseLandmarker.create_from_options(
             PoseLandmarkerOptions(model="lite", providers=[("cpu", {"device_id": 0})])
         )
+
+
+def test_bench_across_every_available_provider(cli_env, tmp_path):
+    """`blazepose bench --providers ...` with every provider this environment has (cpu, and
+    openvino in CI's OpenVINO environment)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    providers = ",".join(available_providers())
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("blazepose")),
+            "bench",
+            "--providers",
+            providers,
+            "--variants",
+            "lite",
+            "--modes",
+            "image,video,video-parallel",
+            "--streams",
+            "2",
+            "--iterations",
+            "3",
+            "--warmup",
+            "1",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())["results"]
+    assert {r["provider"] for r in results} == set(available_providers())
+    assert {r["mode"] for r in results} == {"image", "video", "video-parallel"}
