@@ -14,9 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-
 from runtime import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from runtime.inputs import read_frames
 
 CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"
 
@@ -35,13 +34,7 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=1000)
     args = parser.parse_args()
-    capture = cv2.VideoCapture(str(CLIP))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    frames = read_frames(str(CLIP))
     options = PoseLandmarkerOptions(
         model=args.model, running_mode=RunningMode.VIDEO, output_segmentation_masks=True
     )

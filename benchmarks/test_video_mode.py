@@ -10,8 +10,9 @@ import itertools
 import time
 from pathlib import Path
 
-import cv2
 import pytest
+
+from runtime.inputs import read_frames
 
 VARIANTS = ["lite", "full", "heavy"]
 CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"
@@ -20,13 +21,7 @@ ROUNDS = 100
 
 @pytest.fixture(scope="module")
 def squat_frames() -> list:
-    capture = cv2.VideoCapture(str(CLIP))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            return frames
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    return read_frames(str(CLIP))
 
 
 def _frame_feeder(frames: list, call):

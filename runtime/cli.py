@@ -15,7 +15,7 @@ from converter.fileio import write_bytes_atomic
 from runtime import bench
 from runtime.cli_image import run_detect
 from runtime.cli_video import run_video
-from runtime.inputs import InputError, open_video, read_image
+from runtime.inputs import InputError, read_frames, read_image
 from runtime.options import PoseLandmarkerOptions
 from runtime.providers import AUTO_ORDER, PROVIDERS, available_providers, unavailable_reason
 
@@ -52,27 +52,13 @@ def cmd_providers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_frames(source: str, limit: int = 120) -> list:
-    capture, _ = open_video(source)
-    frames = []
-    while len(frames) < limit:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
-    if not frames:
-        raise InputError(f"no frames in video {source}")
-    return frames
-
-
 def _csv(text: str, cast=str) -> list:
     return [cast(item) for item in text.split(",") if item]
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     images = [read_image(args.image)]
-    frames = _read_frames(str(args.video))
+    frames = read_frames(str(args.video), limit=120)
     providers = _csv(args.providers) if args.providers else available_providers()
     modes = _csv(args.modes)
     unknown = set(modes) - {"image", "video", "video-parallel"}

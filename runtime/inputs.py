@@ -81,3 +81,18 @@ def open_video(source: str) -> tuple[cv2.VideoCapture, float]:
         )
     fps = capture.get(cv2.CAP_PROP_FPS)
     return capture, fps if fps and fps > 0 else 30.0
+
+
+def read_frames(source: str, limit: int | None = None) -> list[np.ndarray]:
+    """Up to `limit` frames (all when None) of a video file or camera, as RGB uint8."""
+    capture, _ = open_video(source)
+    frames = []
+    while limit is None or len(frames) < limit:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
+    if not frames:
+        raise InputError(f"no frames in video {source}")
+    return frames

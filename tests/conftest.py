@@ -112,22 +112,11 @@ def landmarker_factory(model_dir: Path, test_providers: list[str]):
         landmarker.close()
 
 
-def read_frames(path: Path, limit: int = 120) -> list:
-    """The first `limit` frames of a video as RGB uint8 arrays."""
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while len(frames) < limit:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return frames
-
-
 @pytest.fixture(scope="session")
 def clips(data_dir: Path) -> dict:
     """The test clips (first 120 frames) by file name."""
-    return {name: read_frames(data_dir / name) for name in ("squat.mp4", "dance.mp4")}
+    from runtime.inputs import read_frames
+
+    return {
+        name: read_frames(str(data_dir / name), limit=120) for name in ("squat.mp4", "dance.mp4")
+    }

@@ -50,34 +50,3 @@ def test_providers_lists_every_provider_with_a_reason(cli_env):
         assert f"  {name} " in done.stdout
     assert "cpu       available" in done.stdout
     assert "unavailable: not in this onnxruntime build" in done.stdout
-
-
-def test_bench_writes_table_and_json(cli_env, tmp_path):
-    out = tmp_path / "bench.json"
-    done = run_cli(
-        "bench",
-        "--variants",
-        "lite",
-        "--modes",
-        "image,video",
-        "--batch",
-        "1,2",
-        "--streams",
-        "2",
-        "--iterations",
-        "3",
-        "--warmup",
-        "1",
-        "--json",
-        str(out),
-        env=cli_env,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "| blazepose-onnx | " in done.stdout and "frames/s" in done.stdout
-    data = json.loads(out.read_text())
-    modes = {(r["mode"], r["batch"]) for r in data["results"]}
-    assert modes >= {("image", 1), ("image", 2), ("video", 2)}
-    first = data["results"][0]
-    assert set(first["percentiles_ms"]) == {"total", "detector", "landmarker", "other"}
-    assert first["percentiles_ms"]["total"]["p50"] > 0 and first["frames_per_second"] > 0
-    assert data["machine"]["logical_cores"]

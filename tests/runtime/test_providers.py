@@ -113,6 +113,8 @@ def test_bench_across_every_available_provider(cli_env, tmp_path):
             "lite",
             "--modes",
             "image,video,video-parallel",
+            "--batch",
+            "1,2",
             "--streams",
             "2",
             "--iterations",
@@ -128,6 +130,17 @@ def test_bench_across_every_available_provider(cli_env, tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    results = json.loads(out.read_text())["results"]
+    assert "| blazepose-onnx | " in done.stdout and "frames/s" in done.stdout
+    data = json.loads(out.read_text())
+    results = data["results"]
     assert {r["provider"] for r in results} == set(available_providers())
-    assert {r["mode"] for r in results} == {"image", "video", "video-parallel"}
+    assert {(r["mode"], r["batch"]) for r in results} == {
+        ("image", 1),
+        ("image", 2),
+        ("video", 2),
+        ("video-parallel", 2),
+    }
+    first = results[0]
+    assert set(first["percentiles_ms"]) == {"total", "detector", "landmarker", "other"}
+    assert first["percentiles_ms"]["total"]["p50"] > 0 and first["frames_per_second"] > 0
+    assert data["machine"]["logical_cores"]
