@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from runtime.landmarks import POSE_CONNECTIONS
-from runtime.results import PoseLandmarkerResult
+from runtime.results import Landmark, PoseLandmarkerResult
 
 LOW_VISIBILITY_COLOR = (255, 48, 48)
 HIGH_VISIBILITY_COLOR = (48, 255, 96)
@@ -89,17 +89,24 @@ def draw_mask(
 
 def draw_landmarks(
     image: np.ndarray,
-    result: PoseLandmarkerResult,
+    landmarks: PoseLandmarkerResult | Sequence[Landmark],
+    connections: Sequence[tuple[int, int]] = POSE_CONNECTIONS,
     *,
     draw_masks: bool = True,
     min_visibility: float = 0.0,
 ) -> np.ndarray:
-    """Draw every pose of a result (and its segmentation masks, when present) in place."""
+    """Draw poses in place: a whole result (every pose, and its masks when present), or one
+    pose's landmark list with `connections`, as MediaPipe's `draw_landmarks` takes."""
     _check_canvas(image)
-    if draw_masks and result.segmentation_masks:
-        for mask in result.segmentation_masks:
-            draw_mask(image, mask)
-    landmarks, _ = result.as_arrays()
-    for pose in landmarks:
-        draw_pose(image, pose, min_visibility=min_visibility)
+    if isinstance(landmarks, PoseLandmarkerResult):
+        if draw_masks and landmarks.segmentation_masks:
+            for mask in landmarks.segmentation_masks:
+                draw_mask(image, mask)
+        poses = landmarks.as_arrays()[0]
+    else:
+        poses = np.array(
+            [[(p.x, p.y, p.z, p.visibility, p.presence) for p in landmarks]], np.float64
+        )
+    for pose in poses:
+        draw_pose(image, pose, connections, min_visibility=min_visibility)
     return image

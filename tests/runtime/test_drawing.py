@@ -29,6 +29,13 @@ def test_draw_landmarks_marks_the_pose_in_place(landmarker_factory, images):
     assert changed.mean() > 0.01
 
 
+def test_single_pose_list_like_mediapipe(landmarker_factory, images):
+    result = landmarker_factory("lite").detect(images["messi5"])
+    from_result = draw_landmarks(images["messi5"].copy(), result)
+    from_list = draw_landmarks(images["messi5"].copy(), result.pose_landmarks[0], POSE_CONNECTIONS)
+    np.testing.assert_array_equal(from_result, from_list)
+
+
 def test_visibility_colour_scale():
     colours = visibility_colors(np.array([0.0, 1.0, 0.5]))
     assert tuple(colours[0]) == LOW_VISIBILITY_COLOR and tuple(colours[1]) == HIGH_VISIBILITY_COLOR

@@ -1,0 +1,57 @@
+"""CUDA and TensorRT: parity with the CPU provider. They run only where a GPU build of
+onnxruntime and a GPU are present (skipped elsewhere, e.g. in CI, which has no GPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runtime import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from runtime.providers import PROVIDERS, available_providers
+
+GPU_PROVIDERS = [
+    pytest.param(
+        name,
+        marks=pytest.mark.skipif(
+            name not in available_providers(), reason=f"{name} is not available (no GPU build/GPU)"
+        ),
+    )
+    for name in ("cuda", "tensorrt")
+]
+
+
+@pytest.mark.parametrize("provider", GPU_PROVIDERS)
+@pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
+def test_gpu_image_results_match_cpu(model_dir, images, provider, variant):
+    results = {}
+    for name in ("cpu", provider):
+        with PoseLandmarker.create_from_options(
+            PoseLandmarkerOptions(model=variant, providers=[name], output_segmentation_masks=True)
+        ) as landmarker:
+            assert (
+                landmarker._pipeline.landmarker.get_providers()[0] != "CPUExecutionProvider"
+                or name == "cpu"
+            )
+            results[name] = [landmarker.detect(images[k]) for k in ("messi5", "bus", "astronaut")]
+    for cpu, gpu in zip(results["cpu"], results[provider], strict=True):
+        assert len(cpu.pose_landmarks) == len(gpu.pose_landmarks)
+        np.testing.assert_allclose(
+            gpu.as_arrays()[0][..., :2], cpu.as_arrays()[0][..., :2], atol=2e-3
+        )
+        np.testing.assert_allclose(gpu.as_arrays()[1], cpu.as_arrays()[1], atol=2e-3)
+
+
+@pytest.mark.parametrize("provider", GPU_PROVIDERS)
+def test_gpu_video_tracking_matches_cpu(model_dir, clips, provider):
+    tracks = {}
+    for name in ("cpu", provider):
+        with PoseLandmarker.create_from_options(
+            PoseLandmarkerOptions(model="full", providers=[name], running_mode=RunningMode.VIDEO)
+        ) as landmarker:
+            tracks[name] = [
+                landmarker.detect_for_video(f, i * 33).as_arrays()[0]
+                for i, f in enumerate(clips["squat.mp4"][:60])
+            ]
+            assert landmarker.stats["detector_runs"] == 1
+    for cpu, gpu in zip(tracks["cpu"], tracks[provider], strict=True):
+        np.testing.assert_allclose(gpu[..., :2], cpu[..., :2], atol=3e-3)
