@@ -21,9 +21,11 @@ from converter.to_onnx import OPSET, translate_tflite
 BACKENDS = ("native", "tf2onnx")
 
 
-def native_backend(data: bytes, model_name: str, weights: str = "fp32") -> onnx.ModelProto:
+def native_backend(
+    data: bytes, model_name: str, weights: str = "fp32", precision: str = "fp32"
+) -> onnx.ModelProto:
     """Direct flatbuffer translation: NCHW, symbolic batch, folded DENSIFY/DEQUANTIZE."""
-    return translate_tflite(read_tflite(data, model_name), model_name, weights)
+    return translate_tflite(read_tflite(data, model_name), model_name, weights, precision)
 
 
 def densified_flatbuffer(data: bytes, model_name: str = "model") -> bytes:
@@ -76,10 +78,12 @@ def _copy_batch_in_reshapes(model: onnx.ModelProto) -> None:
             initializers[node.input[1]].CopyFrom(numpy_helper.from_array(shape, node.input[1]))
 
 
-def tf2onnx_backend(data: bytes, model_name: str, weights: str = "fp32") -> onnx.ModelProto:
+def tf2onnx_backend(
+    data: bytes, model_name: str, weights: str = "fp32", precision: str = "fp32"
+) -> onnx.ModelProto:
     """Densify, convert with tf2onnx (NCHW input and 4-D outputs), make the batch symbolic."""
-    if weights != "fp32":
-        raise ValueError("the tf2onnx backend stores weights as fp32 only (use --weights fp32)")
+    if weights != "fp32" or precision != "fp32":
+        raise ValueError("the tf2onnx backend writes fp32 models only (use the native backend)")
     try:
         import tf2onnx
     except ImportError as exc:
@@ -101,9 +105,11 @@ def tf2onnx_backend(data: bytes, model_name: str, weights: str = "fp32") -> onnx
     return model
 
 
-def run_backend(name: str, data: bytes, model_name: str, weights: str = "fp32") -> onnx.ModelProto:
+def run_backend(
+    name: str, data: bytes, model_name: str, weights: str = "fp32", precision: str = "fp32"
+) -> onnx.ModelProto:
     """Run the named backend."""
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}: expected one of {', '.join(BACKENDS)}")
     backend = native_backend if name == "native" else tf2onnx_backend
-    return backend(data, model_name, weights)
+    return backend(data, model_name, weights, precision)

@@ -17,7 +17,7 @@ from converter.fileio import atomic_path
 from converter.manifest import ROLES, VARIANTS, load_manifest
 from converter.paths import bundle_path, default_model_dir, onnx_paths
 from converter.sources import fetch_bundles
-from converter.to_onnx import WEIGHT_STORAGE
+from converter.to_onnx import PRECISIONS, WEIGHT_STORAGE
 from converter.verify import format_table, verify_models
 
 log = logging.getLogger("blazepose-convert")
@@ -88,6 +88,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             args.model_dir,
             backend=args.backend,
             weights=args.weights,
+            precision=args.precision,
             trust_unverified=args.trust_unverified,
         )
         for role, onnx_path in written.items():
@@ -159,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=WEIGHT_STORAGE,
         default="fp32",
         help="weight storage; fp16 stores half-size weights cast to float (bit-identical results)",
+    )
+    convert.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="compute precision; fp16 models (for GPUs) keep float32 inputs and outputs",
     )
     convert.add_argument(
         "--backend",

@@ -37,9 +37,11 @@ def convert_bundle(
     *,
     backend: str = "native",
     weights: str = "fp32",
+    precision: str = "fp32",
     trust_unverified: bool = False,
 ) -> dict[str, Path]:
-    """Convert a `.task` bundle; write `<model_dir>/<variant>/{detector,landmarker}.onnx`.
+    """Convert a `.task` bundle; write `<model_dir>/<variant>/{detector,landmarker}.onnx`
+    (`*.fp16.onnx` for fp16 compute precision, inputs and outputs still float32).
 
     The variant is identified from the landmarker's weights fingerprint. A bundle that matches
     no manifest entry is refused unless `trust_unverified`, which converts it as variant
@@ -58,10 +60,10 @@ def convert_bundle(
         check_bundle(
             bundle, {r: manifest.entry(variant, r) for r in ROLES}, str(path), trust_unverified
         )
-    targets = onnx_paths(variant, model_dir or default_model_dir())
+    targets = onnx_paths(variant, model_dir or default_model_dir(), precision)
     for role in ROLES:
         source = bundle.model(role)
-        model = run_backend(backend, source, f"{variant}_{role}", weights)
+        model = run_backend(backend, source, f"{variant}_{role}", weights, precision)
         model = finish_model(
             model,
             role,
@@ -70,6 +72,7 @@ def convert_bundle(
             source_fingerprint=weights_fingerprint(source),
             backend=backend,
             weights=weights,
+            precision=precision,
         )
         with atomic_path(targets[role]) as temp:
             onnx.save(model, temp)
@@ -83,19 +86,27 @@ def convert_variant(
     *,
     backend: str = "native",
     weights: str = "fp32",
+    precision: str = "fp32",
     trust_unverified: bool = False,
 ) -> dict[str, Path]:
     """Fetch the variant's bundle (if needed) and convert it."""
     model_dir = model_dir or default_model_dir()
     bundle = fetch_bundles([variant], model_dir, trust_unverified=trust_unverified)[variant]
     return convert_bundle(
-        bundle, model_dir, backend=backend, weights=weights, trust_unverified=trust_unverified
+        bundle,
+        model_dir,
+        backend=backend,
+        weights=weights,
+        precision=precision,
+        trust_unverified=trust_unverified,
     )
 
 
-def ensure_converted(variant: str, model_dir: Path | None = None) -> dict[str, Path]:
+def ensure_converted(
+    variant: str, model_dir: Path | None = None, precision: str = "fp32"
+) -> dict[str, Path]:
     """Paths of the variant's ONNX models, fetching and converting them on first use."""
-    paths = onnx_paths(variant, model_dir or default_model_dir())
+    paths = onnx_paths(variant, model_dir or default_model_dir(), precision)
     if all(p.is_file() for p in paths.values()):
         return paths
     log.warning(
@@ -103,4 +114,4 @@ def ensure_converted(variant: str, model_dir: Path | None = None) -> dict[str, P
         variant,
         paths["detector"].parent,
     )
-    return convert_variant(variant, model_dir)
+    return convert_variant(variant, model_dir, precision=precision)

@@ -55,6 +55,7 @@ def finish_model(
     source_fingerprint: str,
     backend: str,
     weights: str,
+    precision: str = "fp32",
 ) -> onnx.ModelProto:
     """Rename graph I/O to the interface names, make the batch symbolic, record metadata."""
     graph = model.graph
@@ -84,6 +85,7 @@ def finish_model(
         "blazepose.outputs": json.dumps({name: layout for name, layout in OUTPUTS[role].values()}),
         "blazepose.backend": backend,
         "blazepose.weights": weights,
+        "blazepose.precision": precision,
         "blazepose.converter_version": CONVERTER_VERSION,
     }
     onnx.helper.set_model_props(model, metadata)

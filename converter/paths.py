@@ -27,7 +27,15 @@ def bundle_path(variant: str, model_dir: Path | None = None) -> Path:
     return (model_dir or default_model_dir()) / f"pose_landmarker_{variant}.task"
 
 
-def onnx_paths(variant: str, model_dir: Path | None = None) -> dict[str, Path]:
-    """Paths of the converted ONNX models of `variant`, by role."""
+def onnx_paths(
+    variant: str, model_dir: Path | None = None, precision: str = "fp32"
+) -> dict[str, Path]:
+    """Paths of the converted ONNX models of `variant`, by role (`<role>.fp16.onnx` for fp16)."""
     folder = (model_dir or default_model_dir()) / variant
-    return {"detector": folder / "detector.onnx", "landmarker": folder / "landmarker.onnx"}
+    return model_files(folder, precision)
+
+
+def model_files(folder: Path, precision: str = "fp32") -> dict[str, Path]:
+    """The detector and landmarker files of one precision in a model folder."""
+    suffix = ".onnx" if precision == "fp32" else f".{precision}.onnx"
+    return {role: folder / f"{role}{suffix}" for role in ("detector", "landmarker")}

@@ -24,17 +24,24 @@ BATCH_DIM = "batch"
 NHWC_TO_NCHW = (0, 3, 1, 2)
 NCHW_TO_NHWC = (0, 2, 3, 1)
 WEIGHT_STORAGE = ("fp32", "fp16")
+PRECISIONS = ("fp32", "fp16")  # compute precision; graph inputs/outputs stay float32
 
 
 class OnnxTranslator:
     """Builds ONNX nodes from TFLite operators, one `_op_<KIND>` method per operator kind."""
 
-    def __init__(self, graph: TFLiteGraph, model_name: str, weights: str = "fp32") -> None:
+    def __init__(
+        self, graph: TFLiteGraph, model_name: str, weights: str = "fp32", precision: str = "fp32"
+    ) -> None:
         if weights not in WEIGHT_STORAGE:
             raise ValueError(f"weights must be one of {WEIGHT_STORAGE}, got {weights!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.graph = graph
         self.model_name = model_name
         self.weights = weights
+        self.precision = precision
+        self.io_names: dict[int, str] = {}  # graph input/output tensor -> float32 boundary name
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self.constants: dict[int, np.ndarray] = {
@@ -58,9 +65,14 @@ class OnnxTranslator:
         return UnsupportedOperatorError(f"{self.model_name}: operator #{op.index} {op.kind}: {why}")
 
     def weight(self, array: np.ndarray, base: str) -> str:
-        """Add a float weight initializer (fp16 storage + Cast when asked); return its name."""
+        """Add a float weight initializer (fp16 storage + Cast when asked); return its name.
+
+        In fp16 precision every weight is float16 (exact: the TFLite weights are float16).
+        """
         name = self._unique(base)
-        if self.weights == "fp16" and array.dtype == np.float16:
+        if self.precision == "fp16":
+            self.initializers.append(numpy_helper.from_array(array.astype(np.float16), name))
+        elif self.weights == "fp16" and array.dtype == np.float16:
             stored = self._unique(base + "_fp16")
             self.initializers.append(numpy_helper.from_array(array, stored))
             self.nodes.append(helper.make_node("Cast", [stored], [name], to=TensorProto.FLOAT))
@@ -113,8 +125,9 @@ class OnnxTranslator:
         if fused == ActivationFunctionType.RELU:
             self.nodes.append(helper.make_node("Relu", [raw], [target]))
         elif fused == ActivationFunctionType.RELU6:
-            low = self.literal(np.array(0.0, np.float32), "zero")
-            high = self.literal(np.array(6.0, np.float32), "six")
+            dtype = np.float16 if self.precision == "fp16" else np.float32
+            low = self.literal(np.array(0.0, dtype), "zero")
+            high = self.literal(np.array(6.0, dtype), "six")
             self.nodes.append(helper.make_node("Clip", [raw, low, high], [target]))
         else:
             raise self._fail(op, f"fused activation {fused} is not supported")
@@ -322,9 +335,33 @@ class OnnxTranslator:
                 self.nchw.add(index)
         for op in self.graph.operators:
             self.handler(op)(op)
+        self._float32_boundaries()
         inputs = [self._value_info(i) for i in self.graph.inputs]
         outputs = [self._value_info(i) for i in self.graph.outputs]
         return helper.make_graph(self.nodes, self.model_name, inputs, outputs, self.initializers)
+
+    def _float32_boundaries(self) -> None:
+        """In fp16 precision, cast the float32 graph inputs in and the outputs back out."""
+        for index in (*self.graph.inputs, *self.graph.outputs):
+            self.io_names[index] = self.name(index)
+        if self.precision != "fp16":
+            return
+        casts_in = []
+        for index in self.graph.inputs:
+            self.io_names[index] = f"{self.name(index)}__float32"
+            casts_in.append(
+                helper.make_node(
+                    "Cast", [self.io_names[index]], [self.name(index)], to=TensorProto.FLOAT16
+                )
+            )
+        self.nodes[:0] = casts_in
+        for index in self.graph.outputs:
+            self.io_names[index] = f"{self.name(index)}__float32"
+            self.nodes.append(
+                helper.make_node(
+                    "Cast", [self.name(index)], [self.io_names[index]], to=TensorProto.FLOAT
+                )
+            )
 
     def _value_info(self, index: int) -> onnx.ValueInfoProto:
         tensor = self.graph.tensors[index]
@@ -332,15 +369,19 @@ class OnnxTranslator:
         if index in self.nchw:
             shape = [shape[p] for p in NHWC_TO_NCHW]
         dims: list[int | str] = [BATCH_DIM, *shape[1:]]
-        return helper.make_tensor_value_info(self.name(index), TensorProto.FLOAT, dims)
+        return helper.make_tensor_value_info(self.io_names[index], TensorProto.FLOAT, dims)
 
 
-def translate_tflite(graph: TFLiteGraph, model_name: str, weights: str = "fp32") -> onnx.ModelProto:
+def translate_tflite(
+    graph: TFLiteGraph, model_name: str, weights: str = "fp32", precision: str = "fp32"
+) -> onnx.ModelProto:
     """Translate a parsed TFLite graph to an ONNX model (opset 17, NCHW, symbolic batch)."""
-    translator = OnnxTranslator(graph, model_name, weights)
+    translator = OnnxTranslator(graph, model_name, weights, precision)
     onnx_graph = translator.translate()
     # The ONNX names of graph I/O are the TFLite names, so the interface step can map them.
-    renames = {translator.name(i): graph.tensors[i].name for i in (*graph.inputs, *graph.outputs)}
+    renames = {
+        translator.io_names[i]: graph.tensors[i].name for i in (*graph.inputs, *graph.outputs)
+    }
     for node in onnx_graph.node:
         node.input[:] = [renames.get(n, n) for n in node.input]
         node.output[:] = [renames.get(n, n) for n in node.output]

@@ -13,8 +13,8 @@ import onnxruntime as ort
 from converter.bundle import read_bundle
 from converter.convert import convert_bundle, ensure_converted, identify_variant
 from converter.interface import read_metadata
-from converter.manifest import ROLES, VARIANTS
-from converter.paths import default_model_dir, onnx_paths
+from converter.manifest import VARIANTS
+from converter.paths import default_model_dir, model_files, onnx_paths
 from converter.tflite_graph import weights_fingerprint
 
 
@@ -28,43 +28,44 @@ class InputSpec:
     high: float
 
 
-def resolve_model(model: str | os.PathLike) -> dict[str, Path]:
+def resolve_model(model: str | os.PathLike, precision: str = "fp32") -> dict[str, Path]:
     """Paths of the detector and landmarker ONNX models for a `model` option.
 
     'lite' | 'full' | 'heavy' (fetched and converted on first use), a `.task` bundle
-    (converted once into the model directory), or a directory with both ONNX files.
+    (converted once into the model directory), or a directory with both ONNX files
+    (`<role>.onnx`, or `<role>.fp16.onnx` for fp16 precision).
     """
     if isinstance(model, str) and model in VARIANTS:
-        return ensure_converted(model)
+        return ensure_converted(model, precision=precision)
     path = Path(model)
     if not path.exists():
         raise FileNotFoundError(
             f"model not found: {path} (expected {', '.join(VARIANTS)} or a path)"
         )
     if path.is_dir():
-        pair = {role: path / f"{role}.onnx" for role in ROLES}
+        pair = model_files(path, precision)
         for role_path in pair.values():
             if not role_path.is_file():
                 raise FileNotFoundError(f"model directory {path} has no {role_path.name}")
         return pair
     if path.suffix == ".task":
-        return _converted_bundle(path)
+        return _converted_bundle(path, precision)
     raise ValueError(
         f"model {path} must be a .task bundle or a directory with detector.onnx and landmarker.onnx"
     )
 
 
-def _converted_bundle(path: Path) -> dict[str, Path]:
+def _converted_bundle(path: Path, precision: str) -> dict[str, Path]:
     bundle = read_bundle(path)
     variant = identify_variant(bundle)
     if variant is not None:
-        existing = onnx_paths(variant, default_model_dir())
+        existing = onnx_paths(variant, default_model_dir(), precision)
         fingerprint = weights_fingerprint(bundle.landmarker)
         if existing["landmarker"].is_file() and existing["detector"].is_file():
             meta = read_metadata(onnx.load(str(existing["landmarker"])))
             if meta.get("blazepose.weights_fingerprint") == fingerprint:
                 return existing
-    return convert_bundle(path)
+    return convert_bundle(path, precision=precision)
 
 
 def input_spec(session: ort.InferenceSession, role: str) -> InputSpec:

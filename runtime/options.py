@@ -34,7 +34,8 @@ class PoseLandmarkerOptions:
     'tensorrt', 'openvino', 'coreml', 'directml', 'auto') or (name, options) pairs; the first
     must really run the model unless `provider_fallback=True` (then a fallback only warns).
     `smooth_landmarks` and `smooth_multiple_poses` control stream-mode smoothing;
-    `num_threads` caps ONNX Runtime's intra-op threads (default: all cores).
+    `num_threads` caps ONNX Runtime's intra-op threads (default: all cores); `precision`
+    'fp16' uses fp16 compute models (for GPUs; inputs and outputs stay float32).
     """
 
     base_options: BaseOptions | None = None
@@ -51,6 +52,7 @@ class PoseLandmarkerOptions:
     smooth_landmarks: bool = True
     smooth_multiple_poses: bool = False
     num_threads: int | None = None
+    precision: str = "fp32"
 
     def validated(self) -> PoseLandmarkerOptions:
         """Check every option; raise ValueError naming the first bad one. Returns self."""
@@ -93,6 +95,8 @@ class PoseLandmarkerOptions:
             or self.num_threads < 1
         ):
             raise ValueError(f"num_threads must be an int >= 1 or None, got {self.num_threads!r}")
+        if self.precision not in ("fp32", "fp16"):
+            raise ValueError(f"precision must be 'fp32' or 'fp16', got {self.precision!r}")
         if self.result_callback is not None and not callable(self.result_callback):
             raise ValueError("result_callback must be callable")
         if self.running_mode is RunningMode.LIVE_STREAM and self.result_callback is None:

@@ -64,7 +64,7 @@ class PosePipeline:
     """Owns the two InferenceSessions and runs the pure pipeline steps around them."""
 
     def __init__(self, options: PoseLandmarkerOptions) -> None:
-        paths = resolve_model(options.model)
+        paths = resolve_model(options.model, options.precision)
         self.options = options
         self.detector = create_session(
             paths["detector"], options.providers, options.num_threads, options.provider_fallback

@@ -142,3 +142,16 @@ def test_unknown_and_unavailable_providers(model_dir):
         PoseLandmarker.create_from_options(
             PoseLandmarkerOptions(model="lite", providers=["coreml"])
         )
+
+
+def test_fp16_precision_end_to_end(model_dir, images):
+    results = {}
+    for precision in ("fp32", "fp16"):
+        with PoseLandmarker.create_from_options(
+            PoseLandmarkerOptions(model="full", precision=precision)
+        ) as landmarker:
+            results[precision] = landmarker.detect(images["messi5"]).as_arrays()
+    drift = np.abs(results["fp16"][0][..., :2] - results["fp32"][0][..., :2])
+    assert 0 < drift.mean() <= 0.002 and drift.max() <= 0.01
+    with pytest.raises(ValueError, match="precision must be"):
+        PoseLandmarkerOptions(precision="int8").validated()
