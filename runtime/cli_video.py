@@ -4,6 +4,7 @@ and CSV, with a progress bar and a summary. Ctrl-C keeps complete outputs for th
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 import time
@@ -89,7 +90,8 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
         )
     else:
         options.running_mode = RunningMode.VIDEO
-    interrupted = False
+    stop = threading.Event()  # Ctrl-C ends the loop between frames: every output stays in step
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())
     start = time.perf_counter()
     with ExitStack() as outputs:
         sink = FrameSink(outputs, args, fps, (first.shape[1], first.shape[0]))
@@ -100,29 +102,28 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
         )
         index, frame = 0, first
         try:
-            while frame is not None and (args.max_frames is None or index < args.max_frames):
+            while (
+                frame is not None
+                and not stop.is_set()
+                and (args.max_frames is None or index < args.max_frames)
+            ):
                 rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                 timestamp_ms = round(index * 1000 / fps)
                 if live:
                     indices[timestamp_ms] = index
                     landmarker.detect_async(rgb, timestamp_ms, rotation_degrees=args.rotate)
                 else:
-                    sink.write(
-                        landmarker.detect_for_video(
-                            rgb, timestamp_ms, rotation_degrees=args.rotate
-                        ),
-                        rgb,
-                        index,
-                        timestamp_ms,
+                    result = landmarker.detect_for_video(
+                        rgb, timestamp_ms, rotation_degrees=args.rotate
                     )
+                    sink.write(result, rgb, index, timestamp_ms)
                 index += 1
                 progress.update(1)
                 ok, frame = capture.read()
                 frame = frame if ok else None
-        except KeyboardInterrupt:
-            interrupted = True
         finally:
             capture.release()
+            signal.signal(signal.SIGINT, previous_handler)
         landmarker.close()  # LIVE_STREAM: deliver what is queued before the outputs close
         stats = landmarker.stats
     seconds = time.perf_counter() - start
@@ -132,7 +133,7 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     )
     if live:
         summary += f", dropped frames: {stats['dropped_frames']}"
-    if interrupted:
+    if stop.is_set():
         summary += " (interrupted: outputs hold the frames done)"
     print(summary)
-    return 130 if interrupted else 0
+    return 130 if stop.is_set() else 0
