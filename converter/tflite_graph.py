@@ -69,10 +69,6 @@ class Tensor:
     data: np.ndarray | None = None
     sparsity: Sparsity | None = None
 
-    @property
-    def is_constant(self) -> bool:
-        return self.data is not None
-
 
 @dataclass
 class Operator:
@@ -94,12 +90,6 @@ class TFLiteGraph:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     metadata_names: tuple[str, ...] = field(default_factory=tuple)
-
-    def tensor_by_name(self, name: str) -> Tensor:
-        for tensor in self.tensors:
-            if tensor.name == name:
-                return tensor
-        raise KeyError(name)
 
 
 def _buffer_bytes(model: tflite.Model, data: bytes, buffer_index: int) -> bytes:

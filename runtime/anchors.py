@@ -10,7 +10,6 @@ import numpy as np
 INPUT_SIZE = 224
 STRIDES = (8, 16, 32, 32, 32)
 NUM_LAYERS = len(STRIDES)
-MIN_SCALE, MAX_SCALE = 0.1484375, 0.75
 ANCHOR_OFFSET = 0.5
 
 
@@ -19,7 +18,8 @@ def ssd_anchors() -> np.ndarray:
     """Anchor centres as a read-only (2254, 2) float32 array of (x, y), normalised.
 
     Layers with equal strides share one feature map; each map location gets two anchors per
-    merged layer (aspect ratio 1 and the interpolated scale), all of fixed size 1x1.
+    merged layer (aspect ratio 1 and the interpolated scale). MediaPipe's fixed anchor size
+    makes every anchor 1x1, so the scales (0.1484375 to 0.75) do not enter the decoding.
     """
     centres = []
     layer = 0
