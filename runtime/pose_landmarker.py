@@ -65,11 +65,7 @@ class PoseLandmarker:
         upright; the models see the rotated image, results are mapped back.
         """
         self._check_call("detect", RunningMode.IMAGE)
-        rgb = to_rgb_uint8(image, color)
-        degrees = check_rotation(rotation_degrees)
-        upright = rotate_clockwise(rgb, degrees)
-        poses = self._pipeline.landmarks(upright, self._pipeline.detect_rois(upright))
-        return result_from_poses(poses, degrees, rgb.shape[1], upright.shape[1])
+        return self._detect_images([image], rotation_degrees, color)[0]
 
     def detect_batch(
         self, images: Sequence[Any], rotation_degrees: int = 0, *, color: str = "rgb"
@@ -77,6 +73,11 @@ class PoseLandmarker:
         """`detect()` for many images (IMAGE mode) with one detector call for all of them and
         one landmarker call for all their poses; images may differ in size."""
         self._check_call("detect_batch", RunningMode.IMAGE)
+        return self._detect_images(images, rotation_degrees, color)
+
+    def _detect_images(
+        self, images: Sequence[Any], rotation_degrees: int, color: str
+    ) -> list[PoseLandmarkerResult]:
         degrees = check_rotation(rotation_degrees)
         rgbs = [to_rgb_uint8(image, color) for image in images]
         uprights = [rotate_clockwise(rgb, degrees) for rgb in rgbs]
