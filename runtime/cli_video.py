@@ -67,6 +67,26 @@ class FrameSink:
                 self.csv.write(self.source, index, timestamp_ms, result)
 
 
+class LiveFrameIndex:
+    """Frame numbers of live frames in flight, by timestamp; dropped ones are forgotten."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._indices: dict[int, int] = {}
+
+    def add(self, timestamp_ms: int, index: int) -> None:
+        with self._lock:
+            self._indices[timestamp_ms] = index
+
+    def take(self, timestamp_ms: int) -> int:
+        """The frame number of a delivered frame; older (dropped) entries go too."""
+        with self._lock:
+            index = self._indices.pop(timestamp_ms)
+            for older in [t for t in self._indices if t < timestamp_ms]:
+                del self._indices[older]
+            return index
+
+
 def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise InputError("--max-frames must be at least 1")
@@ -84,14 +104,13 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     sink_box: list[FrameSink] = []
     if live:
         options.running_mode = RunningMode.LIVE_STREAM
-        indices: dict[int, int] = {}
+        indices = LiveFrameIndex()
         options.result_callback = lambda result, frame, ts: sink_box[0].write(
-            result, frame, indices.pop(ts), ts
+            result, frame, indices.take(ts), ts
         )
     else:
         options.running_mode = RunningMode.VIDEO
     stop = threading.Event()  # Ctrl-C ends the loop between frames: every output stays in step
-    previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())
     start = time.perf_counter()
     with ExitStack() as outputs:
         sink = FrameSink(outputs, args, fps, (first.shape[1], first.shape[0]))
@@ -101,6 +120,7 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             tqdm(total=total, unit="frame", disable=args.quiet or not sys.stderr.isatty())
         )
         index, frame = 0, first
+        previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())
         try:
             while (
                 frame is not None
@@ -110,7 +130,7 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
                 rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                 timestamp_ms = round(index * 1000 / fps)
                 if live:
-                    indices[timestamp_ms] = index
+                    indices.add(timestamp_ms, index)
                     landmarker.detect_async(rgb, timestamp_ms, rotation_degrees=args.rotate)
                 else:
                     result = landmarker.detect_for_video(
