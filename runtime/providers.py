@@ -103,10 +103,13 @@ def _ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def resolve_providers(requests: Sequence[ProviderRequest]) -> list[tuple[str, str, dict[str, str]]]:
+def resolve_providers(
+    requests: Sequence[ProviderRequest], num_threads: int | None = None
+) -> list[tuple[str, str, dict[str, str]]]:
     """(short name, ONNX Runtime name, ONNX Runtime options) per request; 'auto' expands.
 
     Unknown names, unavailable providers and invalid options raise `ProviderError`.
+    `num_threads` also reaches OpenVINO, which keeps its own thread pool.
     """
     available = available_providers()
     resolved = []
@@ -127,7 +130,10 @@ def resolve_providers(requests: Sequence[ProviderRequest]) -> list[tuple[str, st
             )
         if not isinstance(options, Mapping):
             raise ProviderError(f"options of provider {key!r} must be a mapping, got {options!r}")
-        resolved.append((key, PROVIDERS[key].ort_name, _ort_options(key, options)))
+        ort_options = _ort_options(key, options)
+        if key == "openvino" and num_threads is not None:
+            ort_options.setdefault("num_of_threads", str(num_threads))
+        resolved.append((key, PROVIDERS[key].ort_name, ort_options))
     return resolved
 
 
@@ -142,7 +148,7 @@ def create_session(
     The first requested provider must be the one in use (or `fallback=True`, which warns), and
     must run the model: one warm-up run with zeros checks it.
     """
-    resolved = resolve_providers(providers)
+    resolved = resolve_providers(providers, num_threads)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Each session has its own thread pool; threads left spinning after one model's run steal

@@ -10,6 +10,7 @@ from onnx import TensorProto, helper
 from runtime import PoseLandmarker, PoseLandmarkerOptions, ProviderError
 from runtime.providers import (
     PROVIDERS,
+    _ort_options,
     available_providers,
     create_session,
     resolve_providers,
@@ -59,10 +60,17 @@ def test_invalid_provider_option():
 
 
 def test_friendly_options_are_translated():
-    if "openvino" in available_providers():
-        ((_, _, options),) = resolve_providers([("openvino", {"device": "CPU", "threads": 2})])
-        assert options == {"device_type": "CPU", "num_of_threads": "2"}
-    assert PROVIDERS["tensorrt"].options["fp16"] == "trt_fp16_enable"
+    assert _ort_options("tensorrt", {"fp16": True, "engine_cache_dir": "trt", "device_id": 1}) == {
+        "trt_fp16_enable": "true",
+        "trt_engine_cache_path": "trt",
+        "trt_engine_cache_enable": "true",
+        "device_id": "1",
+    }
+    assert _ort_options("openvino", {"device": "CPU", "threads": 2}) == {
+        "device_type": "CPU",
+        "num_of_threads": "2",
+    }
+    assert _ort_options("coreml", {"compute_units": "CPUAndGPU"}) == {"MLComputeUnits": "CPUAndGPU"}
 
 
 def test_provider_that_loads_but_cannot_run_the_model(tmp_path, test_providers):
@@ -144,3 +152,15 @@ def test_bench_across_every_available_provider(cli_env, tmp_path):
     assert set(first["percentiles_ms"]) == {"total", "detector", "landmarker", "other"}
     assert first["percentiles_ms"]["total"]["p50"] > 0 and first["frames_per_second"] > 0
     assert data["machine"]["logical_cores"]
+
+
+@pytest.mark.skipif(
+    "openvino" not in available_providers(),
+    reason="needs onnxruntime-openvino: runs in CI's OpenVINO environment",
+)
+def test_num_threads_reaches_openvino_too():
+    """OpenVINO keeps its own thread pool; num_threads must reach it as num_of_threads."""
+    ((_, _, options),) = resolve_providers(["openvino"], num_threads=1)
+    assert options == {"num_of_threads": "1"}
+    ((_, _, options),) = resolve_providers([("openvino", {"threads": 2})], num_threads=1)
+    assert options == {"num_of_threads": "2"}  # an explicit option wins
