@@ -4,7 +4,10 @@ per step for all streams together, with independent tracking and smoothing per s
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from runtime.errors import LandmarkerClosedError
 from runtime.image import to_rgb_uint8
@@ -14,6 +17,17 @@ from runtime.pose_landmarker import result_from_poses
 from runtime.results import PoseLandmarkerResult
 from runtime.stream import PoseStream
 from runtime.timestamps import TimestampCheck
+
+
+@dataclass
+class _Step:
+    """One stream's frame within a multi-stream step."""
+
+    stream_id: Hashable
+    stream: PoseStream
+    timestamps: TimestampCheck
+    image: np.ndarray
+    timestamp_ms: int
 
 
 class MultiStreamPoseLandmarker:
@@ -52,35 +66,32 @@ class MultiStreamPoseLandmarker:
     def process(
         self, frames: Mapping[Hashable, tuple[Any, int]], *, color: str = "rgb"
     ) -> dict[Hashable, PoseLandmarkerResult]:
-        """One step: the next frame of each given stream, in one batched pass of each model."""
+        """One step: the next frame of each given stream, in one batched pass of each model.
+
+        Nothing changes when any frame or timestamp is refused.
+        """
         self._check_open()
-        items = []
+        steps = []
         for stream_id, (image, timestamp_ms) in frames.items():
             stream, timestamps = self._stream(stream_id)
-            items.append((stream_id, stream, timestamps, to_rgb_uint8(image, color), timestamp_ms))
-        for _, _, timestamps, _, timestamp_ms in items:
-            timestamps.check(timestamp_ms)
-        detect = [
-            k for k, (_, stream, _, image, _) in enumerate(items) if stream.needs_detection(image)
-        ]
-        detected = dict(
-            zip(
-                detect, self._pipeline.detect_rois_batch([items[k][3] for k in detect]), strict=True
+            timestamps.check(timestamp_ms, record=False)
+            steps.append(
+                _Step(stream_id, stream, timestamps, to_rgb_uint8(image, color), int(timestamp_ms))
             )
-        )
-        planned = [
-            stream.frame_rois(image, detected.get(k))
-            for k, (_, stream, _, image, _) in enumerate(items)
-        ]
+        for step in steps:
+            step.timestamps.check(step.timestamp_ms)
+        needing = [step for step in steps if step.stream.needs_detection(step.image)]
+        detected = self._pipeline.detect_rois_batch([step.image for step in needing])
+        found = {id(step): rois for step, rois in zip(needing, detected, strict=True)}
+        planned = [step.stream.frame_rois(step.image, found.get(id(step))) for step in steps]
         poses = self._pipeline.landmarks_batch(
-            [item[3] for item in items], [rois for rois, _ in planned]
+            [step.image for step in steps], [rois for rois, _ in planned]
         )
         results = {}
-        for (stream_id, stream, _, image, timestamp_ms), (_, ids), frame_poses in zip(
-            items, planned, poses, strict=True
-        ):
-            finished = stream.finish(image, frame_poses, ids, int(timestamp_ms))
-            results[stream_id] = result_from_poses(finished, 0, image.shape[1], image.shape[1])
+        for step, (_, ids), frame_poses in zip(steps, planned, poses, strict=True):
+            finished = step.stream.finish(step.image, frame_poses, ids, step.timestamp_ms)
+            width = step.image.shape[1]
+            results[step.stream_id] = result_from_poses(finished, 0, width, width)
         return results
 
     def close(self) -> None:

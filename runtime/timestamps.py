@@ -13,8 +13,9 @@ class TimestampCheck:
     def __init__(self) -> None:
         self.last: int | None = None
 
-    def check(self, timestamp_ms: Any) -> int:
-        """Validate and record `timestamp_ms`; TypeError/ValueError name the problem."""
+    def check(self, timestamp_ms: Any, record: bool = True) -> int:
+        """Validate (and unless `record=False`, record) `timestamp_ms`; TypeError/ValueError
+        name the problem."""
         if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer)):
             raise TypeError(f"timestamp_ms must be an int, got {type(timestamp_ms).__name__}")
         if timestamp_ms < 0:
@@ -24,5 +25,6 @@ class TimestampCheck:
                 f"Input timestamp must be monotonically increasing: {timestamp_ms} ms after "
                 f"{self.last} ms"
             )
-        self.last = int(timestamp_ms)
-        return self.last
+        if record:
+            self.last = int(timestamp_ms)
+        return int(timestamp_ms)

@@ -97,9 +97,12 @@ def test_stream_ids_and_timestamps(model_dir, clips, test_providers):
         many.open_stream("a")
         with pytest.raises(ValueError, match="already open"):
             many.open_stream("a")
-        many.process({"a": (frame, 0)})
+        many.open_stream("b")
+        many.process({"a": (frame, 0), "b": (frame, 0)})
         with pytest.raises(ValueError, match="monotonically increasing"):
-            many.process({"a": (frame, 0)})
+            many.process({"a": (frame, 33), "b": (frame, 0)})
+        many.process({"a": (frame, 33), "b": (frame, 33)})  # the refused step changed nothing
+        assert many.stream_stats("a")["frames"] == 2
         many.close_stream("a")
         with pytest.raises(ValueError, match="closed and cannot be reused"):
             many.open_stream("a")
