@@ -51,12 +51,12 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             **{f"--annotate ({t.name})": str(t) for t in targets.values()},
         },
     )
-    images = [(path, read_image(path)) for path in paths]
     records = {}
     csv_text = io.StringIO()
     csv_writer = CsvResultWriter(csv_text) if args.csv else None
     with ExitStack() as outputs, PoseLandmarker.create_from_options(options) as landmarker:
-        for path, image in images:
+        for path in paths:  # one image in memory at a time; a bad one aborts with nothing written
+            image = read_image(path)
             result = landmarker.detect(image, rotation_degrees=args.rotate)
             records[str(path)] = {
                 "width": image.shape[1],

@@ -282,3 +282,25 @@ def test_detect_folder_with_rotation_to_stdout(cli_env, data_dir, tmp_path):
     (pose,) = record["pose_landmarks"]
     nose, ankle = pose[0], pose[27]
     assert nose["x"] < ankle["x"]  # upright person turned counter-clockwise: head to the left
+
+
+def test_bad_image_among_good_ones_leaves_nothing(cli_env, data_dir, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(data_dir / "bus.jpg", folder / "a.jpg")
+    (folder / "b.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "out"
+    done = run_cli(
+        "detect",
+        str(folder),
+        "--model",
+        "lite",
+        "--json",
+        str(out / "r.json"),
+        "--annotate",
+        str(out / "ann"),
+        env=cli_env,
+    )
+    assert_one_line_error(done, "not a readable image")
+    assert not (out / "r.json").exists()
+    assert not (out / "ann").exists() or not any((out / "ann").iterdir())
