@@ -69,14 +69,18 @@ class PosePipeline:
         self.detector = create_session(
             paths["detector"], options.providers, options.num_threads, options.provider_fallback
         )
-        self.landmarker = create_session(
-            paths["landmarker"], options.providers, options.num_threads, options.provider_fallback
-        )
-        self.detector_spec = input_spec(self.detector, "detector")
-        self.landmarker_spec = input_spec(self.landmarker, "landmarker")
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
+        self.landmarker = create_session(
+            paths["landmarker"],
+            options.providers,
+            options.num_threads,
+            options.provider_fallback,
+            outputs=self.landmarker_outputs,  # no masks: the segmentation head is never run
+        )
+        self.detector_spec = input_spec(self.detector, "detector")
+        self.landmarker_spec = input_spec(self.landmarker, "landmarker")
         self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
 
     def detect_rois(self, image: np.ndarray) -> np.ndarray:

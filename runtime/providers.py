@@ -19,6 +19,7 @@ import numpy as np
 import onnxruntime as ort
 
 from runtime.errors import ProviderError
+from runtime.graph_pruning import model_for_outputs
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +143,13 @@ def create_session(
     providers: Sequence[ProviderRequest],
     num_threads: int | None = None,
     fallback: bool = False,
+    outputs: Sequence[str] | None = None,
 ) -> ort.InferenceSession:
     """An InferenceSession with full graph optimisation on the requested providers.
 
     The first requested provider must be the one in use (or `fallback=True`, which warns), and
-    must run the model: one warm-up run with zeros checks it.
+    must run the model: one warm-up run with zeros checks it. With `outputs`, only those
+    outputs are computed: the rest of the graph is pruned away before the session is built.
     """
     resolved = resolve_providers(providers, num_threads)
     options = ort.SessionOptions()
@@ -160,7 +163,7 @@ def create_session(
     first = resolved[0][0]
     try:
         session = ort.InferenceSession(
-            str(path),
+            model_for_outputs(path, outputs),
             options,
             providers=[ort_name for _, ort_name, _ in resolved],
             provider_options=[ort_options for _, _, ort_options in resolved],
