@@ -53,7 +53,7 @@ def test_model_for_outputs_keeps_the_file_when_everything_is_wanted(model_dir):
 
 def test_unknown_output_is_refused(model_dir):
     model = onnx.load(str(onnx_paths("full", model_dir)["landmarker"]))
-    with pytest.raises(ValueError, match="no output.*masks"):
+    with pytest.raises(ValueError, match=r"no output.*masks"):
         prune_to_outputs(model, ["landmarks", "masks"])
 
 
@@ -69,7 +69,5 @@ def test_landmarker_runs_the_segmentation_head_only_when_masks_are_asked_for(
     assert "segmentation" not in outputs["without"] and "segmentation" in outputs["with"]
     a, b = without.detect(images["messi5"]), with_masks.detect(images["messi5"])
     assert len(a.pose_landmarks) == len(b.pose_landmarks) == 1
-    coords = [
-        np.array([[p.x, p.y, p.z] for p in result.pose_landmarks[0]]) for result in (a, b)
-    ]
+    coords = [np.array([[p.x, p.y, p.z] for p in result.pose_landmarks[0]]) for result in (a, b)]
     np.testing.assert_allclose(coords[0], coords[1], atol=1e-5)
