@@ -78,17 +78,21 @@ def detector_input(
 def decode_detections(
     raw_boxes: np.ndarray, raw_scores: np.ndarray, min_score: float
 ) -> Detections:
-    """Decode one image's (2254, 12) box offsets and (2254, 1) logits into scored detections."""
-    anchors = ssd_anchors()
+    """Decode one image's (2254, 12) box offsets and (2254, 1) logits into scored detections.
+
+    Only anchors scoring at least `min_score` are decoded (usually a handful of 2254).
+    """
     logits = np.clip(raw_scores[:, 0].astype(np.float32), -SCORE_CLIP, SCORE_CLIP)
     scores = sigmoid(logits)
-    raw = raw_boxes.astype(np.float32) / np.float32(INPUT_SIZE)
+    candidates = np.flatnonzero(scores >= min_score)
+    anchors = ssd_anchors()[candidates]
+    raw = raw_boxes[candidates].astype(np.float32) / np.float32(INPUT_SIZE)
     centre = raw[:, 0:2] + anchors
     size = raw[:, 2:4]
     keypoints = raw[:, 4:].reshape(-1, NUM_KEYPOINTS, 2) + anchors[:, None, :]
     boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
-    keep = (scores >= min_score) & np.all(size >= 0, axis=1) & np.isfinite(raw).all(axis=1)
-    return Detections(boxes[keep], keypoints[keep], scores[keep])
+    valid = np.all(size >= 0, axis=1) & np.isfinite(raw).all(axis=1)
+    return Detections(boxes[valid], keypoints[valid], scores[candidates][valid])
 
 
 def _iou_with(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
