@@ -10,7 +10,6 @@ import numpy as np
 from runtime.activations import sigmoid
 from runtime.anchors import INPUT_SIZE, ssd_anchors
 from runtime.roi import crop_matrices, rois_from_keypoints
-from runtime.tensor import to_nchw
 
 SCORE_CLIP = 100.0
 NMS_IOU_THRESHOLD = 0.5
@@ -54,13 +53,9 @@ def letterbox_roi(width: int, height: int) -> tuple[np.ndarray, Letterbox]:
     return roi, Letterbox(pad_x, pad_y, pad_x, pad_y)
 
 
-def detector_input(
-    image: np.ndarray, low: float = -1.0, high: float = 1.0
-) -> tuple[np.ndarray, Letterbox]:
-    """(1, 3, 224, 224) float32 in [low, high] from an RGB uint8 image, letterboxed.
-
-    The border is zero in uint8 (so `low` after scaling), as MediaPipe's BORDER_ZERO.
-    """
+def detector_input(image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+    """(1, 224, 224, 3) uint8 from an RGB uint8 image, letterboxed with a zero border (as
+    MediaPipe's BORDER_ZERO), and the letterbox. The model scales it to [-1, 1] itself."""
     height, width = image.shape[:2]
     roi, letterbox = letterbox_roi(width, height)
     matrix = crop_matrices(roi, width, height, INPUT_SIZE)[0]
@@ -72,7 +67,7 @@ def detector_input(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
-    return to_nchw(square[None], low, high), letterbox
+    return square[None], letterbox
 
 
 def decode_detections(

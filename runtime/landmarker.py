@@ -11,7 +11,6 @@ import numpy as np
 
 from runtime.activations import sigmoid
 from runtime.roi import crop_matrices, project_to_image
-from runtime.tensor import to_nchw
 
 INPUT_SIZE = 256
 NUM_POINTS = 39  # 33 landmarks, 2 auxiliary (tracking), 4 unused
@@ -35,13 +34,9 @@ class RawPoses:
     segmentation: np.ndarray | None
 
 
-def crop_inputs(
-    image: np.ndarray, rois: np.ndarray, low: float = 0.0, high: float = 1.0
-) -> np.ndarray:
-    """(n, 3, 256, 256) float32 in [low, high]: each ROI warped out of the RGB uint8 image.
-
-    Bilinear with a replicated border, rounded to uint8 first (as MediaPipe on CPU).
-    """
+def crop_inputs(image: np.ndarray, rois: np.ndarray) -> np.ndarray:
+    """(n, 256, 256, 3) uint8: each ROI warped out of the RGB uint8 image, bilinear with a
+    replicated border (as MediaPipe on CPU). The model scales them to [0, 1] itself."""
     height, width = image.shape[:2]
     matrices = crop_matrices(rois, width, height, INPUT_SIZE)
     crops = np.empty((len(rois), INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
@@ -54,7 +49,7 @@ def crop_inputs(
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
-    return to_nchw(crops, low, high)
+    return crops
 
 
 def decode_outputs(

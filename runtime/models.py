@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,10 @@ from converter.tflite_graph import weights_fingerprint
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What a converted model expects: input name, square size and value range."""
+    """What a converted model expects: input name and square size."""
 
     name: str
     size: int
-    low: float
-    high: float
 
 
 def resolve_model(model: str | os.PathLike, precision: str = "fp32") -> dict[str, Path]:
@@ -75,5 +72,4 @@ def input_spec(session: ort.InferenceSession, role: str) -> InputSpec:
         raise ValueError(
             f"expected a blazepose-onnx {role} model, found role {meta.get('blazepose.role')!r}"
         )
-    low, high = json.loads(meta["blazepose.input_range"])
-    return InputSpec(meta["blazepose.input"], int(meta["blazepose.input_size"]), low, high)
+    return InputSpec(meta["blazepose.input"], int(meta["blazepose.input_size"]))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from onnxruntime import InferenceSession
 
 from runtime.detector import (
     decode_detections,
@@ -14,6 +16,7 @@ from runtime.detector import (
     remove_letterbox,
     weighted_nms,
 )
+from runtime.graph_edits import session_model
 from runtime.landmarker import (
     AUX_POINTS,
     NUM_LANDMARKS,
@@ -66,22 +69,25 @@ class PosePipeline:
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         paths = resolve_model(options.model, options.precision)
         self.options = options
-        self.detector = create_session(
-            paths["detector"], options.providers, options.num_threads, options.provider_fallback
-        )
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
-        self.landmarker = create_session(
-            paths["landmarker"],
-            options.providers,
-            options.num_threads,
-            options.provider_fallback,
-            outputs=self.landmarker_outputs,  # no masks: the segmentation head is never run
-        )
+        self.detector = self._session(paths["detector"], None)
+        # No masks: the segmentation head is pruned from the graph, never run.
+        self.landmarker = self._session(paths["landmarker"], self.landmarker_outputs)
         self.detector_spec = input_spec(self.detector, "detector")
         self.landmarker_spec = input_spec(self.landmarker, "landmarker")
         self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
+
+    def _session(self, path: Path, outputs: list[str] | None) -> InferenceSession:
+        options = self.options
+        return create_session(
+            session_model(path, outputs),
+            options.providers,
+            options.num_threads,
+            options.provider_fallback,
+            label=str(path),
+        )
 
     def detect_rois(self, image: np.ndarray) -> np.ndarray:
         """Up to num_poses landmarker ROIs (n, 5) from the pose detector, best first."""
@@ -92,7 +98,7 @@ class PosePipeline:
         if not images:
             return []
         spec = self.detector_spec
-        inputs = [detector_input(image, spec.low, spec.high) for image in images]
+        inputs = [detector_input(image) for image in images]
         tensor = np.concatenate([t for t, _ in inputs]) if len(inputs) > 1 else inputs[0][0]
         start = time.perf_counter()
         boxes, scores = self.detector.run(["boxes", "scores"], {spec.name: tensor})
@@ -120,11 +126,7 @@ class PosePipeline:
             return [FramePoses.empty(with_masks) for _ in images]
         spec = self.landmarker_spec
         crops = np.concatenate(
-            [
-                crop_inputs(image, r, spec.low, spec.high)
-                for image, r in zip(images, rois, strict=True)
-                if len(r)
-            ]
+            [crop_inputs(image, r) for image, r in zip(images, rois, strict=True) if len(r)]
         )
         start = time.perf_counter()
         values = self.landmarker.run(self.landmarker_outputs, {spec.name: crops})

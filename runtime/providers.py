@@ -19,7 +19,6 @@ import numpy as np
 import onnxruntime as ort
 
 from runtime.errors import ProviderError
-from runtime.graph_pruning import model_for_outputs
 
 log = logging.getLogger(__name__)
 
@@ -141,18 +140,19 @@ def resolve_providers(
 
 
 def create_session(
-    path: str | os.PathLike,
+    model: str | os.PathLike | bytes,
     providers: Sequence[ProviderRequest],
     num_threads: int | None = None,
     fallback: bool = False,
-    outputs: Sequence[str] | None = None,
+    label: str | None = None,
 ) -> ort.InferenceSession:
     """An InferenceSession with full graph optimisation on the requested providers.
 
-    The first requested provider must be the one in use (or `fallback=True`, which warns), and
-    must run the model: one warm-up run with zeros checks it. With `outputs`, only those
-    outputs are computed: the rest of the graph is pruned away before the session is built.
+    `model` is a path or a serialised model (`label` then names it in errors). The first
+    requested provider must be the one in use (or `fallback=True`, which warns), and must run
+    the model: one warm-up run with zeros checks it.
     """
+    label = label or (str(model) if not isinstance(model, bytes) else "the model")
     resolved = resolve_providers(providers, num_threads)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -165,32 +165,39 @@ def create_session(
     first = resolved[0][0]
     try:
         session = ort.InferenceSession(
-            model_for_outputs(path, outputs),
+            model if isinstance(model, bytes) else str(model),
             options,
             providers=[ort_name for _, ort_name, _ in resolved],
             provider_options=[ort_options for _, _, ort_options in resolved],
         )
     except Exception as exc:  # onnxruntime raises its own exception types
-        raise ProviderError(f"provider {first!r} could not load {path}: {exc}") from exc
+        raise ProviderError(f"provider {first!r} could not load {label}: {exc}") from exc
     in_use = session.get_providers()[0]
     if in_use != resolved[0][1]:
         message = f"provider {first!r} was requested but ONNX Runtime fell back to {in_use}"
         if not fallback:
             raise ProviderError(message + " (pass fallback=True to accept that)")
         log.warning(message)
-    _warm_up(session, first, path)
+    _warm_up(session, first, label)
     return session
 
 
-def _warm_up(session: ort.InferenceSession, provider: str, path: str | os.PathLike) -> None:
+INPUT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(uint8)": np.uint8,
+}
+
+
+def _warm_up(session: ort.InferenceSession, provider: str, label: str) -> None:
     """Run the model once on zeros; a provider that cannot run it fails here, by name."""
     feeds = {}
     for value in session.get_inputs():
         shape = [1 if not isinstance(d, int) else d for d in value.shape]
-        feeds[value.name] = np.zeros(shape, np.float32)
+        feeds[value.name] = np.zeros(shape, INPUT_DTYPES.get(value.type, np.float32))
     try:
         session.run(None, feeds)
     except Exception as exc:
         raise ProviderError(
-            f"provider {provider!r} loaded {path} but cannot run it: {exc}"
+            f"provider {provider!r} loaded {label} but cannot run it: {exc}"
         ) from exc

@@ -45,10 +45,10 @@ def test_letterbox_of_a_wide_image():
     np.testing.assert_allclose(roi[0], [0.5, 0.5, 1.0, 1.5, 0.0])
     image = np.full((1000, 1500, 3), 255, np.uint8)
     tensor, _ = detector_input(image)
-    assert tensor.shape == (1, 3, 224, 224) and tensor.dtype == np.float32
-    assert np.all(tensor[..., :30, :] == -1.0)  # zero border -> -1 (1/6 of 224 = 37 rows)
-    assert np.all(tensor[..., 45:180, :] == 1.0)
-    assert np.all(tensor[..., 195:, :] == -1.0)
+    assert tensor.shape == (1, 224, 224, 3) and tensor.dtype == np.uint8
+    assert np.all(tensor[:, :30] == 0)  # zero border (1/6 of 224 = 37 rows)
+    assert np.all(tensor[:, 45:180] == 255)
+    assert np.all(tensor[:, 195:] == 0)
 
 
 def _raw(anchor: int, values: list[float]) -> np.ndarray:
@@ -155,14 +155,14 @@ def test_axis_aligned_iou_ignores_rotation():
     np.testing.assert_allclose(axis_aligned_iou(a, b), [[1.0, 1 / 3, 0.0]])
 
 
-def test_crop_uses_replicated_border_and_unit_range():
+def test_crop_uses_replicated_border():
     image = np.zeros((50, 50, 3), np.uint8)
     image[:, :25] = 255
     roi = np.array([[0.5, 0.5, 4.0, 4.0, 0.0]])  # four times the image: mostly border
     crop = crop_inputs(image, roi)
-    assert crop.shape == (1, 3, 256, 256)
-    assert crop[0, :, 5, 5].tolist() == [1.0, 1.0, 1.0]  # left border replicates white
-    assert crop[0, :, 250, 250].tolist() == [0.0, 0.0, 0.0]
+    assert crop.shape == (1, 256, 256, 3) and crop.dtype == np.uint8
+    assert crop[0, 5, 5].tolist() == [255, 255, 255]  # left border replicates white
+    assert crop[0, 250, 250].tolist() == [0, 0, 0]
 
 
 def test_decode_outputs_scales_and_sigmoids():
