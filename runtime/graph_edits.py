@@ -19,6 +19,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from converter.errors import ModelFormatError
 from converter.interface import read_metadata
 
 
@@ -53,7 +54,7 @@ def with_uint8_image_input(model: onnx.ModelProto) -> onnx.ModelProto:
     """
     meta = read_metadata(model)
     if meta.get("blazepose.input_layout") != "NCHW":
-        raise ValueError(
+        raise ModelFormatError(
             f"expected a blazepose-onnx model with an NCHW float input, found layout "
             f"{meta.get('blazepose.input_layout')!r}"
         )
@@ -92,10 +93,25 @@ def with_uint8_image_input(model: onnx.ModelProto) -> onnx.ModelProto:
     return edited
 
 
-def session_model(path: str | os.PathLike, outputs: Sequence[str] | None = None) -> bytes:
-    """The serialised model the runtime builds a session from: the converted model at `path`,
-    restricted to `outputs` (all when None), with a uint8 NHWC image input."""
-    model = onnx.load(str(path))
+def session_model(
+    path: str | os.PathLike, role: str, outputs: Sequence[str] | None = None
+) -> bytes:
+    """The serialised model the runtime builds a session from: the converted `role` model at
+    `path`, restricted to `outputs` (all when None), with a uint8 NHWC image input.
+
+    A file that is not ONNX, or not a blazepose-onnx model of that role, raises
+    `ModelFormatError` (a ValueError) naming it.
+    """
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:  # protobuf's DecodeError, onnx's own errors
+        raise ModelFormatError(f"{path} is not a readable ONNX model: {exc}") from exc
+    found = read_metadata(model).get("blazepose.role")
+    if found != role:
+        raise ModelFormatError(
+            f"{path} is not a blazepose-onnx {role} model (its blazepose.role metadata is "
+            f"{found!r}; convert models with blazepose-convert)"
+        )
     if outputs is not None and set(outputs) != {value.name for value in model.graph.output}:
         model = prune_to_outputs(model, outputs)
     return with_uint8_image_input(model).SerializeToString()

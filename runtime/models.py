@@ -65,11 +65,7 @@ def _converted_bundle(path: Path, precision: str) -> dict[str, Path]:
     return convert_bundle(path, precision=precision)
 
 
-def input_spec(session: ort.InferenceSession, role: str) -> InputSpec:
-    """The input spec recorded by the converter in the model's metadata_props."""
+def input_spec(session: ort.InferenceSession) -> InputSpec:
+    """The input name and size recorded by the converter in the model's metadata_props."""
     meta = session.get_modelmeta().custom_metadata_map
-    if meta.get("blazepose.role") != role:
-        raise ValueError(
-            f"expected a blazepose-onnx {role} model, found role {meta.get('blazepose.role')!r}"
-        )
     return InputSpec(meta["blazepose.input"], int(meta["blazepose.input_size"]))

@@ -72,17 +72,17 @@ class PosePipeline:
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
-        self.detector = self._session(paths["detector"], None)
+        self.detector = self._session(paths["detector"], "detector", None)
         # No masks: the segmentation head is pruned from the graph, never run.
-        self.landmarker = self._session(paths["landmarker"], self.landmarker_outputs)
-        self.detector_spec = input_spec(self.detector, "detector")
-        self.landmarker_spec = input_spec(self.landmarker, "landmarker")
+        self.landmarker = self._session(paths["landmarker"], "landmarker", self.landmarker_outputs)
+        self.detector_spec = input_spec(self.detector)
+        self.landmarker_spec = input_spec(self.landmarker)
         self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
 
-    def _session(self, path: Path, outputs: list[str] | None) -> InferenceSession:
+    def _session(self, path: Path, role: str, outputs: list[str] | None) -> InferenceSession:
         options = self.options
         return create_session(
-            session_model(path, outputs),
+            session_model(path, role, outputs),
             options.providers,
             options.num_threads,
             options.provider_fallback,

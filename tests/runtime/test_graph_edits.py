@@ -78,9 +78,11 @@ def test_uint8_input_equals_scaling_on_the_host(model_dir, images, role):
 
 def test_session_model_prunes_only_when_asked(model_dir):
     path = onnx_paths("full", model_dir)["landmarker"]
-    every = onnx.load_from_string(session_model(path, None))
-    also_every = onnx.load_from_string(session_model(path, [*LANDMARKER_OUTPUTS, "segmentation"]))
-    pruned = onnx.load_from_string(session_model(path, LANDMARKER_OUTPUTS))
+    every = onnx.load_from_string(session_model(path, "landmarker", None))
+    also_every = onnx.load_from_string(
+        session_model(path, "landmarker", [*LANDMARKER_OUTPUTS, "segmentation"])
+    )
+    pruned = onnx.load_from_string(session_model(path, "landmarker", LANDMARKER_OUTPUTS))
     assert {value.name for value in every.graph.output} == {
         *LANDMARKER_OUTPUTS,
         "segmentation",

@@ -135,6 +135,20 @@ def test_model_paths(model_dir, tmp_path, images):
     np.testing.assert_array_equal(results[0], results[2])
 
 
+def test_broken_or_foreign_model_files_are_named(model_dir, tmp_path):
+    lite = model_dir / "lite"
+    (tmp_path / "landmarker.onnx").write_bytes((lite / "landmarker.onnx").read_bytes())
+    detector = tmp_path / "detector.onnx"
+    detector.write_bytes((lite / "detector.onnx").read_bytes()[:5000])  # truncated download
+    with pytest.raises(ValueError, match=r"detector\.onnx is not a readable ONNX model"):
+        PoseLandmarker.create_from_model_path(tmp_path)
+    detector.write_bytes((lite / "landmarker.onnx").read_bytes())  # files swapped
+    with pytest.raises(
+        ValueError, match=r"detector\.onnx is not a blazepose-onnx detector model.*'landmarker'"
+    ):
+        PoseLandmarker.create_from_model_path(tmp_path)
+
+
 def test_unknown_and_unavailable_providers(model_dir):
     with pytest.raises(ProviderError, match=r"unknown execution provider 'gpu'.*cpu, cuda"):
         PoseLandmarker.create_from_options(PoseLandmarkerOptions(model="lite", providers=["gpu"]))
