@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -109,19 +110,10 @@ def bench_image(
     chosen = [images[i % len(images)] for i in range(batch)]
     with PoseLandmarker.create_from_options(options) as landmarker:
         if batch == 1:
-            samples = _time_steps(
-                lambda: landmarker.detect(chosen[0]),
-                landmarker._pipeline.model_seconds,
-                warmup,
-                iterations,
-            )
+            step = partial(landmarker.detect, chosen[0])
         else:
-            samples = _time_steps(
-                lambda: landmarker.detect_batch(chosen),
-                landmarker._pipeline.model_seconds,
-                warmup,
-                iterations,
-            )
+            step = partial(landmarker.detect_batch, chosen)
+        samples = _time_steps(step, landmarker._pipeline.model_seconds, warmup, iterations)
     return _result(
         "blazepose-onnx", provider, variant, "image", batch, str(threads or "all"), samples, batch
     )

@@ -17,7 +17,12 @@ from runtime.cli_image import run_detect
 from runtime.cli_video import run_video
 from runtime.inputs import InputError, read_frames, read_image
 from runtime.options import PoseLandmarkerOptions
-from runtime.providers import AUTO_ORDER, PROVIDERS, available_providers, unavailable_reason
+from runtime.providers import (
+    PROVIDERS,
+    available_providers,
+    resolve_providers,
+    unavailable_reason,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data"
 
@@ -43,8 +48,7 @@ def cmd_video(args: argparse.Namespace) -> int:
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
-    available = available_providers()
-    auto = next(p for p in AUTO_ORDER if p in available)
+    ((auto, _, _),) = resolve_providers(["auto"])
     print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto}")
     for name in PROVIDERS:
         reason = unavailable_reason(name)
