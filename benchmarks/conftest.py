@@ -12,9 +12,8 @@ from pathlib import Path
 
 import cv2
 import pytest
-
-from converter.convert import ensure_converted
-from converter.paths import default_model_dir
+from blazepose_onnx.converter.convert import ensure_converted
+from blazepose_onnx.converter.paths import default_model_dir
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
@@ -27,7 +26,7 @@ def bench_images() -> dict:
 @pytest.fixture(scope="session")
 def ours():
     """Cached PoseLandmarkers by (variant, num_poses, num_threads)."""
-    from runtime import PoseLandmarker, PoseLandmarkerOptions
+    from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
 
     cache = {}
 

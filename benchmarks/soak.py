@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from runtime import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-from runtime.inputs import read_frames
+from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.inputs import read_frames
 
 CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"
 

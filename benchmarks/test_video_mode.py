@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from runtime.inputs import read_frames
+from blazepose_onnx.inputs import read_frames
 
 VARIANTS = ["lite", "full", "heavy"]
 CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"
@@ -38,7 +37,7 @@ def _frame_feeder(frames: list, call):
 @pytest.mark.parametrize("threads", [None, 1], ids=["all-threads", "one-thread"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_ours(benchmark, squat_frames, variant, threads):
-    from runtime import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+    from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
     options = PoseLandmarkerOptions(
         model=variant, running_mode=RunningMode.VIDEO, num_threads=threads

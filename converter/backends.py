@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from blazepose_onnx.converter.errors import MissingDependencyError
+from blazepose_onnx.converter.tflite_graph import read_tflite
+from blazepose_onnx.converter.to_onnx import OPSET, translate_tflite
 from onnx import numpy_helper
-
-from converter.errors import MissingDependencyError
-from converter.tflite_graph import read_tflite
-from converter.to_onnx import OPSET, translate_tflite
 
 BACKENDS = ("native", "tf2onnx")
 
@@ -41,7 +40,7 @@ def densified_flatbuffer(data: bytes, model_name: str = "model") -> bytes:
         raise MissingDependencyError(
             "the tf2onnx backend needs TensorFlow: pip install 'blazepose-onnx[tf2onnx]'"
         ) from exc
-    from converter.tflite_graph import densify
+    from blazepose_onnx.converter.tflite_graph import densify
 
     parsed = read_tflite(data, model_name)
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))

@@ -8,10 +8,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from converter.errors import BundleError, IntegrityError, ModelNotFoundError
-from converter.fileio import atomic_path
-from converter.manifest import ROLES, ModelEntry
-from converter.tflite_graph import weights_fingerprint
+from blazepose_onnx.converter.errors import BundleError, IntegrityError, ModelNotFoundError
+from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.converter.manifest import ROLES, ModelEntry
+from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
 log = logging.getLogger(__name__)
 

@@ -8,17 +8,22 @@ import shutil
 import sys
 from pathlib import Path
 
-from converter.backends import BACKENDS
-from converter.bundle import check_bundle, read_bundle
-from converter.command import run_command
-from converter.convert import convert_bundle, identify_variant
-from converter.errors import ConverterError, IntegrityError, UnknownVariantError, VerificationError
-from converter.fileio import atomic_path
-from converter.manifest import ROLES, VARIANTS, load_manifest
-from converter.paths import bundle_path, default_model_dir, onnx_paths
-from converter.sources import fetch_bundles
-from converter.to_onnx import PRECISIONS, WEIGHT_STORAGE
-from converter.verify import format_table, verify_models
+from blazepose_onnx.converter.backends import BACKENDS
+from blazepose_onnx.converter.bundle import check_bundle, read_bundle
+from blazepose_onnx.converter.command import run_command
+from blazepose_onnx.converter.convert import convert_bundle, identify_variant
+from blazepose_onnx.converter.errors import (
+    ConverterError,
+    IntegrityError,
+    UnknownVariantError,
+    VerificationError,
+)
+from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
+from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths
+from blazepose_onnx.converter.sources import fetch_bundles
+from blazepose_onnx.converter.to_onnx import PRECISIONS, WEIGHT_STORAGE
+from blazepose_onnx.converter.verify import format_table, verify_models
 
 log = logging.getLogger("blazepose-convert")
 DEFAULT_IMAGE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"

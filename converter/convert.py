@@ -7,16 +7,15 @@ import os
 from pathlib import Path
 
 import onnx
-
-from converter.backends import run_backend
-from converter.bundle import MEMBERS, Bundle, check_bundle, read_bundle
-from converter.errors import IntegrityError
-from converter.fileio import atomic_path
-from converter.interface import finish_model
-from converter.manifest import ROLES, VARIANTS, load_manifest
-from converter.paths import default_model_dir, onnx_paths
-from converter.sources import fetch_bundles
-from converter.tflite_graph import weights_fingerprint
+from blazepose_onnx.converter.backends import run_backend
+from blazepose_onnx.converter.bundle import MEMBERS, Bundle, check_bundle, read_bundle
+from blazepose_onnx.converter.errors import IntegrityError
+from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.converter.interface import finish_model
+from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
+from blazepose_onnx.converter.paths import default_model_dir, onnx_paths
+from blazepose_onnx.converter.sources import fetch_bundles
+from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
 log = logging.getLogger(__name__)
 

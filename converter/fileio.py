@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from converter.errors import ConverterError
+from blazepose_onnx.converter.errors import ConverterError
 
 
 @contextlib.contextmanager

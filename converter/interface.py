@@ -19,8 +19,7 @@ import hashlib
 import json
 
 import onnx
-
-from converter import CONVERTER_VERSION
+from blazepose_onnx.converter import CONVERTER_VERSION
 
 INPUT_NAME = "image"
 # IR version 8 goes with opset 17 (ONNX 1.12); newer onnx packages write newer IRs that older

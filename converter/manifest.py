@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from converter.errors import UnknownVariantError
+from blazepose_onnx.converter.errors import UnknownVariantError
 
 VARIANTS = ("lite", "full", "heavy")
 ROLES = ("detector", "landmarker")
@@ -63,7 +63,11 @@ def _entry(role: str, member: str, raw: dict) -> ModelEntry:
 @lru_cache(maxsize=1)
 def load_manifest() -> Manifest:
     """Load the manifest shipped with the package."""
-    text = resources.files("converter.models").joinpath("manifest.json").read_text("utf-8")
+    text = (
+        resources.files("blazepose_onnx.converter.models")
+        .joinpath("manifest.json")
+        .read_text("utf-8")
+    )
     raw = json.loads(text)
     members = raw["bundle_members"]
     detector = _entry("detector", members["detector"], raw["detector"])

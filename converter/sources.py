@@ -22,11 +22,17 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
-from converter.errors import ConverterError, IntegrityError, SourceError
-from converter.fileio import write_bytes_atomic
-from converter.manifest import ROLES, Manifest, RegistryFile, check_variant, load_manifest
-from converter.paths import bundle_path, default_model_dir
+from blazepose_onnx.converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
+from blazepose_onnx.converter.errors import ConverterError, IntegrityError, SourceError
+from blazepose_onnx.converter.fileio import write_bytes_atomic
+from blazepose_onnx.converter.manifest import (
+    ROLES,
+    Manifest,
+    RegistryFile,
+    check_variant,
+    load_manifest,
+)
+from blazepose_onnx.converter.paths import bundle_path, default_model_dir
 
 log = logging.getLogger(__name__)
 

@@ -15,15 +15,18 @@ import cv2
 import numpy as np
 import onnx
 import onnxruntime as ort
-
-from converter.bundle import Bundle
-from converter.errors import MissingDependencyError, ModelFormatError, ModelNotFoundError
-from converter.interface import INPUT_NAME, INPUT_RANGE, INPUT_SIZE, OUTPUTS
+from blazepose_onnx.converter.bundle import Bundle
+from blazepose_onnx.converter.errors import (
+    MissingDependencyError,
+    ModelFormatError,
+    ModelNotFoundError,
+)
+from blazepose_onnx.converter.interface import INPUT_NAME, INPUT_RANGE, INPUT_SIZE, OUTPUTS
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 RANDOM_INPUTS = 2
 
-# Max abs difference allowed per output (units of the output, see converter.interface).
+# Max abs difference allowed per output (units of the output, see converter/interface.py).
 # Landmarks and segmentation are looser than the rest because TFLite disagrees with itself
 # there: its XNNPACK and builtin kernels differ by up to 6.9e-3 px (heavy landmarks) and 4.0e-3
 # (lite segmentation after sigmoid) on these inputs; `reference_noise` reports that floor.

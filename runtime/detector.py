@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-
-from runtime.activations import sigmoid
-from runtime.anchors import INPUT_SIZE, ssd_anchors
-from runtime.roi import crop_matrices, rois_from_keypoints
+from blazepose_onnx.activations import sigmoid
+from blazepose_onnx.anchors import INPUT_SIZE, ssd_anchors
+from blazepose_onnx.roi import crop_matrices, rois_from_keypoints
 
 SCORE_CLIP = 100.0
 NMS_IOU_THRESHOLD = 0.5

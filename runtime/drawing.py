@@ -10,9 +10,8 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-
-from runtime.landmarks import POSE_CONNECTIONS
-from runtime.results import Landmark, PoseLandmarkerResult
+from blazepose_onnx.landmarks import POSE_CONNECTIONS
+from blazepose_onnx.results import Landmark, PoseLandmarkerResult
 
 LOW_VISIBILITY_COLOR = (255, 48, 48)
 HIGH_VISIBILITY_COLOR = (48, 255, 96)

@@ -12,9 +12,8 @@ import json
 from typing import TextIO
 
 import numpy as np
-
-from runtime.landmarks import PoseLandmark
-from runtime.results import PoseLandmarkerResult
+from blazepose_onnx.landmarks import PoseLandmark
+from blazepose_onnx.results import PoseLandmarkerResult
 
 CSV_COLUMNS = (
     "source",

@@ -17,10 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import onnx
+from blazepose_onnx.converter.errors import ModelFormatError
+from blazepose_onnx.converter.interface import read_metadata
 from onnx import TensorProto, helper, numpy_helper
-
-from converter.errors import ModelFormatError
-from converter.interface import read_metadata
 
 
 def prune_to_outputs(model: onnx.ModelProto, outputs: Sequence[str]) -> onnx.ModelProto:

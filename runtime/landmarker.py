@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-
-from runtime.activations import sigmoid
-from runtime.roi import crop_matrices, project_to_image
+from blazepose_onnx.activations import sigmoid
+from blazepose_onnx.roi import crop_matrices, project_to_image
 
 INPUT_SIZE = 256
 NUM_POINTS = 39  # 33 landmarks, 2 auxiliary (tracking), 4 unused

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from runtime.errors import LandmarkerClosedError
+from blazepose_onnx.errors import LandmarkerClosedError
 
 log = logging.getLogger(__name__)
 

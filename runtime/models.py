@@ -8,13 +8,12 @@ from pathlib import Path
 
 import onnx
 import onnxruntime as ort
-
-from converter.bundle import read_bundle
-from converter.convert import convert_bundle, ensure_converted, identify_variant
-from converter.interface import read_metadata
-from converter.manifest import VARIANTS
-from converter.paths import default_model_dir, model_files, onnx_paths
-from converter.tflite_graph import weights_fingerprint
+from blazepose_onnx.converter.bundle import read_bundle
+from blazepose_onnx.converter.convert import convert_bundle, ensure_converted, identify_variant
+from blazepose_onnx.converter.interface import read_metadata
+from blazepose_onnx.converter.manifest import VARIANTS
+from blazepose_onnx.converter.paths import default_model_dir, model_files, onnx_paths
+from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from runtime.errors import LandmarkerClosedError
-from runtime.image import to_rgb_uint8
-from runtime.options import PoseLandmarkerOptions
-from runtime.pipeline import PosePipeline
-from runtime.pose_landmarker import result_from_poses
-from runtime.results import PoseLandmarkerResult
-from runtime.stream import PoseStream
-from runtime.timestamps import TimestampCheck
+from blazepose_onnx.errors import LandmarkerClosedError
+from blazepose_onnx.image import to_rgb_uint8
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.pipeline import PosePipeline
+from blazepose_onnx.pose_landmarker import result_from_poses
+from blazepose_onnx.results import PoseLandmarkerResult
+from blazepose_onnx.stream import PoseStream
+from blazepose_onnx.timestamps import TimestampCheck
 
 
 @dataclass

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from onnxruntime import InferenceSession
-
-from runtime.detector import (
+from blazepose_onnx.detector import (
     decode_detections,
     detection_rois,
     detector_input,
     remove_letterbox,
     weighted_nms,
 )
-from runtime.graph_edits import session_model
-from runtime.landmarker import (
+from blazepose_onnx.graph_edits import session_model
+from blazepose_onnx.landmarker import (
     AUX_POINTS,
     NUM_LANDMARKS,
     crop_inputs,
@@ -27,9 +25,10 @@ from runtime.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
-from runtime.models import input_spec, resolve_model
-from runtime.options import PoseLandmarkerOptions
-from runtime.providers import create_session
+from blazepose_onnx.models import input_spec, resolve_model
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.providers import create_session
+from onnxruntime import InferenceSession
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
 

@@ -8,15 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-from runtime.errors import LandmarkerClosedError
-from runtime.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
-from runtime.live import LiveStreamWorker
-from runtime.options import PoseLandmarkerOptions, RunningMode
-from runtime.pipeline import FramePoses, PosePipeline
-from runtime.results import PoseLandmarkerResult
-from runtime.stream import PoseStream
-from runtime.timestamps import TimestampCheck
+from blazepose_onnx.errors import LandmarkerClosedError
+from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
+from blazepose_onnx.live import LiveStreamWorker
+from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.pipeline import FramePoses, PosePipeline
+from blazepose_onnx.results import PoseLandmarkerResult
+from blazepose_onnx.stream import PoseStream
+from blazepose_onnx.timestamps import TimestampCheck
 
 
 class PoseLandmarker:

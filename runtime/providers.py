@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-
-from runtime.errors import ProviderError
+from blazepose_onnx.errors import ProviderError
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-
-from runtime.options import PoseLandmarkerOptions
-from runtime.pipeline import FramePoses, PosePipeline
-from runtime.smoothing import PoseSmoother
-from runtime.tracking import RoiTracker
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.pipeline import FramePoses, PosePipeline
+from blazepose_onnx.smoothing import PoseSmoother
+from blazepose_onnx.tracking import RoiTracker
 
 
 class PoseStream:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from runtime.roi import axis_aligned_iou, rois_from_keypoints
+from blazepose_onnx.roi import axis_aligned_iou, rois_from_keypoints
 
 
 def next_frame_rois(aux: np.ndarray, width: int, height: int) -> np.ndarray:

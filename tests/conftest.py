@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
-
-from converter.bundle import read_bundle
-from converter.convert import convert_bundle
-from converter.manifest import VARIANTS
-from converter.paths import default_model_dir, onnx_paths
-from converter.sources import fetch_bundles
-from converter.tflite_graph import read_tflite
+from blazepose_onnx.converter.bundle import read_bundle
+from blazepose_onnx.converter.convert import convert_bundle
+from blazepose_onnx.converter.manifest import VARIANTS
+from blazepose_onnx.converter.paths import default_model_dir, onnx_paths
+from blazepose_onnx.converter.sources import fetch_bundles
+from blazepose_onnx.converter.tflite_graph import read_tflite
 
 DATA_DIR = Path(__file__).parent / "data"
 # The execution provider the runtime tests run on: CI runs the parity tests a second time in an
@@ -89,7 +88,7 @@ def images(data_dir: Path) -> dict:
 @pytest.fixture(scope="session")
 def landmarker_factory(model_dir: Path, test_providers: list[str]):
     """Cached PoseLandmarkers by (variant, num_poses, masks); closed at the end of the session."""
-    from runtime import PoseLandmarker, PoseLandmarkerOptions
+    from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
 
     cache: dict = {}
 
@@ -115,7 +114,7 @@ def landmarker_factory(model_dir: Path, test_providers: list[str]):
 @pytest.fixture(scope="session")
 def clips(data_dir: Path) -> dict:
     """The test clips (first 120 frames) by file name."""
-    from runtime.inputs import read_frames
+    from blazepose_onnx.inputs import read_frames
 
     return {
         name: read_frames(str(data_dir / name), limit=120) for name in ("squat.mp4", "dance.mp4")

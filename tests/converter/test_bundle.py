@@ -5,9 +5,13 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-
-from converter.bundle import DETECTOR_MEMBER, LANDMARKER_MEMBER, read_bundle, write_bundle
-from converter.errors import BundleError, ModelNotFoundError
+from blazepose_onnx.converter.bundle import (
+    DETECTOR_MEMBER,
+    LANDMARKER_MEMBER,
+    read_bundle,
+    write_bundle,
+)
+from blazepose_onnx.converter.errors import BundleError, ModelNotFoundError
 
 
 def test_round_trip(bundles, tmp_path):

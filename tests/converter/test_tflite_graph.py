@@ -7,9 +7,8 @@ import hashlib
 import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-from converter.errors import ModelFormatError
-from converter.tflite_graph import densify, read_tflite, weights_fingerprint
+from blazepose_onnx.converter.errors import ModelFormatError
+from blazepose_onnx.converter.tflite_graph import densify, read_tflite, weights_fingerprint
 
 
 def test_sparse_weights_match_interpreter_densify(bundles):

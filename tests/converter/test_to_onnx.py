@@ -7,13 +7,12 @@ import onnx
 import onnxruntime as ort
 import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from blazepose_onnx.converter.errors import UnsupportedOperatorError
+from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, read_tflite
+from blazepose_onnx.converter.to_onnx import NCHW_TO_NHWC, NHWC_TO_NCHW, OPSET, OnnxTranslator
+from blazepose_onnx.converter.verify import model_inputs
 from onnx import TensorProto, helper
 from onnx.utils import Extractor
-
-from converter.errors import UnsupportedOperatorError
-from converter.tflite_graph import Operator, TFLiteGraph, read_tflite
-from converter.to_onnx import NCHW_TO_NHWC, NHWC_TO_NCHW, OPSET, OnnxTranslator
-from converter.verify import model_inputs
 
 FOLDED = {"DEQUANTIZE", "DENSIFY"}
 

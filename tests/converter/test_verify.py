@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from converter.bundle import write_bundle
-from converter.convert import convert_bundle
-from converter.errors import ModelFormatError, ModelNotFoundError
-from converter.paths import onnx_paths
-from converter.verify import TOLERANCES, format_table, verify_models
+from blazepose_onnx.converter.bundle import write_bundle
+from blazepose_onnx.converter.convert import convert_bundle
+from blazepose_onnx.converter.errors import ModelFormatError, ModelNotFoundError
+from blazepose_onnx.converter.paths import onnx_paths
+from blazepose_onnx.converter.verify import TOLERANCES, format_table, verify_models
 
 VARIANTS = ["lite", "full", "heavy"]
 

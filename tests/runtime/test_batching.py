@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from runtime import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx import (
+    MultiStreamPoseLandmarker,
+    PoseLandmarker,
+    PoseLandmarkerOptions,
+    RunningMode,
+)
 
 
 class CallCounter:

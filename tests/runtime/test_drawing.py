@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from runtime import POSE_CONNECTIONS, PoseLandmark
-from runtime.drawing import (
+from blazepose_onnx import POSE_CONNECTIONS, PoseLandmark
+from blazepose_onnx.drawing import (
     HIGH_VISIBILITY_COLOR,
     LOW_VISIBILITY_COLOR,
     draw_landmarks,

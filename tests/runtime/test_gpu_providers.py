@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from runtime import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-from runtime.providers import PROVIDERS, available_providers
+from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.providers import PROVIDERS, available_providers
 
 GPU_PROVIDERS = [
     pytest.param(

@@ -8,13 +8,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-
-from converter.interface import INPUT_RANGE, read_metadata
-from converter.paths import onnx_paths
-from runtime.detector import detector_input
-from runtime.graph_edits import prune_to_outputs, session_model, with_uint8_image_input
-from runtime.landmarker import crop_inputs
-from runtime.pipeline import LANDMARKER_OUTPUTS
+from blazepose_onnx.converter.interface import INPUT_RANGE, read_metadata
+from blazepose_onnx.converter.paths import onnx_paths
+from blazepose_onnx.detector import detector_input
+from blazepose_onnx.graph_edits import prune_to_outputs, session_model, with_uint8_image_input
+from blazepose_onnx.landmarker import crop_inputs
+from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
 
 ROI_ON_MESSI = np.array([[0.5, 0.45, 0.8, 0.8, 0.0]])
 

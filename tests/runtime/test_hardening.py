@@ -5,17 +5,16 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
-from runtime import (
+from blazepose_onnx import (
     LandmarkerClosedError,
     PoseLandmarker,
     PoseLandmarkerOptions,
     PoseLandmarkerResult,
     RunningMode,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 DOCUMENTED_ERRORS = (
     ValueError,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from runtime import BaseOptions, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx import BaseOptions, PoseLandmarkerOptions, RunningMode
 
 
 def test_defaults_match_mediapipe():

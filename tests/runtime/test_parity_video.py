@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from runtime import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
 GOLDEN = json.loads((Path(__file__).parent.parent / "golden" / "video.json").read_text())
 STEP_MS = GOLDEN["meta"]["video_timestamp_step_ms"]

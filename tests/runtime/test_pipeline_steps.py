@@ -5,9 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
-from runtime.anchors import ssd_anchors
-from runtime.detector import (
+from blazepose_onnx.anchors import ssd_anchors
+from blazepose_onnx.detector import (
     Detections,
     decode_detections,
     detection_rois,
@@ -16,7 +15,7 @@ from runtime.detector import (
     remove_letterbox,
     weighted_nms,
 )
-from runtime.landmarker import (
+from blazepose_onnx.landmarker import (
     crop_inputs,
     decode_outputs,
     masks_to_image,
@@ -24,7 +23,7 @@ from runtime.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
-from runtime.roi import axis_aligned_iou, crop_matrices, normalize_radians, project_to_image
+from blazepose_onnx.roi import axis_aligned_iou, crop_matrices, normalize_radians, project_to_image
 
 
 def test_anchor_layout():

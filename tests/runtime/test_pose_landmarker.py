@@ -6,8 +6,7 @@ import json
 
 import numpy as np
 import pytest
-
-from runtime import (
+from blazepose_onnx import (
     LandmarkerClosedError,
     PoseLandmark,
     PoseLandmarker,

@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper
-
-from runtime import PoseLandmarker, PoseLandmarkerOptions, ProviderError
-from runtime.providers import (
+from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, ProviderError
+from blazepose_onnx.providers import (
     PROVIDERS,
     _ort_options,
     available_providers,
@@ -16,6 +14,7 @@ from runtime.providers import (
     resolve_providers,
     unavailable_reason,
 )
+from onnx import TensorProto, helper
 
 
 def test_the_test_provider_really_runs_the_models(landmarker_factory, test_providers, images):

@@ -7,16 +7,15 @@ import time
 
 import numpy as np
 import pytest
-
-from runtime import (
+from blazepose_onnx import (
     LandmarkerClosedError,
     PoseLandmarker,
     PoseLandmarkerOptions,
     PoseLandmarkerResult,
     RunningMode,
 )
-from runtime.smoothing import LowPassFilter, OneEuroFilter
-from runtime.tracking import associate, rescale_rois
+from blazepose_onnx.smoothing import LowPassFilter, OneEuroFilter
+from blazepose_onnx.tracking import associate, rescale_rois
 
 
 def video_landmarker(**options) -> PoseLandmarker:

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-
-from runtime.multistream import MultiStreamPoseLandmarker
-from runtime.options import PoseLandmarkerOptions, RunningMode
-from runtime.pose_landmarker import PoseLandmarker
+from blazepose_onnx.multistream import MultiStreamPoseLandmarker
+from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.pose_landmarker import PoseLandmarker
 
 STAGES = ("total", "detector", "landmarker", "other")
 

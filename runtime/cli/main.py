@@ -8,23 +8,21 @@ from pathlib import Path
 
 import cv2
 import onnxruntime as ort
-
-from converter.command import run_command
-from converter.errors import ConverterError
-from converter.fileio import write_bytes_atomic
-from runtime import bench
-from runtime.cli_image import run_detect
-from runtime.cli_video import run_video
-from runtime.inputs import InputError, read_frames, read_image
-from runtime.options import PoseLandmarkerOptions
-from runtime.providers import (
+from blazepose_onnx import samples
+from blazepose_onnx.cli import bench
+from blazepose_onnx.cli.detect import run_detect
+from blazepose_onnx.cli.video import run_video
+from blazepose_onnx.converter.command import run_command
+from blazepose_onnx.converter.errors import ConverterError
+from blazepose_onnx.converter.fileio import write_bytes_atomic
+from blazepose_onnx.inputs import InputError, read_frames, read_image
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.providers import (
     PROVIDERS,
     available_providers,
     resolve_providers,
     unavailable_reason,
 )
-
-SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 
 def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
@@ -177,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cmd.add_argument("--streams", default="1", help="VIDEO-mode stream counts, e.g. 1,2")
     bench_cmd.add_argument("--iterations", type=int, default=100)
     bench_cmd.add_argument("--warmup", type=int, default=10)
-    bench_cmd.add_argument("--image", type=Path, default=SAMPLES / "messi5.jpg")
-    bench_cmd.add_argument("--video", type=Path, default=SAMPLES / "squat.mp4")
+    bench_cmd.add_argument("--image", type=Path, default=samples.IMAGE)
+    bench_cmd.add_argument("--video", type=Path, default=samples.VIDEO)
     bench_cmd.add_argument(
         "--mediapipe-bundles", help="MediaPipe-loadable .task folder: time MediaPipe too"
     )

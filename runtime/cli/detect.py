@@ -10,13 +10,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
-
-from converter.fileio import atomic_path
-from runtime.drawing import draw_landmarks
-from runtime.export import CsvResultWriter
-from runtime.inputs import InputError, image_paths, read_image
-from runtime.options import PoseLandmarkerOptions
-from runtime.pose_landmarker import PoseLandmarker
+from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.drawing import draw_landmarks
+from blazepose_onnx.export import CsvResultWriter
+from blazepose_onnx.inputs import InputError, image_paths, read_image
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.pose_landmarker import PoseLandmarker
 
 log = logging.getLogger("blazepose")
 

@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import TextIO
 
 import cv2
+from blazepose_onnx.cli.detect import check_outputs
+from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.drawing import draw_landmarks
+from blazepose_onnx.export import CsvResultWriter, jsonl_record
+from blazepose_onnx.inputs import InputError, open_video
+from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.results import PoseLandmarkerResult
 from tqdm import tqdm
-
-from converter.fileio import atomic_path
-from runtime.cli_image import check_outputs
-from runtime.drawing import draw_landmarks
-from runtime.export import CsvResultWriter, jsonl_record
-from runtime.inputs import InputError, open_video
-from runtime.options import PoseLandmarkerOptions, RunningMode
-from runtime.pose_landmarker import PoseLandmarker
-from runtime.results import PoseLandmarkerResult
 
 
 def _open_atomic(outputs: ExitStack, path: str) -> TextIO:

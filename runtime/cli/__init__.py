@@ -1,0 +1,1 @@
+"""The `blazepose` command line: detect, video, providers, bench (entry point `main`)."""
