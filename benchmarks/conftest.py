@@ -12,6 +12,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+
 from blazepose_onnx.converter.convert import ensure_converted
 from blazepose_onnx.converter.paths import default_model_dir
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from blazepose_onnx.inputs import read_frames
 
 VARIANTS = ["lite", "full", "heavy"]

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
+
 from blazepose_onnx.converter.errors import MissingDependencyError
 from blazepose_onnx.converter.tflite_graph import read_tflite
 from blazepose_onnx.converter.to_onnx import OPSET, translate_tflite
-from onnx import numpy_helper
 
 BACKENDS = ("native", "tf2onnx")
 

@@ -6,7 +6,6 @@ import logging
 import os
 from pathlib import Path
 
-import onnx
 from blazepose_onnx.converter.backends import run_backend
 from blazepose_onnx.converter.bundle import MEMBERS, Bundle, check_bundle, read_bundle
 from blazepose_onnx.converter.errors import IntegrityError
@@ -14,6 +13,7 @@ from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import default_model_dir, onnx_paths
+from blazepose_onnx.converter.seal import sealed_bytes
 from blazepose_onnx.converter.sources import fetch_bundles
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
@@ -28,6 +28,12 @@ def identify_variant(bundle: Bundle) -> str | None:
         if manifest.entry(variant, "landmarker").weights_fingerprint == fingerprint:
             return variant
     return None
+
+
+def bundle_variant_name(bundle: Bundle, path: str | os.PathLike) -> str:
+    """The folder name a bundle converts into: its variant, or `custom-<file stem>` for a
+    bundle whose weights match no known variant."""
+    return identify_variant(bundle) or f"custom-{Path(path).stem}"
 
 
 def convert_bundle(
@@ -51,8 +57,11 @@ def convert_bundle(
     if variant is None:
         message = f"{path}: landmarker weights match no known variant ({', '.join(VARIANTS)})"
         if not trust_unverified:
-            raise IntegrityError(message + "; pass --trust-unverified to convert it anyway")
-        variant = f"custom-{Path(path).stem}"
+            raise IntegrityError(
+                message
+                + "; pass --trust-unverified (Python: trust_unverified=True) to convert it anyway"
+            )
+        variant = bundle_variant_name(bundle, path)
         log.warning("%s; converting it as %r (--trust-unverified)", message, variant)
     else:
         manifest = load_manifest()
@@ -74,7 +83,7 @@ def convert_bundle(
             precision=precision,
         )
         with atomic_path(targets[role]) as temp:
-            onnx.save(model, temp)
+            temp.write_bytes(sealed_bytes(model))
         log.info("wrote %s", targets[role])
     return targets
 

@@ -23,6 +23,10 @@ class ModelFormatError(ConverterError, ValueError):
     """A TFLite or ONNX file is corrupt or not what it claims to be."""
 
 
+class StaleModelError(ModelFormatError):
+    """A converted model without the graph digest: written by an older blazepose-onnx."""
+
+
 class UnsupportedOperatorError(ConverterError):
     """The TFLite graph uses an operator (or option) the native backend cannot translate."""
 

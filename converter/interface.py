@@ -19,6 +19,7 @@ import hashlib
 import json
 
 import onnx
+
 from blazepose_onnx.converter import CONVERTER_VERSION
 
 INPUT_NAME = "image"

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 import tflite
-from blazepose_onnx.converter.errors import ModelFormatError
 from tflite.BuiltinOperator import BuiltinOperator
 from tflite.BuiltinOptions import BuiltinOptions
 from tflite.DimensionType import DimensionType
 from tflite.SparseIndexVector import SparseIndexVector
 from tflite.TensorType import TensorType
+
+from blazepose_onnx.converter.errors import ModelFormatError
 
 TFLITE_FILE_IDENTIFIER = b"TFL3"
 

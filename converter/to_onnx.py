@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 import numpy as np
 import onnx
-from blazepose_onnx.converter.errors import UnsupportedOperatorError
-from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, densify
 from onnx import TensorProto, helper, numpy_helper
 from tflite.ActivationFunctionType import ActivationFunctionType
 from tflite.Padding import Padding
+
+from blazepose_onnx.converter.errors import UnsupportedOperatorError
+from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, densify
 
 OPSET = 17
 BATCH_DIM = "batch"

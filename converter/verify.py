@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import onnx
 import onnxruntime as ort
+
 from blazepose_onnx.converter.bundle import Bundle
 from blazepose_onnx.converter.errors import (
     MissingDependencyError,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from blazepose_onnx.activations import sigmoid
 from blazepose_onnx.anchors import INPUT_SIZE, ssd_anchors
 from blazepose_onnx.roi import crop_matrices, rois_from_keypoints
@@ -115,6 +116,8 @@ def weighted_nms(detections: Detections, iou_threshold: float = NMS_IOU_THRESHOL
             break
         weights = detections.scores[cluster, None]
         total = weights.sum()
+        if not total > 0:  # scores that underflow to 0 (min confidence 0): no weighting
+            weights, total = np.ones_like(weights), float(len(cluster))
         boxes.append((detections.boxes[cluster] * weights).sum(axis=0) / total)
         keypoints.append((detections.keypoints[cluster] * weights[:, :, None]).sum(axis=0) / total)
         scores.append(detections.scores[best])

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+
 from blazepose_onnx.landmarks import POSE_CONNECTIONS
 from blazepose_onnx.results import Landmark, PoseLandmarkerResult
 

@@ -12,6 +12,7 @@ import json
 from typing import TextIO
 
 import numpy as np
+
 from blazepose_onnx.landmarks import PoseLandmark
 from blazepose_onnx.results import PoseLandmarkerResult
 

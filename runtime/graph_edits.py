@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import onnx
-from blazepose_onnx.converter.errors import ModelFormatError
-from blazepose_onnx.converter.interface import read_metadata
 from onnx import TensorProto, helper, numpy_helper
+
+from blazepose_onnx.converter.errors import ModelFormatError, StaleModelError
+from blazepose_onnx.converter.interface import read_metadata
+from blazepose_onnx.converter.seal import GRAPH_DIGEST_KEY, graph_digest
 
 
 def prune_to_outputs(model: onnx.ModelProto, outputs: Sequence[str]) -> onnx.ModelProto:
@@ -98,22 +101,45 @@ def session_model(
     """The serialised model the runtime builds a session from: the converted `role` model at
     `path`, restricted to `outputs` (all when None), with a uint8 NHWC image input.
 
-    A file that is not ONNX, or not a blazepose-onnx model of that role, raises
-    `ModelFormatError` (a ValueError) naming it.
+    A file that is not ONNX, not a blazepose-onnx model of that role, or whose graph no longer
+    matches the digest recorded when it was converted (corrupted or edited weights) raises
+    `ModelFormatError` (a ValueError) naming it; one converted before digests were recorded
+    raises its subclass `StaleModelError`.
     """
+    model = load_checked(path, role)
+    if outputs is not None and set(outputs) != {value.name for value in model.graph.output}:
+        model = prune_to_outputs(model, outputs)
+    return with_uint8_image_input(model).SerializeToString()
+
+
+def load_checked(path: str | os.PathLike, role: str) -> onnx.ModelProto:
+    """A converted model of `role`, checked against its recorded graph digest."""
     try:
-        model = onnx.load(str(path))
+        data = Path(path).read_bytes()
+        model = onnx.load_from_string(data)
+    except OSError as exc:
+        raise ModelFormatError(f"{path} cannot be read: {exc.strerror or exc}") from exc
     except Exception as exc:  # protobuf's DecodeError, onnx's own errors
         raise ModelFormatError(f"{path} is not a readable ONNX model: {exc}") from exc
-    found = read_metadata(model).get("blazepose.role")
+    meta = read_metadata(model)
+    found = meta.get("blazepose.role")
     if found != role:
         raise ModelFormatError(
             f"{path} is not a blazepose-onnx {role} model (its blazepose.role metadata is "
             f"{found!r}; convert models with blazepose-convert)"
         )
-    if outputs is not None and set(outputs) != {value.name for value in model.graph.output}:
-        model = prune_to_outputs(model, outputs)
-    return with_uint8_image_input(model).SerializeToString()
+    recorded = meta.get(GRAPH_DIGEST_KEY)
+    if recorded is None:
+        raise StaleModelError(
+            f"{path} was converted by an older blazepose-onnx (no graph digest); convert it "
+            "again with blazepose-convert convert"
+        )
+    if graph_digest(data) != recorded:
+        raise ModelFormatError(
+            f"{path} is corrupted: its graph or weights do not match the digest recorded when it "
+            "was converted; convert it again with blazepose-convert convert"
+        )
+    return model
 
 
 def _copy(model: onnx.ModelProto) -> onnx.ModelProto:

@@ -9,15 +9,17 @@ import numpy as np
 
 MIN_IMAGE_SIDE = 8
 COLOR_ORDERS = ("rgb", "bgr", "rgba", "bgra", "gray")
+FLOAT_CHUNK_PIXELS = 1 << 20  # float images are converted in row blocks of about this size
 
 
-def to_rgb_uint8(image: Any, color: str = "rgb") -> np.ndarray:
+def to_rgb_uint8(image: Any, color: str = "rgb", max_pixels: int | None = None) -> np.ndarray:
     """Validate an image and return it as a contiguous HxWx3 uint8 RGB array.
 
     Accepts numpy arrays (HxW, HxWx1, HxWx3, HxWx4) of uint8, or float32/float64 in [0, 1],
     in the channel order `color` ('rgb' default as MediaPipe, 'bgr' for OpenCV, 'rgba',
     'bgra', 'gray'); 4-channel input defaults to RGBA. Objects with MediaPipe's
-    `numpy_view()` (mp.Image) are accepted too.
+    `numpy_view()` (mp.Image) are accepted too. An image of more than `max_pixels` pixels
+    is refused with ValueError before anything is copied.
     """
     if hasattr(image, "numpy_view") and not isinstance(image, np.ndarray):
         image = image.numpy_view()
@@ -35,6 +37,12 @@ def to_rgb_uint8(image: Any, color: str = "rgb") -> np.ndarray:
         raise ValueError(
             f"image is too small ({image.shape[1]}x{image.shape[0]}): "
             f"both sides must be at least {MIN_IMAGE_SIDE} pixels"
+        )
+    height, width = image.shape[:2]
+    if max_pixels is not None and height * width > max_pixels:
+        raise ValueError(
+            f"image is too large ({width}x{height} = {height * width:,} pixels): the limit is "
+            f"{max_pixels:,} (option max_image_pixels)"
         )
     image = _to_uint8(image)
     if image.ndim == 2:
@@ -62,12 +70,17 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
         return image
     if image.dtype not in (np.float32, np.float64):
         raise TypeError(f"image dtype must be uint8, float32 or float64, got {image.dtype}")
-    if not np.isfinite(image).all():
+    low, high = float(image.min()), float(image.max())  # NaN propagates into both
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError("image contains NaN or infinite values")
-    low, high = float(image.min()), float(image.max())
     if low < 0.0 or high > 1.0:
         raise ValueError(f"float images must be in [0, 1], got values in [{low:g}, {high:g}]")
-    return np.rint(image * 255.0).astype(np.uint8)
+    out = np.empty(image.shape, np.uint8)
+    rows = max(1, FLOAT_CHUNK_PIXELS // max(1, image.shape[1]))
+    for top in range(0, image.shape[0], rows):  # bounded temporaries: no full float64 copy
+        block = image[top : top + rows]
+        out[top : top + rows] = np.rint(block * block.dtype.type(255.0))
+    return out
 
 
 def check_rotation(rotation_degrees: Any) -> int:

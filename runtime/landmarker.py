@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from blazepose_onnx.activations import sigmoid
 from blazepose_onnx.roi import crop_matrices, project_to_image
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from blazepose_onnx.errors import LandmarkerClosedError
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,15 @@ class LiveStreamWorker:
                 )
             self.delivered += 1
 
+    def is_current_thread(self) -> bool:
+        """Whether the caller is the worker thread itself (inside the result callback)."""
+        return threading.current_thread() is self._thread
+
     def close(self) -> None:
-        """Process what is queued, then stop the worker thread."""
+        """Process what is queued, then stop the worker thread (joined unless called from the
+        result callback, which runs on that thread)."""
         with self._condition:
             self._closing = True
             self._condition.notify()
-        self._thread.join()
+        if not self.is_current_thread():
+            self._thread.join()

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import onnx
 import onnxruntime as ort
+
 from blazepose_onnx.converter.bundle import read_bundle
-from blazepose_onnx.converter.convert import convert_bundle, ensure_converted, identify_variant
+from blazepose_onnx.converter.convert import (
+    bundle_variant_name,
+    convert_bundle,
+    convert_variant,
+    ensure_converted,
+)
 from blazepose_onnx.converter.interface import read_metadata
 from blazepose_onnx.converter.manifest import VARIANTS
 from blazepose_onnx.converter.paths import default_model_dir, model_files, onnx_paths
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,12 +33,15 @@ class InputSpec:
     size: int
 
 
-def resolve_model(model: str | os.PathLike, precision: str = "fp32") -> dict[str, Path]:
+def resolve_model(
+    model: str | os.PathLike, precision: str = "fp32", trust_unverified: bool = False
+) -> dict[str, Path]:
     """Paths of the detector and landmarker ONNX models for a `model` option.
 
     'lite' | 'full' | 'heavy' (fetched and converted on first use), a `.task` bundle
-    (converted once into the model directory), or a directory with both ONNX files
-    (`<role>.onnx`, or `<role>.fp16.onnx` for fp16 precision).
+    (converted once into the model directory; one whose weights match no known model only with
+    `trust_unverified`), or a directory with both ONNX files (`<role>.onnx`, or
+    `<role>.fp16.onnx` for fp16 precision).
     """
     if isinstance(model, str) and model in VARIANTS:
         return ensure_converted(model, precision=precision)
@@ -45,23 +57,35 @@ def resolve_model(model: str | os.PathLike, precision: str = "fp32") -> dict[str
                 raise FileNotFoundError(f"model directory {path} has no {role_path.name}")
         return pair
     if path.suffix == ".task":
-        return _converted_bundle(path, precision)
+        return _converted_bundle(path, precision, trust_unverified)
     raise ValueError(
         f"model {path} must be a .task bundle or a directory with detector.onnx and landmarker.onnx"
     )
 
 
-def _converted_bundle(path: Path, precision: str) -> dict[str, Path]:
+def reconvert(
+    model: str | os.PathLike, precision: str = "fp32", trust_unverified: bool = False
+) -> dict[str, Path] | None:
+    """Convert a variant or `.task` again (its converted files are stale); None for a folder
+    of ONNX files, which only its owner can rebuild."""
+    log.warning("converting %s again: its ONNX files predate graph digests", model)
+    if isinstance(model, str) and model in VARIANTS:
+        return convert_variant(model, precision=precision)
+    path = Path(model)
+    if path.suffix == ".task":
+        return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)
+    return None
+
+
+def _converted_bundle(path: Path, precision: str, trust_unverified: bool) -> dict[str, Path]:
+    """The bundle's converted files, reused when their weights fingerprint matches."""
     bundle = read_bundle(path)
-    variant = identify_variant(bundle)
-    if variant is not None:
-        existing = onnx_paths(variant, default_model_dir(), precision)
-        fingerprint = weights_fingerprint(bundle.landmarker)
-        if existing["landmarker"].is_file() and existing["detector"].is_file():
-            meta = read_metadata(onnx.load(str(existing["landmarker"])))
-            if meta.get("blazepose.weights_fingerprint") == fingerprint:
-                return existing
-    return convert_bundle(path, precision=precision)
+    existing = onnx_paths(bundle_variant_name(bundle, path), default_model_dir(), precision)
+    if existing["landmarker"].is_file() and existing["detector"].is_file():
+        meta = read_metadata(onnx.load(str(existing["landmarker"]), load_external_data=False))
+        if meta.get("blazepose.weights_fingerprint") == weights_fingerprint(bundle.landmarker):
+            return existing
+    return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)
 
 
 def input_spec(session: ort.InferenceSession) -> InputSpec:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from blazepose_onnx.errors import LandmarkerClosedError
+
 from blazepose_onnx.image import to_rgb_uint8
+from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline import PosePipeline
 from blazepose_onnx.pose_landmarker import result_from_poses
@@ -43,24 +44,31 @@ class MultiStreamPoseLandmarker:
         self._pipeline = PosePipeline(self._options)
         self._streams: dict[Hashable, tuple[PoseStream, TimestampCheck]] = {}
         self._closed_ids: set[Hashable] = set()
-        self._closed = False
+        self._guard = CallGuard()
 
     def open_stream(self, stream_id: Hashable) -> None:
         """Start a new stream; ids of open or closed streams are refused."""
-        self._check_open()
+        with self._guard.call("open_stream"):
+            self._open_stream(stream_id)
+
+    def _open_stream(self, stream_id: Hashable) -> None:
         if stream_id in self._streams or stream_id in self._closed_ids:
             state = "open" if stream_id in self._streams else "closed and cannot be reused"
             raise ValueError(f"stream id {stream_id!r} is already {state}")
         self._streams[stream_id] = (PoseStream(self._pipeline, self._options), TimestampCheck())
 
     def close_stream(self, stream_id: Hashable) -> None:
-        self._stream(stream_id)
-        del self._streams[stream_id]
-        self._closed_ids.add(stream_id)
+        """End a stream; its id cannot be opened again."""
+        with self._guard.call("close_stream"):
+            self._stream(stream_id)
+            del self._streams[stream_id]
+            self._closed_ids.add(stream_id)
 
     def stream_stats(self, stream_id: Hashable) -> dict[str, int]:
-        stream, _ = self._stream(stream_id)
-        return {"frames": stream.frames, "detector_runs": stream.detector_runs}
+        """Frames processed and detector runs of one open stream."""
+        with self._guard.call("stream_stats"):
+            stream, _ = self._stream(stream_id)
+            return {"frames": stream.frames, "detector_runs": stream.detector_runs}
 
     def process(
         self, frames: Mapping[Hashable, tuple[Any, int]], *, color: str = "rgb"
@@ -69,14 +77,18 @@ class MultiStreamPoseLandmarker:
 
         Nothing changes when any frame or timestamp is refused.
         """
-        self._check_open()
+        with self._guard.call("process"):
+            return self._process(frames, color)
+
+    def _process(
+        self, frames: Mapping[Hashable, tuple[Any, int]], color: str
+    ) -> dict[Hashable, PoseLandmarkerResult]:
         steps = []
         for stream_id, (image, timestamp_ms) in frames.items():
             stream, timestamps = self._stream(stream_id)
             timestamps.check(timestamp_ms, record=False)
-            steps.append(
-                _Step(stream_id, stream, timestamps, to_rgb_uint8(image, color), int(timestamp_ms))
-            )
+            rgb = to_rgb_uint8(image, color, self._options.max_image_pixels)
+            steps.append(_Step(stream_id, stream, timestamps, rgb, int(timestamp_ms)))
         for step in steps:
             step.timestamps.check(step.timestamp_ms)
         needing = [step for step in steps if step.stream.needs_detection(step.image)]
@@ -94,9 +106,11 @@ class MultiStreamPoseLandmarker:
         return results
 
     def close(self) -> None:
-        self._closed = True
-        self._streams.clear()
-        self._pipeline = None
+        """Wait for a step in flight, then release the sessions; later calls raise
+        LandmarkerClosedError."""
+        if self._guard.close():
+            self._streams.clear()
+            self._pipeline = None
 
     def __enter__(self) -> MultiStreamPoseLandmarker:
         return self
@@ -104,12 +118,7 @@ class MultiStreamPoseLandmarker:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise LandmarkerClosedError("MultiStreamPoseLandmarker used after close()")
-
     def _stream(self, stream_id: Hashable) -> tuple[PoseStream, TimestampCheck]:
-        self._check_open()
         if stream_id not in self._streams:
             raise ValueError(f"no open stream with id {stream_id!r}")
         return self._streams[stream_id]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+MAX_NUM_POSES = 64
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # 8660x5773: a 48-megapixel photo fits
 
 
 class RunningMode(enum.Enum):
@@ -36,6 +40,15 @@ class PoseLandmarkerOptions:
     `smooth_landmarks` and `smooth_multiple_poses` control stream-mode smoothing;
     `num_threads` caps ONNX Runtime's intra-op threads (default: all cores); `precision`
     'fp16' uses fp16 compute models (for GPUs; inputs and outputs stay float32).
+    `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
+    fine-tuned bundle; converted on first use, with a warning).
+
+    Limits on what one call may cost: `num_poses` is at most 64, and an image may have at most
+    `max_image_pixels` pixels (50 million by default; None for no limit). Masks cost 4 bytes
+    per image pixel and pose.
+
+    A landmarker validates a copy of its options when it is created: changing this object
+    afterwards does not affect it.
     """
 
     base_options: BaseOptions | None = None
@@ -53,9 +66,16 @@ class PoseLandmarkerOptions:
     smooth_multiple_poses: bool = False
     num_threads: int | None = None
     precision: str = "fp32"
+    trust_unverified: bool = False
+    max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
 
     def validated(self) -> PoseLandmarkerOptions:
-        """Check every option; raise ValueError naming the first bad one. Returns self."""
+        """A checked copy of these options; ValueError names the first bad one."""
+        return dataclasses.replace(
+            self, providers=list(self.providers) if _is_list(self.providers) else self.providers
+        )._check()
+
+    def _check(self) -> PoseLandmarkerOptions:
         if (
             isinstance(self.running_mode, str)
             and self.running_mode.upper() in RunningMode.__members__
@@ -66,9 +86,11 @@ class PoseLandmarkerOptions:
         if (
             isinstance(self.num_poses, bool)
             or not isinstance(self.num_poses, int)
-            or self.num_poses < 1
+            or not 1 <= self.num_poses <= MAX_NUM_POSES
         ):
-            raise ValueError(f"num_poses must be an int >= 1, got {self.num_poses!r}")
+            raise ValueError(
+                f"num_poses must be an int in [1, {MAX_NUM_POSES}], got {self.num_poses!r}"
+            )
         for name in (
             "min_pose_detection_confidence",
             "min_pose_presence_confidence",
@@ -86,6 +108,7 @@ class PoseLandmarkerOptions:
             "smooth_landmarks",
             "smooth_multiple_poses",
             "provider_fallback",
+            "trust_unverified",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
@@ -95,6 +118,14 @@ class PoseLandmarkerOptions:
             or self.num_threads < 1
         ):
             raise ValueError(f"num_threads must be an int >= 1 or None, got {self.num_threads!r}")
+        if self.max_image_pixels is not None and (
+            isinstance(self.max_image_pixels, bool)
+            or not isinstance(self.max_image_pixels, int)
+            or self.max_image_pixels < 64
+        ):
+            raise ValueError(
+                f"max_image_pixels must be an int >= 64 or None, got {self.max_image_pixels!r}"
+            )
         if self.precision not in ("fp32", "fp16"):
             raise ValueError(f"precision must be 'fp32' or 'fp16', got {self.precision!r}")
         if self.result_callback is not None and not callable(self.result_callback):
@@ -118,3 +149,7 @@ class PoseLandmarkerOptions:
         if not isinstance(self.model, (str, os.PathLike)):
             raise ValueError(f"model must be a variant name or a path, got {self.model!r}")
         return self
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple))

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from onnxruntime import InferenceSession
+
+from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.detector import (
     decode_detections,
     detection_rois,
@@ -25,10 +28,9 @@ from blazepose_onnx.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
-from blazepose_onnx.models import input_spec, resolve_model
+from blazepose_onnx.models import input_spec, reconvert, resolve_model
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.providers import create_session
-from onnxruntime import InferenceSession
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
 
@@ -66,17 +68,26 @@ class PosePipeline:
     """Owns the two InferenceSessions and runs the pure pipeline steps around them."""
 
     def __init__(self, options: PoseLandmarkerOptions) -> None:
-        paths = resolve_model(options.model, options.precision)
         self.options = options
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
-        self.detector = self._session(paths["detector"], "detector", None)
-        # No masks: the segmentation head is pruned from the graph, never run.
-        self.landmarker = self._session(paths["landmarker"], "landmarker", self.landmarker_outputs)
+        model = (options.model, options.precision, options.trust_unverified)
+        try:
+            self._build_sessions(resolve_model(*model))
+        except StaleModelError:
+            paths = reconvert(*model)
+            if paths is None:
+                raise
+            self._build_sessions(paths)
         self.detector_spec = input_spec(self.detector)
         self.landmarker_spec = input_spec(self.landmarker)
         self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
+
+    def _build_sessions(self, paths: dict[str, Path]) -> None:
+        self.detector = self._session(paths["detector"], "detector", None)
+        # No masks: the segmentation head is pruned from the graph, never run.
+        self.landmarker = self._session(paths["landmarker"], "landmarker", self.landmarker_outputs)
 
     def _session(self, path: Path, role: str, outputs: list[str] | None) -> InferenceSession:
         options = self.options

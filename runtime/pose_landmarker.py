@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
 from blazepose_onnx.errors import LandmarkerClosedError
 from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
+from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.live import LiveStreamWorker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
@@ -23,13 +26,15 @@ class PoseLandmarker:
 
     Create with `create_from_options` or `create_from_model_path`; use as a context manager
     or call `close()`. Images are numpy HxWx3 uint8 RGB by default (see `to_rgb_uint8` for
-    BGR, RGBA, gray and float input via `color=`).
+    BGR, RGBA, gray and float input via `color=`). Safe to share between threads; `close()`
+    from any thread waits for the calls in flight, and later calls raise
+    LandmarkerClosedError.
     """
 
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
-        self._closed = False
+        self._guard = CallGuard()
         self._timestamps = TimestampCheck()
         self._stream_lock = threading.Lock()
         self._stream: PoseStream | None = None
@@ -53,7 +58,8 @@ class PoseLandmarker:
 
     @property
     def options(self) -> PoseLandmarkerOptions:
-        return self._options
+        """A copy of the validated options this landmarker was created with (read-only)."""
+        return dataclasses.replace(self._options, providers=list(self._options.providers))
 
     def detect(
         self, image: Any, rotation_degrees: int = 0, *, color: str = "rgb"
@@ -63,22 +69,22 @@ class PoseLandmarker:
         `rotation_degrees` (a multiple of 90) is the clockwise rotation that makes the person
         upright; the models see the rotated image, results are mapped back.
         """
-        self._check_call("detect", RunningMode.IMAGE)
-        return self._detect_images([image], rotation_degrees, color)[0]
+        with self._call("detect", RunningMode.IMAGE):
+            return self._detect_images([image], rotation_degrees, color)[0]
 
     def detect_batch(
         self, images: Sequence[Any], rotation_degrees: int = 0, *, color: str = "rgb"
     ) -> list[PoseLandmarkerResult]:
         """`detect()` for many images (IMAGE mode) with one detector call for all of them and
         one landmarker call for all their poses; images may differ in size."""
-        self._check_call("detect_batch", RunningMode.IMAGE)
-        return self._detect_images(images, rotation_degrees, color)
+        with self._call("detect_batch", RunningMode.IMAGE):
+            return self._detect_images(images, rotation_degrees, color)
 
     def _detect_images(
         self, images: Sequence[Any], rotation_degrees: int, color: str
     ) -> list[PoseLandmarkerResult]:
         degrees = check_rotation(rotation_degrees)
-        rgbs = [to_rgb_uint8(image, color) for image in images]
+        rgbs = [self._rgb(image, color) for image in images]
         uprights = [rotate_clockwise(rgb, degrees) for rgb in rgbs]
         rois = self._pipeline.detect_rois_batch(uprights)
         poses = self._pipeline.landmarks_batch(uprights, rois)
@@ -95,12 +101,12 @@ class PoseLandmarker:
         Tracks poses across frames (the detector runs only when fewer than `num_poses` are
         tracked) and smooths landmarks as MediaPipe does.
         """
-        self._check_call("detect_for_video", RunningMode.VIDEO)
-        rgb = to_rgb_uint8(image, color)
-        degrees = check_rotation(rotation_degrees)
-        with self._stream_lock:
-            self._timestamps.check(timestamp_ms)
-            return self._process_frame(rgb, degrees, int(timestamp_ms))
+        with self._call("detect_for_video", RunningMode.VIDEO):
+            rgb = self._rgb(image, color)
+            degrees = check_rotation(rotation_degrees)
+            with self._stream_lock:
+                self._timestamps.check(timestamp_ms)
+                return self._process_frame(rgb, degrees, int(timestamp_ms))
 
     def detect_async(
         self, image: Any, timestamp_ms: int, rotation_degrees: int = 0, *, color: str = "rgb"
@@ -110,12 +116,12 @@ class PoseLandmarker:
         Returns at once. If frames arrive faster than they are processed, a waiting frame is
         replaced by the newer one (see `stats["dropped_frames"]`).
         """
-        self._check_call("detect_async", RunningMode.LIVE_STREAM)
-        rgb = np.array(to_rgb_uint8(image, color), copy=True)  # the caller may reuse its buffer
-        degrees = check_rotation(rotation_degrees)
-        with self._stream_lock:
-            self._timestamps.check(timestamp_ms)
-            self._worker.submit((rgb, degrees), int(timestamp_ms))
+        with self._call("detect_async", RunningMode.LIVE_STREAM):
+            rgb = np.array(self._rgb(image, color), copy=True)  # the caller may reuse its buffer
+            degrees = check_rotation(rotation_degrees)
+            with self._stream_lock:
+                self._timestamps.check(timestamp_ms)
+                self._worker.submit((rgb, degrees), int(timestamp_ms))
 
     @property
     def stats(self) -> dict[str, int]:
@@ -129,12 +135,15 @@ class PoseLandmarker:
         }
 
     def close(self) -> None:
-        """Finish queued live frames, release the sessions; further calls raise an error."""
-        if self._closed:
+        """Finish the calls in flight and queued live frames, release the sessions; further
+        calls raise LandmarkerClosedError. Safe from any thread, the result callback too (the
+        sessions are then released when the landmarker is garbage-collected)."""
+        if not self._guard.close():
             return
-        self._closed = True
         if self._worker is not None:
             self._worker.close()
+            if self._worker.is_current_thread():
+                return
         self._pipeline = None
 
     def __enter__(self) -> PoseLandmarker:
@@ -156,14 +165,19 @@ class PoseLandmarker:
         rgb, degrees = frame
         return self._process_frame(rgb, degrees, timestamp_ms), rgb
 
-    def _check_call(self, method: str, mode: RunningMode) -> None:
-        if self._closed:
-            raise LandmarkerClosedError(f"{method}() called after close()")
+    def _call(self, method: str, mode: RunningMode):
+        """Context of one public call: refused after close() or in the wrong running mode."""
         if self._options.running_mode is not mode:
+            if self._guard.closed:
+                raise LandmarkerClosedError(f"{method}() called after close()")
             raise ValueError(
                 f"{method}() is for {mode.value} mode; this landmarker was created in "
                 f"{self._options.running_mode.value} mode"
             )
+        return self._guard.call(method)
+
+    def _rgb(self, image: Any, color: str) -> np.ndarray:
+        return to_rgb_uint8(image, color, self._options.max_image_pixels)
 
 
 def result_from_poses(

@@ -3,8 +3,9 @@
 Providers are given by short name ('cpu', 'cuda', 'tensorrt', 'openvino', 'coreml',
 'directml', or 'auto' for the fastest available), optionally with options:
 `["cuda", "cpu"]` or `[("tensorrt", {"fp16": True, "engine_cache_dir": "trt"}), "cuda"]`.
-The first provider must really run the model: ONNX Runtime's silent fallback to CPU is an error
-unless `fallback=True`, which only warns.
+A provider is available only when it really runs a model here (`provider_check`). The first
+provider must really run the model: ONNX Runtime's silent fallback to CPU is an error unless
+`provider_fallback=True`, which only warns.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+
 from blazepose_onnx.errors import ProviderError
+from blazepose_onnx.provider_check import preload_gpu_libraries, provider_problem
 
 log = logging.getLogger(__name__)
 
@@ -71,20 +74,24 @@ PROVIDERS: dict[str, ProviderInfo] = {
 # provider once unused model heads are pruned (README, Speed), so `auto` never picks it.
 AUTO_ORDER = ("tensorrt", "cuda", "coreml", "directml", "cpu")
 
+GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+
 ProviderRequest = str | tuple[str, Mapping[str, Any]]
 
 
 def available_providers() -> list[str]:
-    """Short names of the providers this onnxruntime build offers."""
-    offered = set(ort.get_available_providers())
-    return [name for name, info in PROVIDERS.items() if info.ort_name in offered]
+    """Short names of the providers that really run a model here (probed once per process)."""
+    return [name for name, info in PROVIDERS.items() if provider_problem(info.ort_name) is None]
 
 
 def unavailable_reason(name: str) -> str | None:
-    """Why a known provider cannot be used here (None when it can)."""
-    if name in available_providers():
-        return None
-    return f"not in this onnxruntime build ({ort.__version__}); needs {PROVIDERS[name].install}"
+    """Why a known provider cannot be used here (None when it can), with the install it needs
+    when this onnxruntime build lacks it."""
+    info = PROVIDERS[name]
+    problem = provider_problem(info.ort_name)
+    if problem is None or info.ort_name in ort.get_available_providers():
+        return problem
+    return f"{problem}; needs {info.install}"
 
 
 def _ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
@@ -142,14 +149,14 @@ def create_session(
     model: str | os.PathLike | bytes,
     providers: Sequence[ProviderRequest],
     num_threads: int | None = None,
-    fallback: bool = False,
+    provider_fallback: bool = False,
     label: str | None = None,
 ) -> ort.InferenceSession:
     """An InferenceSession with full graph optimisation on the requested providers.
 
     `model` is a path or a serialised model (`label` then names it in errors). The first
-    requested provider must be the one in use (or `fallback=True`, which warns), and must run
-    the model: one warm-up run with zeros checks it.
+    requested provider must be the one in use (or `provider_fallback=True`, which warns), and
+    must run the model: one warm-up run with zeros checks it.
     """
     label = label or (str(model) if not isinstance(model, bytes) else "the model")
     resolved = resolve_providers(providers, num_threads)
@@ -158,6 +165,8 @@ def create_session(
     # Each session has its own thread pool; threads left spinning after one model's run steal
     # the cores the other model needs next (measured: 37.8 -> 22.0 ms per full-model frame).
     options.add_session_config_entry("session.force_spinning_stop", "1")
+    if any(ort_name in GPU_PROVIDERS for _, ort_name, _ in resolved):
+        preload_gpu_libraries()
     if num_threads is not None:
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
@@ -174,8 +183,10 @@ def create_session(
     in_use = session.get_providers()[0]
     if in_use != resolved[0][1]:
         message = f"provider {first!r} was requested but ONNX Runtime fell back to {in_use}"
-        if not fallback:
-            raise ProviderError(message + " (pass fallback=True to accept that)")
+        if not provider_fallback:
+            raise ProviderError(
+                message + " (set provider_fallback=True, CLI --provider-fallback, to accept that)"
+            )
         log.warning(message)
     _warm_up(session, first, label)
     return session

@@ -30,13 +30,27 @@ class LowPassFilter:
         return self.stored
 
 
-class OneEuroFilter:
-    """One-euro filter over an array of values sharing one clock (timestamps in microseconds)."""
+UNINITIALIZED_TIME = -1  # MediaPipe's OneEuroFilter::Create: a first frame at time 0 counts
 
-    def __init__(self, min_cutoff: float, beta: float, derivative_cutoff: float) -> None:
+
+class OneEuroFilter:
+    """One-euro filter over an array of values sharing one clock (timestamps in microseconds).
+
+    `initial_time_us` is -1 as in MediaPipe's `OneEuroFilter::Create` (a stream starting at
+    timestamp 0 is filtered from its first frame); 0 gives its legacy filter, which ignores a
+    frame at time 0.
+    """
+
+    def __init__(
+        self,
+        min_cutoff: float,
+        beta: float,
+        derivative_cutoff: float,
+        initial_time_us: int = UNINITIALIZED_TIME,
+    ) -> None:
         self.min_cutoff, self.beta, self.derivative_cutoff = min_cutoff, beta, derivative_cutoff
         self.frequency = DEFAULT_FREQUENCY
-        self.last_time_us = 0
+        self.last_time_us = initial_time_us
         self.value = LowPassFilter()
         self.derivative = LowPassFilter()
 

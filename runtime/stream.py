@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
 from blazepose_onnx.smoothing import PoseSmoother

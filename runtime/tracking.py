@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from blazepose_onnx.roi import axis_aligned_iou, rois_from_keypoints
 
 

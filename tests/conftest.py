@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from blazepose_onnx.converter.bundle import read_bundle
 from blazepose_onnx.converter.convert import convert_bundle
 from blazepose_onnx.converter.manifest import VARIANTS

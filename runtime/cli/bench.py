@@ -8,9 +8,12 @@ timed in the same run when it is installed and given loadable bundles.
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import json
 import os
 import platform
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,11 +23,18 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+
+from blazepose_onnx.converter.fileio import write_bytes_atomic
+from blazepose_onnx.converter.manifest import check_variant
+from blazepose_onnx.inputs import InputError, read_frames, read_image
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.providers import available_providers, resolve_providers
 
 STAGES = ("total", "detector", "landmarker", "other")
+MODES = ("image", "video", "video-parallel")
+VIDEO_FRAMES = 120
 
 
 @dataclass
@@ -298,3 +308,202 @@ def to_markdown(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
 
 def to_json(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
     return json.dumps({"machine": machine, "results": [asdict(r) for r in results]}, indent=1)
+
+
+def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) -> None:
+    """The `blazepose bench` options; `image` and `video` are the default inputs."""
+    command.add_argument(
+        "--providers", help="comma-separated (default: every provider that runs here)"
+    )
+    command.add_argument(
+        "--variants", default="full", help="comma-separated lite,full,heavy (default: %(default)s)"
+    )
+    command.add_argument(
+        "--modes", default="image,video", help=f"of {', '.join(MODES)} (default: %(default)s)"
+    )
+    command.add_argument(
+        "--batch", default="1", help="IMAGE-mode batch sizes, e.g. 1,4 (default: %(default)s)"
+    )
+    command.add_argument(
+        "--streams", default="1", help="VIDEO-mode stream counts, e.g. 1,2 (default: %(default)s)"
+    )
+    command.add_argument(
+        "--iterations", type=int, default=100, help="timed steps per case (default: %(default)s)"
+    )
+    command.add_argument(
+        "--warmup", type=int, default=10, help="untimed steps first (default: %(default)s)"
+    )
+    command.add_argument(
+        "--image", type=Path, default=image, help="photo to time (default: the shipped sample)"
+    )
+    command.add_argument(
+        "--video",
+        type=Path,
+        default=video,
+        help=f"clip to time, first {VIDEO_FRAMES} frames (default: the shipped sample)",
+    )
+    command.add_argument(
+        "--mediapipe-bundles",
+        type=Path,
+        help="folder of MediaPipe-loadable pose_landmarker_<variant>.task: time MediaPipe too",
+    )
+    command.add_argument("--json", help="write the results as JSON")
+    command.add_argument("--markdown", help="write the table as Markdown")
+
+
+def _csv(text: str, name: str, cast: Callable = str) -> list:
+    try:
+        items = [cast(item) for item in text.split(",") if item.strip()]
+    except ValueError as exc:
+        raise InputError(
+            f"--{name} must be a comma-separated list of numbers, got {text!r}"
+        ) from exc
+    if not items:
+        raise InputError(f"--{name} is empty")
+    return items
+
+
+def _positive(values: list[int], name: str) -> list[int]:
+    bad = [v for v in values if v < 1]
+    if bad:
+        raise InputError(f"--{name} values must be at least 1, got {bad[0]}")
+    return values
+
+
+def _check_mediapipe(bundle_dir: Path, variants: list[str]) -> None:
+    """Refuse a comparison that cannot run, before anything is timed."""
+    if importlib.util.find_spec("mediapipe") is None:
+        raise InputError("--mediapipe-bundles needs MediaPipe installed (pip install mediapipe)")
+    if not bundle_dir.is_dir():
+        raise InputError(f"--mediapipe-bundles: no such folder {bundle_dir}")
+    missing = [
+        f"pose_landmarker_{v}.task"
+        for v in variants
+        if not (bundle_dir / f"pose_landmarker_{v}.task").is_file()
+    ]
+    if missing:
+        raise InputError(f"--mediapipe-bundles: {bundle_dir} has no {', '.join(missing)}")
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """Every case of one `blazepose bench` run, checked before the first one is timed."""
+
+    providers: list[str]
+    variants: list[str]
+    modes: list[str]
+    batches: list[int]
+    streams: list[int]
+
+
+def plan_from_args(args: argparse.Namespace) -> BenchPlan:
+    """Validate the arguments: unknown or unavailable providers, bad modes and sizes fail here."""
+    providers = _csv(args.providers, "providers") if args.providers else available_providers()
+    resolve_providers(providers)  # names the missing provider and the install that brings it
+    variants = [check_variant(v) for v in _csv(args.variants, "variants")]
+    modes = _csv(args.modes, "modes")
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        raise InputError(f"unknown mode(s) {', '.join(unknown)}: use {', '.join(MODES)}")
+    if args.iterations < 1 or args.warmup < 0:
+        raise InputError("--iterations must be at least 1 and --warmup at least 0")
+    if args.mediapipe_bundles is not None:
+        _check_mediapipe(args.mediapipe_bundles, variants)
+    return BenchPlan(
+        providers,
+        variants,
+        modes,
+        _positive(_csv(args.batch, "batch", int), "batch"),
+        _positive(_csv(args.streams, "streams", int), "streams"),
+    )
+
+
+def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tuple[str, Callable]]:
+    """(label, run) per case, in the order they are timed."""
+    warmup, iterations = args.warmup, args.iterations
+    cases = []
+    for provider in plan.providers:
+        for variant in plan.variants:
+            label = f"{provider} {variant}"
+            if "image" in plan.modes:
+                cases += [
+                    (
+                        f"{label} image batch {b}",
+                        partial(bench_image, provider, variant, images, b, warmup, iterations),
+                    )
+                    for b in plan.batches
+                ]
+            if "video" in plan.modes:
+                cases += [
+                    (
+                        f"{label} video {n} stream(s)",
+                        partial(bench_video, provider, variant, frames, n, warmup, iterations),
+                    )
+                    for n in plan.streams
+                ]
+            if "video-parallel" in plan.modes:
+                cases += [
+                    (
+                        f"{label} video-parallel {n} streams",
+                        partial(bench_parallel_video, provider, variant, frames, n, iterations),
+                    )
+                    for n in plan.streams
+                    if n > 1
+                ]
+    if args.mediapipe_bundles is not None:
+        for variant in plan.variants:
+            for mode in sorted({m.replace("-parallel", "") for m in plan.modes}):
+                cases.append(
+                    (
+                        f"MediaPipe {variant} {mode}",
+                        partial(
+                            _mediapipe_case,
+                            args.mediapipe_bundles,
+                            variant,
+                            mode,
+                            images,
+                            frames,
+                            warmup,
+                            iterations,
+                        ),
+                    )
+                )
+    return cases
+
+
+def _mediapipe_case(*args) -> BenchResult:
+    result = bench_mediapipe(*args)
+    if result is None:
+        raise InputError(f"MediaPipe cannot load the bundles in {args[0]}")
+    return result
+
+
+def _write(results: list[BenchResult], args: argparse.Namespace) -> str:
+    machine = machine_info()
+    table = to_markdown(results, machine)
+    if args.markdown:
+        write_bytes_atomic(args.markdown, (table + "\n").encode())
+    if args.json:
+        write_bytes_atomic(args.json, (to_json(results, machine) + "\n").encode())
+    return table
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """`blazepose bench`: check every case first, time them with progress on stderr, print the
+    table; a case that fails still leaves the finished ones in the outputs."""
+    plan = plan_from_args(args)
+    images = [read_image(args.image)]
+    frames = read_frames(str(args.video), limit=VIDEO_FRAMES)
+    cases = _cases(plan, args, images, frames)
+    results: list[BenchResult] = []
+    try:
+        for k, (label, run) in enumerate(cases, 1):
+            print(f"bench [{k}/{len(cases)}] {label}", file=sys.stderr, flush=True)
+            results.append(run())
+    except BaseException:
+        if results:
+            _write(results, args)
+            print(f"bench: the {len(results)} finished case(s) were written", file=sys.stderr)
+        raise
+    print(_write(results, args))
+    return 0

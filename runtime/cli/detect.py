@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
+
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.export import CsvResultWriter

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import cv2
 import onnxruntime as ort
-from blazepose_onnx import samples
+
+from blazepose_onnx import __version__, samples
 from blazepose_onnx.cli import bench
 from blazepose_onnx.cli.detect import run_detect
 from blazepose_onnx.cli.video import run_video
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
-from blazepose_onnx.converter.fileio import write_bytes_atomic
-from blazepose_onnx.inputs import InputError, read_frames, read_image
+from blazepose_onnx.inputs import InputError
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.providers import (
-    PROVIDERS,
-    available_providers,
-    resolve_providers,
-    unavailable_reason,
-)
+from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
 
 
 def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
@@ -32,8 +26,11 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
         min_pose_detection_confidence=args.min_detection_confidence,
         min_pose_presence_confidence=args.min_presence_confidence,
         min_tracking_confidence=args.min_tracking_confidence,
-        output_segmentation_masks=args.masks,
+        output_segmentation_masks=bool(args.masks),
         providers=[args.provider],
+        provider_fallback=args.provider_fallback,
+        num_threads=args.num_threads,
+        trust_unverified=args.trust_unverified,
     ).validated()
 
 
@@ -54,83 +51,59 @@ def cmd_providers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _csv(text: str, cast=str) -> list:
-    return [cast(item) for item in text.split(",") if item]
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
-    images = [read_image(args.image)]
-    frames = read_frames(str(args.video), limit=120)
-    providers = _csv(args.providers) if args.providers else available_providers()
-    modes = _csv(args.modes)
-    unknown = set(modes) - {"image", "video", "video-parallel"}
-    if unknown:
-        raise InputError(
-            f"unknown mode(s) {', '.join(sorted(unknown))}: use image, video, video-parallel"
-        )
-    results = []
-    for provider in providers:
-        for variant in _csv(args.variants):
-            if "image" in modes:
-                results += [
-                    bench.bench_image(provider, variant, images, b, args.warmup, args.iterations)
-                    for b in _csv(args.batch, int)
-                ]
-            if "video" in modes:
-                results += [
-                    bench.bench_video(provider, variant, frames, n, args.warmup, args.iterations)
-                    for n in _csv(args.streams, int)
-                ]
-            if "video-parallel" in modes:
-                results += [
-                    bench.bench_parallel_video(provider, variant, frames, n, args.iterations)
-                    for n in _csv(args.streams, int)
-                    if n > 1
-                ]
-    if args.mediapipe_bundles:
-        for variant in _csv(args.variants):
-            for mode in sorted({m.replace("-parallel", "") for m in modes}):
-                result = bench.bench_mediapipe(
-                    Path(args.mediapipe_bundles),
-                    variant,
-                    mode,
-                    images,
-                    frames,
-                    args.warmup,
-                    args.iterations,
-                )
-                if result is None:
-                    print(
-                        "MediaPipe is not installed or cannot load these bundles", file=sys.stderr
-                    )
-                else:
-                    results.append(result)
-    machine = bench.machine_info()
-    table = bench.to_markdown(results, machine)
-    print(table)
-    if args.markdown:
-        write_bytes_atomic(args.markdown, (table + "\n").encode())
-    if args.json:
-        write_bytes_atomic(args.json, (bench.to_json(results, machine) + "\n").encode())
-    return 0
+    return bench.run_bench(args)
 
 
 def _model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "--model", default="full", help="lite, full, heavy, a .task bundle or an ONNX directory"
+        "--model",
+        default="full",
+        help="lite, full, heavy, a .task bundle or a folder with detector.onnx and "
+        "landmarker.onnx (default: %(default)s)",
     )
     command.add_argument(
-        "--provider", default="cpu", help="execution provider (see `blazepose providers`)"
-    )
-    command.add_argument("--num-poses", type=int, default=1)
-    command.add_argument("--min-detection-confidence", type=float, default=0.5)
-    command.add_argument("--min-presence-confidence", type=float, default=0.5)
-    command.add_argument("--min-tracking-confidence", type=float, default=0.5)
-    command.add_argument(
-        "--masks", action="store_true", help="compute segmentation masks (and draw them)"
+        "--trust-unverified",
+        action="store_true",
+        help="accept a .task whose weights match no known model (your own or fine-tuned "
+        "bundle), converting it on first use",
     )
     command.add_argument(
-        "--rotate", type=int, default=0, help="clockwise degrees that make people upright"
+        "--provider",
+        default="cpu",
+        help="execution provider: cpu, cuda, tensorrt, openvino, coreml, directml or auto "
+        "(default: %(default)s; see `blazepose providers`)",
+    )
+    command.add_argument(
+        "--provider-fallback",
+        action="store_true",
+        help="accept ONNX Runtime falling back to the CPU when the provider cannot run "
+        "(warns; default: an error)",
+    )
+    command.add_argument(
+        "--num-threads",
+        type=int,
+        help="ONNX Runtime intra-op threads per model (default: all cores)",
+    )
+    command.add_argument(
+        "--num-poses", type=int, default=1, help="most poses per image (default: %(default)s)"
+    )
+    for name, what in (
+        ("detection", "the pose detector's score"),
+        ("presence", "the landmarker's pose presence score"),
+        ("tracking", "ROI overlap (IoU) that keeps a tracked pose in video modes"),
+    ):
+        command.add_argument(
+            f"--min-{name}-confidence",
+            type=float,
+            default=0.5,
+            help=f"minimum {what}, in [0, 1] (default: %(default)s)",
+        )
+    command.add_argument(
+        "--rotate",
+        type=int,
+        default=0,
+        help="clockwise degrees (a multiple of 90) that make people upright (default: 0)",
     )
 
 
@@ -138,12 +111,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blazepose", description="MediaPipe pose landmarks on ONNX Runtime."
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action="version", version=f"blazepose-onnx {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress details and library messages"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
     detect.add_argument("images", nargs="+", help="image files, glob patterns or directories")
     _model_options(detect)
+    detect.add_argument(
+        "--masks",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="DIR",
+        help="compute segmentation masks and draw them; with DIR, also write one PNG per image "
+        "and pose (<name>_mask<k>.png, 0-255); give it after the images",
+    )
     detect.add_argument("--json", help="results as JSON to this file ('-': stdout; the default)")
     detect.add_argument("--csv", help="results as CSV, one row per pose and landmark")
     detect.add_argument("--annotate", help="folder for annotated images (<name>_pose.png)")
@@ -155,12 +140,24 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("input", help="video file, or a camera index such as 0")
     _model_options(video)
     video.add_argument(
-        "--live", action="store_true", help="LIVE_STREAM mode (frames may be dropped)"
+        "--masks", action="store_true", help="compute segmentation masks and draw them"
     )
-    video.add_argument("--out", help="annotated video (.mp4)")
+    video.add_argument(
+        "--live",
+        action="store_true",
+        help="LIVE_STREAM mode: frames that arrive while one is processed are dropped",
+    )
+    video.add_argument(
+        "--out", help="annotated video (.mp4; H.264 when PyAV is installed, else MPEG-4 Part 2)"
+    )
     video.add_argument("--jsonl", help="per-frame results as JSON Lines")
     video.add_argument("--csv", help="per-frame results as CSV, one row per pose and landmark")
-    video.add_argument("--max-frames", type=int, help="stop after this many frames")
+    video.add_argument("--max-frames", type=int, help="stop after this many frames (default: all)")
+    video.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="exit 0 when a file ends before its stated frame count (default: exit 3)",
+    )
     video.add_argument("--quiet", action="store_true", help="no progress bar")
     video.set_defaults(run=cmd_video)
 
@@ -168,20 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     providers.set_defaults(run=cmd_providers)
 
     bench_cmd = commands.add_parser("bench", help="time providers x variants x modes x batch sizes")
-    bench_cmd.add_argument("--providers", help="comma-separated (default: every available one)")
-    bench_cmd.add_argument("--variants", default="full", help="comma-separated lite,full,heavy")
-    bench_cmd.add_argument("--modes", default="image,video", help="image, video, video-parallel")
-    bench_cmd.add_argument("--batch", default="1", help="IMAGE-mode batch sizes, e.g. 1,4")
-    bench_cmd.add_argument("--streams", default="1", help="VIDEO-mode stream counts, e.g. 1,2")
-    bench_cmd.add_argument("--iterations", type=int, default=100)
-    bench_cmd.add_argument("--warmup", type=int, default=10)
-    bench_cmd.add_argument("--image", type=Path, default=samples.IMAGE)
-    bench_cmd.add_argument("--video", type=Path, default=samples.VIDEO)
-    bench_cmd.add_argument(
-        "--mediapipe-bundles", help="MediaPipe-loadable .task folder: time MediaPipe too"
-    )
-    bench_cmd.add_argument("--json", help="write the results as JSON")
-    bench_cmd.add_argument("--markdown", help="write the table as Markdown")
+    bench.add_arguments(bench_cmd, samples.IMAGE, samples.VIDEO)
     bench_cmd.set_defaults(run=cmd_bench)
     return parser
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 import cv2
+from tqdm import tqdm
+
 from blazepose_onnx.cli.detect import check_outputs
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
@@ -21,7 +23,6 @@ from blazepose_onnx.inputs import InputError, open_video
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.results import PoseLandmarkerResult
-from tqdm import tqdm
 
 
 def _open_atomic(outputs: ExitStack, path: str) -> TextIO:

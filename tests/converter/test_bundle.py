@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+
 from blazepose_onnx.converter.bundle import (
     DETECTOR_MEMBER,
     LANDMARKER_MEMBER,

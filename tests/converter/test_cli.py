@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from blazepose_onnx.converter.bundle import DETECTOR_MEMBER, Bundle, write_bundle
 
 SCRIPT = Path(sys.executable).with_name("blazepose-convert")

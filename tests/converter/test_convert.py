@@ -11,6 +11,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+
 from blazepose_onnx.converter import CONVERTER_VERSION
 from blazepose_onnx.converter.bundle import MEMBERS, Bundle, write_bundle
 from blazepose_onnx.converter.convert import convert_bundle, identify_variant

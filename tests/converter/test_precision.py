@@ -7,11 +7,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from onnx import TensorProto
+
 from blazepose_onnx.converter.bundle import write_bundle
 from blazepose_onnx.converter.convert import convert_bundle
 from blazepose_onnx.converter.interface import read_metadata
 from blazepose_onnx.converter.verify import model_inputs
-from onnx import TensorProto
 
 # Max abs drift of fp16 compute vs fp32 (measured: landmarks 0.12 px, boxes 0.25 px, world
 # 0.24 mm), with headroom.

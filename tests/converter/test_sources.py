@@ -8,6 +8,7 @@ import logging
 import threading
 
 import pytest
+
 from blazepose_onnx.converter.bundle import read_bundle, write_bundle
 from blazepose_onnx.converter.errors import IntegrityError, SourceError
 from blazepose_onnx.converter.manifest import load_manifest

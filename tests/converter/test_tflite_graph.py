@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
 from blazepose_onnx.converter.errors import ModelFormatError
 from blazepose_onnx.converter.tflite_graph import densify, read_tflite, weights_fingerprint
 

@@ -7,12 +7,13 @@ import onnx
 import onnxruntime as ort
 import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from onnx import TensorProto, helper
+from onnx.utils import Extractor
+
 from blazepose_onnx.converter.errors import UnsupportedOperatorError
 from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, read_tflite
 from blazepose_onnx.converter.to_onnx import NCHW_TO_NHWC, NHWC_TO_NCHW, OPSET, OnnxTranslator
 from blazepose_onnx.converter.verify import model_inputs
-from onnx import TensorProto, helper
-from onnx.utils import Extractor
 
 FOLDED = {"DEQUANTIZE", "DENSIFY"}
 

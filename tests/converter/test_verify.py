@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from blazepose_onnx.converter.bundle import write_bundle
 from blazepose_onnx.converter.convert import convert_bundle
 from blazepose_onnx.converter.errors import ModelFormatError, ModelNotFoundError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from blazepose_onnx import (
     MultiStreamPoseLandmarker,
     PoseLandmarker,

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from blazepose_onnx.export import CSV_COLUMNS
 
 SCRIPT = Path(sys.executable).with_name("blazepose")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from blazepose_onnx import POSE_CONNECTIONS, PoseLandmark
 from blazepose_onnx.drawing import (
     HIGH_VISIBILITY_COLOR,

@@ -8,6 +8,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+
 from blazepose_onnx.converter.interface import INPUT_RANGE, read_metadata
 from blazepose_onnx.converter.paths import onnx_paths
 from blazepose_onnx.detector import detector_input

@@ -5,6 +5,10 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
 from blazepose_onnx import (
     LandmarkerClosedError,
     PoseLandmarker,
@@ -12,9 +16,6 @@ from blazepose_onnx import (
     PoseLandmarkerResult,
     RunningMode,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 DOCUMENTED_ERRORS = (
     ValueError,
@@ -80,7 +81,7 @@ def test_random_options_validate_or_raise_value_error(
         num_threads=threads,
     )
     try:
-        options.validated()
+        options = options.validated()
     except ValueError:
         return
     assert isinstance(options.num_poses, int) and options.num_poses >= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
 from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from blazepose_onnx import BaseOptions, PoseLandmarkerOptions, RunningMode
 
 

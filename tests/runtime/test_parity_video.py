@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
 GOLDEN = json.loads((Path(__file__).parent.parent / "golden" / "video.json").read_text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
 from blazepose_onnx.anchors import ssd_anchors
 from blazepose_onnx.detector import (
     Detections,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+from onnx import TensorProto, helper
+
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, ProviderError
 from blazepose_onnx.providers import (
     PROVIDERS,
@@ -14,7 +16,6 @@ from blazepose_onnx.providers import (
     resolve_providers,
     unavailable_reason,
 )
-from onnx import TensorProto, helper
 
 
 def test_the_test_provider_really_runs_the_models(landmarker_factory, test_providers, images):
