@@ -7,7 +7,12 @@ then runs tf2onnx; both produce the same interface, so each can check the other.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +22,7 @@ from onnx import numpy_helper
 from blazepose_onnx.converter.errors import MissingDependencyError
 from blazepose_onnx.converter.tflite_graph import read_tflite
 from blazepose_onnx.converter.to_onnx import OPSET, translate_tflite
+from blazepose_onnx.quiet import native_stderr_silenced
 
 BACKENDS = ("native", "tf2onnx")
 
@@ -26,6 +32,21 @@ def native_backend(
 ) -> onnx.ModelProto:
     """Direct flatbuffer translation: NCHW, symbolic batch, folded DENSIFY/DEQUANTIZE."""
     return translate_tflite(read_tflite(data, model_name), model_name, weights, precision)
+
+
+@contextlib.contextmanager
+def quiet_tensorflow() -> Iterator[None]:
+    """Keep TensorFlow's, TFLite's and tf2onnx's log lines (absl, oneDNN, cpu_feature_guard,
+    XNNPACK, deprecations) off the user's terminal unless logging is verbose (`-v`)."""
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        yield
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("tensorflow", "tf2onnx", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with warnings.catch_warnings(), native_stderr_silenced():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def densified_flatbuffer(data: bytes, model_name: str = "model") -> bytes:
@@ -84,6 +105,11 @@ def tf2onnx_backend(
     """Densify, convert with tf2onnx (NCHW input and 4-D outputs), make the batch symbolic."""
     if weights != "fp32" or precision != "fp32":
         raise ValueError("the tf2onnx backend writes fp32 models only (use the native backend)")
+    with quiet_tensorflow():
+        return _tf2onnx_convert(data, model_name)
+
+
+def _tf2onnx_convert(data: bytes, model_name: str) -> onnx.ModelProto:
     try:
         import tf2onnx
     except ImportError as exc:

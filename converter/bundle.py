@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 DETECTOR_MEMBER = "pose_detector.tflite"
 LANDMARKER_MEMBER = "pose_landmarks_detector.tflite"
 MEMBERS = {"detector": DETECTOR_MEMBER, "landmarker": LANDMARKER_MEMBER}
+# The largest real member is the heavy landmarker (27.7 MB); a member declared larger than this
+# (a zip bomb, a wrong file) is refused before anything is decompressed.
+MAX_MEMBER_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,13 @@ def read_bundle(path: str | os.PathLike) -> Bundle:
                     f"{path}: bundle lacks {', '.join(missing)} "
                     f"(has: {', '.join(sorted(names)) or 'nothing'})"
                 )
+            for member in MEMBERS.values():
+                size = archive.getinfo(member).file_size
+                if size > MAX_MEMBER_BYTES:
+                    raise BundleError(
+                        f"{path}: member {member} is {size:,} bytes, far larger than any pose "
+                        f"model (limit {MAX_MEMBER_BYTES:,}); refusing to read it"
+                    )
             return Bundle(archive.read(DETECTOR_MEMBER), archive.read(LANDMARKER_MEMBER))
     except zipfile.BadZipFile as exc:
         raise BundleError(f"{path}: not a valid .task bundle (zip): {exc}") from exc

@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from blazepose_onnx import samples
 from blazepose_onnx.converter.backends import BACKENDS
 from blazepose_onnx.converter.bundle import check_bundle, read_bundle
 from blazepose_onnx.converter.command import run_command
@@ -23,10 +24,15 @@ from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths
 from blazepose_onnx.converter.sources import fetch_bundles
 from blazepose_onnx.converter.to_onnx import PRECISIONS, WEIGHT_STORAGE
-from blazepose_onnx.converter.verify import format_table, verify_models
+from blazepose_onnx.converter.verify import (
+    IMAGE_SUFFIXES,
+    RANDOM_INPUTS,
+    format_table,
+    verify_models,
+)
 
 log = logging.getLogger("blazepose-convert")
-DEFAULT_IMAGE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
+CHECKOUT_IMAGE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 
 def _variants(name: str) -> list[str]:
@@ -101,17 +107,24 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_image_dir(given: Path | None) -> Path:
+    """--images, else the checkout's tests/data, else the sample photo the package ships."""
+    if given is not None:
+        return given
+    return CHECKOUT_IMAGE_DIR if CHECKOUT_IMAGE_DIR.is_dir() else samples.DATA_DIR
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    image_dir = (
-        args.images
-        if args.images is not None
-        else (DEFAULT_IMAGE_DIR if DEFAULT_IMAGE_DIR.is_dir() else None)
-    )
-    if image_dir is None:
-        log.warning("no image directory (--images): verifying on random inputs only")
+    image_dir = _verify_image_dir(args.images)
+    count = sum(1 for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    print(f"inputs: centre crops of {count} image(s) in {image_dir}, plus {RANDOM_INPUTS} random")
     failed = []
     for variant, path in _bundles(args).items():
-        diffs = verify_models(read_bundle(path), onnx_paths(variant, args.model_dir), image_dir)
+        paths = onnx_paths(variant, args.model_dir)
+        if not all(p.is_file() for p in paths.values()):
+            log.warning("%s is not converted yet: converting it first", variant)
+            paths = convert_bundle(path, args.model_dir)
+        diffs = verify_models(read_bundle(path), paths, image_dir)
         print(f"\n{variant}:\n{format_table(diffs)}")
         failed += [f"{variant} {d.role}.{d.output}" for d in diffs if not d.ok]
     if failed:
@@ -184,13 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="compare converted models with the TFLite originals"
     )
     common(verify, "lite, full, heavy or all")
-    verify.add_argument("--images", type=Path, help="folder of real images to crop inputs from")
+    verify.add_argument(
+        "--images",
+        type=Path,
+        help="folder of real images to crop inputs from (default: tests/data in a checkout, "
+        "else the sample photo the package ships)",
+    )
     verify.set_defaults(run=cmd_verify)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_command(build_parser(), argv, (ConverterError, OSError))
+    return run_command(
+        build_parser(), argv, (ConverterError, OSError), "(or pass it with --bundle PATH)."
+    )
 
 
 if __name__ == "__main__":

@@ -1,29 +1,56 @@
-"""What both command-line tools share: logging set-up and one-line errors."""
+"""What both command-line tools share: logging set-up, one-line errors, SIGINT and SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+
+from blazepose_onnx.converter.errors import SourceError
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM (kill, docker stop, systemd) arrived: unwind like Ctrl-C, so every output is
+    finished or removed, and exit with 143."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def run_command(
-    parser: argparse.ArgumentParser, argv: list[str] | None, errors: tuple[type[BaseException], ...]
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    errors: tuple[type[BaseException], ...],
+    supply_hint: str = "",
 ) -> int:
     """Parse `argv`, run the chosen subcommand, and turn expected errors into one line.
 
-    Exit codes: 0 success, 1 an error from `errors` (printed as `prog: error: ...`, no
-    traceback), 2 bad usage (argparse), 130 interrupted.
+    `supply_hint` ends a SourceError (no source had the model) with this command's own way of
+    giving a bundle by path. Exit codes: 0 success, 1 an error from `errors` (printed as
+    `prog: error: ...`, no traceback), 2 bad usage (argparse), 130 interrupted (SIGINT), 143
+    terminated (SIGTERM).
     """
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
     )
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return args.run(args)
     except errors as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        hint = f" {supply_hint}" if isinstance(exc, SourceError) and supply_hint else ""
+        print(f"{parser.prog}: error: {exc}{hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"{parser.prog}: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)

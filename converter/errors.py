@@ -16,7 +16,10 @@ class IntegrityError(ConverterError, ValueError):
 
 
 class SourceError(ConverterError):
-    """No source could provide a model (each source tried is listed with its reason)."""
+    """No source could provide a model (each source tried is listed with its reason).
+
+    A command line adds how its own options supply a bundle (`supply_hint` of `run_command`).
+    """
 
 
 class ModelFormatError(ConverterError, ValueError):

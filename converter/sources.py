@@ -1,9 +1,12 @@
 """Fetch pose landmarker bundles: the official URL first, then the package registries.
 
 The registries carry the same TFLite files: PyPI's `mediapipe==0.10.18` wheel holds the
-detector and npm's `@mediapipe/pose` tarball the three landmarkers. They are fetched with the
-ordinary clients (`pip download`, `npm pack`), checked against the manifest's sha256 and weights
-fingerprints, and assembled into a `.task` bundle. Every file is written atomically.
+detector and npm's `@mediapipe/pose` tarball the three landmarkers. The wheel comes through
+`pip download` (pip is always there, with the user's index settings); the npm tarball is a
+plain HTTPS file, fetched with the standard library (`npm_config_registry` and the proxy
+variables respected), with `npm pack` only as a fallback where npm exists. Archives and members
+are checked against the manifest's sha256 and weights fingerprints and assembled into a `.task`
+bundle. Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -11,20 +14,19 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from blazepose_onnx.converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
+from blazepose_onnx.converter.download import announce, download, sha256_file
 from blazepose_onnx.converter.errors import ConverterError, IntegrityError, SourceError
-from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import (
     ROLES,
     Manifest,
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 
 OFFICIAL_TIMEOUT_S = 15.0
 CLIENT_TIMEOUT_S = 600.0
+REGISTRY_TIMEOUT_S = 60.0
+NPM_REGISTRY = "https://registry.npmjs.org/"
 
 
 def _run_client(command: list[str], cwd: Path) -> None:
@@ -52,8 +56,11 @@ def _run_client(command: list[str], cwd: Path) -> None:
             f"{' '.join(command[:3])} timed out after {CLIENT_TIMEOUT_S:.0f} s"
         ) from exc
     if done.returncode != 0:
-        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        detail = lines[-1].strip() if lines else f"exit code {done.returncode}"
+        lines = [
+            line.strip() for line in (done.stderr + "\n" + done.stdout).splitlines() if line.strip()
+        ]
+        errors = [line for line in lines if line.lower().startswith(("error", "npm error"))]
+        detail = (errors or lines or [f"exit code {done.returncode}"])[-1]
         raise SourceError(f"`{' '.join(command[:3])} …` failed: {detail}")
 
 
@@ -89,6 +96,7 @@ class RegistrySource:
         tags = spec["wheel_tags"]
         target = self.work_dir / "pypi"
         target.mkdir(exist_ok=True)
+        announce(f"downloading {spec['requirement']} (the detector's wheel) with pip")
         _run_client(
             [
                 *_pip_command(),
@@ -117,13 +125,39 @@ class RegistrySource:
         return wheels[0]
 
     def _download_npm(self) -> Path:
+        """The @mediapipe/pose tarball over HTTPS, else through `npm pack` where npm exists."""
         spec = self.manifest.registries["npm"]
         target = self.work_dir / "npm"
         target.mkdir(exist_ok=True)
-        _run_client(["npm", "pack", "--silent", spec["package"]], cwd=target)
+        registry = os.environ.get("npm_config_registry") or os.environ.get(  # noqa: SIM112
+            "NPM_CONFIG_REGISTRY", NPM_REGISTRY
+        )
+        url = registry.rstrip("/") + "/" + spec["tarball"]
+        try:
+            tarball = download(
+                url, target / "pose.tgz", spec["package"], REGISTRY_TIMEOUT_S, spec["size"]
+            )
+        except SourceError as direct:
+            if shutil.which("npm") is None:
+                raise SourceError(f"{url}: {direct}") from direct
+            log.info("direct download of %s failed (%s): trying npm pack", url, direct)
+            tarball = self._npm_pack(spec["package"], target, f"{url}: {direct}")
+        digest = sha256_file(tarball)
+        if digest != spec["sha256"]:
+            raise IntegrityError(
+                f"{tarball.name}: sha256 {digest[:16]}… does not match the manifest "
+                f"({spec['sha256'][:16]}…)"
+            )
+        return tarball
+
+    def _npm_pack(self, package: str, target: Path, direct_failure: str) -> Path:
+        try:
+            _run_client(["npm", "pack", "--silent", package], cwd=target)
+        except SourceError as exc:
+            raise SourceError(f"{direct_failure}; then {exc}") from exc
         tarballs = sorted(target.glob("*.tgz"))
         if not tarballs:
-            raise SourceError(f"npm pack of {spec['package']} produced no tarball")
+            raise SourceError(f"npm pack of {package} produced no tarball")
         return tarballs[0]
 
     def _archive(self, registry: str) -> Path:
@@ -157,21 +191,23 @@ class RegistrySource:
         )
 
 
-def _download_official(url: str) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=OFFICIAL_TIMEOUT_S) as response:
-            return response.read()
-    except urllib.error.HTTPError as exc:
-        raise SourceError(f"HTTP {exc.code} {exc.reason}") from exc
-    except urllib.error.URLError as exc:
-        raise SourceError(str(exc.reason)) from exc
-    except (OSError, ValueError) as exc:  # timeouts, resets, malformed URLs
-        raise SourceError(str(exc) or type(exc).__name__) from exc
-
-
 def _official_bundle(url: str, work_dir: Path) -> Bundle:
-    path = write_bytes_atomic(work_dir / "official.task", _download_official(url))
-    return read_bundle(path)
+    return read_bundle(
+        download(url, work_dir / "official.task", Path(url).name, OFFICIAL_TIMEOUT_S)
+    )
+
+
+def check_writable(model_dir: Path) -> None:
+    """Refuse a model directory that cannot be written, before anything is downloaded."""
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=model_dir):
+            pass
+    except OSError as exc:
+        raise SourceError(
+            f"the model directory {model_dir} is not writable ({exc.strerror or exc}); set "
+            "BLAZEPOSE_MODEL_DIR to a folder you can write"
+        ) from exc
 
 
 def fetch_bundles(
@@ -191,6 +227,8 @@ def fetch_bundles(
     model_dir = model_dir or default_model_dir()
     variants = [check_variant(v) for v in variants]
     paths: dict[str, Path] = {}
+    if force or not all(bundle_path(v, model_dir).is_file() for v in variants):
+        check_writable(model_dir)
     with tempfile.TemporaryDirectory(prefix="blazepose-fetch-") as tmp:
         registry = RegistrySource(manifest, Path(tmp))
         for variant in variants:
@@ -212,7 +250,7 @@ def fetch_bundles(
                 )
             attempts.append(
                 (
-                    "package registries (pip download mediapipe==0.10.18, npm pack "
+                    "package registries (pip download mediapipe==0.10.18, npm tarball "
                     "@mediapipe/pose)",
                     lambda v=variant: registry.bundle(v),
                 )
@@ -232,7 +270,6 @@ def fetch_bundles(
                 raise SourceError(
                     f"could not fetch the {variant} bundle; sources tried:\n"
                     + "\n".join(failures)
-                    + f"\nDownload pose_landmarker_{variant}.task yourself and pass --bundle PATH "
-                    f"(or place it at {target})."
+                    + f"\nDownload pose_landmarker_{variant}.task yourself and place it at {target}"
                 )
     return paths

@@ -16,6 +16,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from blazepose_onnx.converter.backends import quiet_tensorflow
 from blazepose_onnx.converter.bundle import Bundle
 from blazepose_onnx.converter.errors import (
     MissingDependencyError,
@@ -73,8 +74,9 @@ def _interpreter(data: bytes, builtin_kernels: bool = True):
     resolver = (
         OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if builtin_kernels else OpResolverType.AUTO
     )
-    interpreter = Interpreter(model_content=data, experimental_op_resolver_type=resolver)
-    interpreter.allocate_tensors()
+    with quiet_tensorflow():  # XNNPACK announces itself on stderr
+        interpreter = Interpreter(model_content=data, experimental_op_resolver_type=resolver)
+        interpreter.allocate_tensors()
     return interpreter
 
 

@@ -28,6 +28,8 @@ def _check_canvas(image: np.ndarray) -> None:
         or image.shape[2] != 3
     ):
         raise TypeError("drawing needs an HxWx3 uint8 numpy image")
+    if not image.flags.writeable:
+        raise ValueError("the image is read-only (drawing is in place): draw on image.copy()")
 
 
 def visibility_colors(visibility: np.ndarray) -> np.ndarray:
@@ -44,8 +46,13 @@ def draw_pose(
     min_visibility: float = 0.0,
     thickness: int | None = None,
 ) -> np.ndarray:
-    """Draw one pose from a (33, >=4) array of normalised x, y, z, visibility (in place)."""
+    """Draw one pose from a (33, >=4) array of normalised x, y, z, visibility (in place; a
+    non-contiguous view, e.g. a crop or a channel flip, is drawn through a contiguous copy)."""
     _check_canvas(image)
+    if not image.flags.c_contiguous:  # OpenCV draws on contiguous buffers only
+        canvas = np.ascontiguousarray(image)
+        image[...] = draw_pose(canvas, landmarks, connections, min_visibility, thickness)
+        return image
     height, width = image.shape[:2]
     thickness = thickness or max(1, round(min(height, width) / 300))
     pixels = np.rint(landmarks[:, :2] * (width, height)).astype(np.int32)

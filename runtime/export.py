@@ -2,7 +2,8 @@
 
 CSV columns: source, frame, timestamp_ms, pose, landmark, name, x, y, z, visibility, presence,
 world_x, world_y, world_z. x/y are normalised to the image, z on the scale of x; world_* are
-metres, hip-centred. Images have frame 0 and an empty timestamp.
+metres, hip-centred. Images have frame 0 and an empty timestamp. Numbers are written with 6
+decimals (`results.DECIMALS`), the precision JSON exports are rounded to.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TextIO
 import numpy as np
 
 from blazepose_onnx.landmarks import PoseLandmark
-from blazepose_onnx.results import PoseLandmarkerResult
+from blazepose_onnx.results import DECIMALS, PoseLandmarkerResult
 
 CSV_COLUMNS = (
     "source",
@@ -45,10 +46,13 @@ class CsvResultWriter:
     def write(
         self, source: str, frame: int, timestamp_ms: int | None, result: PoseLandmarkerResult
     ) -> None:
-        landmarks, world = result.as_arrays()
+        landmarks, world = result.rounded_arrays()
         if not len(landmarks):
             return
-        values = np.concatenate([landmarks, world], axis=2).reshape(-1, 8).round(6).tolist()
+        values = [
+            [f"{v:.{DECIMALS}f}" for v in row]
+            for row in np.concatenate([landmarks, world], axis=2).reshape(-1, 8).tolist()
+        ]
         poses = np.repeat(np.arange(len(landmarks)), 33).tolist()
         stamp = "" if timestamp_ms is None else timestamp_ms
         self._writer.writerows(

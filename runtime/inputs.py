@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import glob
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from blazepose_onnx.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 class InputError(Exception):
     """A user's input that cannot be used (reported as one line)."""
-
-
-@contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Silence what C libraries (libjpeg, FFmpeg) print to stderr: our error says it in one line."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def image_paths(specs: list[str]) -> list[Path]:
@@ -71,6 +55,8 @@ def open_video(source: str) -> tuple[cv2.VideoCapture, float]:
     """An opened capture for a video file or a camera index, and its frame rate (30 if unknown)."""
     if not source.isdigit() and not Path(source).is_file():
         raise InputError(f"no such video file: {source}")
+    if not source.isdigit() and cv2.haveImageReader(source):
+        raise InputError(f"{source} is a still image, not a video (use blazepose detect)")
     with native_stderr_silenced():
         capture = cv2.VideoCapture(int(source) if source.isdigit() else source)
     if not capture.isOpened():

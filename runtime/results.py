@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 FIELDS = ("x", "y", "z", "visibility", "presence")
+DECIMALS = 6  # exports (JSON, JSON Lines, CSV) round to this many decimals
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,25 @@ class PoseLandmarkerResult:
         """(n_poses, 33, 5) landmarks (x, y, z, visibility, presence) and (n_poses, 33, 3) world."""
         return self._landmarks.copy(), self._world[..., :3].copy()
 
+    def rounded_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """`as_arrays()` as float64 rounded to DECIMALS places, as every export writes them."""
+        landmarks, world = self.as_arrays()
+        return (
+            np.round(landmarks.astype(np.float64), DECIMALS),
+            np.round(world.astype(np.float64), DECIMALS),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; masks are summarised by their shape (they are large)."""
+        """A JSON-ready dict, values rounded to 6 decimals; masks are summarised by their shape
+        (they are large)."""
+        landmarks, world = self.rounded_arrays()
+        world = np.concatenate([world, landmarks[..., 3:]], axis=2)
         return {
             "pose_landmarks": [
-                [dict(zip(FIELDS, row, strict=True)) for row in pose]
-                for pose in self._landmarks.tolist()
+                [dict(zip(FIELDS, row, strict=True)) for row in pose] for pose in landmarks.tolist()
             ],
             "pose_world_landmarks": [
-                [dict(zip(FIELDS, row, strict=True)) for row in pose]
-                for pose in self._world.tolist()
+                [dict(zip(FIELDS, row, strict=True)) for row in pose] for pose in world.tolist()
             ],
             "segmentation_mask_shapes": None
             if self.segmentation_masks is None

@@ -6,10 +6,12 @@ import argparse
 import io
 import json
 import logging
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
@@ -43,6 +45,7 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
         if args.annotate
         else {}
     )
+    mask_dir = Path(args.masks) if isinstance(args.masks, str) else None
     check_outputs(
         paths,
         {
@@ -67,10 +70,11 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
                 csv_writer.write(str(path), 0, None, result)
             if args.annotate:
                 canvas = draw_landmarks(image.copy(), result)
-                target = targets[path]
-                temp = outputs.enter_context(atomic_path(target, suffix=".part.png"))
-                if not cv2.imwrite(str(temp), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR)):
-                    raise InputError(f"could not write {target}")
+                _write_png(outputs, targets[path], cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+            if mask_dir is not None:
+                for k, mask in enumerate(result.segmentation_masks):
+                    mask_png = np.rint(np.clip(mask, 0.0, 1.0) * 255).astype(np.uint8)
+                    _write_png(outputs, mask_dir / f"{path.stem}_mask{k}.png", mask_png)
             log.info("%s: %d pose(s)", path, len(result.pose_landmarks))
         text = json.dumps({"model": str(args.model), "images": records}, indent=1)
         if args.json and args.json != "-":
@@ -80,9 +84,24 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     if args.json == "-" or not (args.json or args.csv or args.annotate):
         print(text)
     poses = sum(len(r["pose_landmarks"]) for r in records.values())
-    written = [p for p in (args.json, args.csv) if p and p != "-"] + (
-        [args.annotate] if args.annotate else []
-    )
-    if written:
+    written = [p for p in (args.json, args.csv) if p and p != "-"] + [
+        str(folder) for folder in (args.annotate, mask_dir) if folder
+    ]
+    empty = [name for name, record in records.items() if not record["pose_landmarks"]]
+    no_pose = f"no pose found in: {', '.join(empty)}" if empty else ""
+    if written:  # the summary; stdout holds JSON otherwise, so the no-pose note goes to stderr
         print(f"{poses} pose(s) in {len(records)} image(s); wrote {', '.join(written)}")
+    if no_pose:
+        print(no_pose, file=sys.stdout if written else sys.stderr)
     return 0
+
+
+def _write_png(outputs: ExitStack, target: Path, image: np.ndarray) -> None:
+    """An image file written atomically (complete under its name when `outputs` closes)."""
+    temp = outputs.enter_context(atomic_path(target, suffix=".part.png"))
+    try:
+        written = cv2.imwrite(str(temp), image)
+    except cv2.error as exc:
+        raise InputError(f"could not write {target}: {exc}") from exc
+    if not written:
+        raise InputError(f"could not write {target}")

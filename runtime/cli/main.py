@@ -173,7 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # errors are ours, one line
     return run_command(
-        build_parser(), argv, (InputError, ConverterError, ValueError, TypeError, OSError)
+        build_parser(),
+        argv,
+        (InputError, ConverterError, ValueError, TypeError, OSError),
+        "(or pass it with --model PATH.task).",
     )
 
 

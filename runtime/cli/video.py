@@ -1,5 +1,6 @@
 """`blazepose video`: poses in a video file or camera stream, to an annotated video, JSON Lines
-and CSV, with a progress bar and a summary. Ctrl-C keeps complete outputs for the frames done."""
+and CSV, with a progress bar and a summary. Ctrl-C and SIGTERM keep complete outputs for the
+frames done (exit 130 and 143); a file that ends before its stated frame count exits 3."""
 
 from __future__ import annotations
 
@@ -16,13 +17,17 @@ import cv2
 from tqdm import tqdm
 
 from blazepose_onnx.cli.detect import check_outputs
+from blazepose_onnx.converter.command import EXIT_INTERRUPTED, EXIT_TERMINATED
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.export import CsvResultWriter, jsonl_record
-from blazepose_onnx.inputs import InputError, open_video
+from blazepose_onnx.inputs import InputError, native_stderr_silenced, open_video
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.results import PoseLandmarkerResult
+from blazepose_onnx.video_writer import VideoFile
+
+EXIT_TRUNCATED = 3
 
 
 def _open_atomic(outputs: ExitStack, path: str) -> TextIO:
@@ -38,16 +43,14 @@ class FrameSink:
         self, outputs: ExitStack, args: argparse.Namespace, fps: float, size: tuple[int, int]
     ) -> None:
         self.lock = threading.Lock()
-        self.frames = self.poses = 0
+        self.frames = self.poses = self.empty_frames = 0
         self.video = self.jsonl = self.csv = None
         if args.out:
             temp = outputs.enter_context(
                 atomic_path(args.out, suffix=".part" + Path(args.out).suffix)
             )
-            self.video = cv2.VideoWriter(str(temp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-            if not self.video.isOpened():
-                raise InputError(f"cannot write video {args.out}")
-            outputs.callback(self.video.release)
+            self.video = VideoFile(temp, fps, size)
+            outputs.callback(self.video.close)  # checked before it is renamed into place
         if args.jsonl:
             self.jsonl = _open_atomic(outputs, args.jsonl)
         if args.csv:
@@ -58,9 +61,9 @@ class FrameSink:
         with self.lock:
             self.frames += 1
             self.poses += len(result.pose_landmarks)
+            self.empty_frames += not len(result.pose_landmarks)
             if self.video is not None:
-                canvas = draw_landmarks(frame.copy(), result)
-                self.video.write(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+                self.video.write(draw_landmarks(frame.copy(), result))
             if self.jsonl is not None:
                 self.jsonl.write(jsonl_record(index, timestamp_ms, result) + "\n")
             if self.csv is not None:
@@ -87,20 +90,59 @@ class LiveFrameIndex:
             return index
 
 
+class StopSignal:
+    """SIGINT and SIGTERM end the frame loop between frames, so every output stays in step."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopSignal:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._stop)
+        return self
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.signum = signum
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
+
+
+def _read(capture: cv2.VideoCapture):
+    """The next BGR frame, or None at the end; the decoder's own messages stay off stderr."""
+    with native_stderr_silenced():
+        ok, frame = capture.read()
+    return frame if ok else None
+
+
 def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise InputError("--max-frames must be at least 1")
     source_path = [] if args.input.isdigit() else [Path(args.input)]
     check_outputs(source_path, {"--out": args.out, "--jsonl": args.jsonl, "--csv": args.csv})
     capture, fps = open_video(args.input)
-    ok, first = capture.read()
-    if not ok:
+    first = _read(capture)
+    if first is None:
         capture.release()
         raise InputError(f"no frames in video {args.input}")
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if source_path else 0
+    total = stated or None
     if args.max_frames:
         total = min(total or args.max_frames, args.max_frames)
     live = args.live
+    if live and source_path:
+        print(
+            "warning: --live on a file: frames that arrive while one is being processed are "
+            "dropped (the file is read as fast as it decodes); leave out --live to process "
+            "every frame",
+            file=sys.stderr,
+        )
     sink_box: list[FrameSink] = []
     if live:
         options.running_mode = RunningMode.LIVE_STREAM
@@ -110,7 +152,6 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
         )
     else:
         options.running_mode = RunningMode.VIDEO
-    stop = threading.Event()  # Ctrl-C ends the loop between frames: every output stays in step
     start = time.perf_counter()
     with ExitStack() as outputs:
         sink = FrameSink(outputs, args, fps, (first.shape[1], first.shape[0]))
@@ -120,40 +161,52 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             tqdm(total=total, unit="frame", disable=args.quiet or not sys.stderr.isatty())
         )
         index, frame = 0, first
-        previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())
-        try:
-            while (
-                frame is not None
-                and not stop.is_set()
-                and (args.max_frames is None or index < args.max_frames)
-            ):
-                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                timestamp_ms = round(index * 1000 / fps)
-                if live:
-                    indices.add(timestamp_ms, index)
-                    landmarker.detect_async(rgb, timestamp_ms, rotation_degrees=args.rotate)
-                else:
-                    result = landmarker.detect_for_video(
-                        rgb, timestamp_ms, rotation_degrees=args.rotate
-                    )
-                    sink.write(result, rgb, index, timestamp_ms)
-                index += 1
-                progress.update(1)
-                ok, frame = capture.read()
-                frame = frame if ok else None
-        finally:
-            capture.release()
-            signal.signal(signal.SIGINT, previous_handler)
+        with StopSignal() as stop:
+            try:
+                while (
+                    frame is not None
+                    and stop.signum is None
+                    and (args.max_frames is None or index < args.max_frames)
+                ):
+                    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                    timestamp_ms = round(index * 1000 / fps)
+                    if live:
+                        indices.add(timestamp_ms, index)
+                        landmarker.detect_async(rgb, timestamp_ms, rotation_degrees=args.rotate)
+                    else:
+                        result = landmarker.detect_for_video(
+                            rgb, timestamp_ms, rotation_degrees=args.rotate
+                        )
+                        sink.write(result, rgb, index, timestamp_ms)
+                    index += 1
+                    progress.update(1)
+                    frame = _read(capture)
+            finally:
+                capture.release()
         landmarker.close()  # LIVE_STREAM: deliver what is queued before the outputs close
         stats = landmarker.stats
     seconds = time.perf_counter() - start
     summary = (
         f"frames: {sink.frames}, poses found: {sink.poses}, "
+        f"frames without a pose: {sink.empty_frames}, "
         f"average fps: {sink.frames / seconds:.1f}, provider: {options.providers[0]}"
     )
     if live:
         summary += f", dropped frames: {stats['dropped_frames']}"
-    if stop.is_set():
+    if sink.video is not None:
+        summary += f", video codec: {sink.video.codec}"
+    if stop.signum is not None:
         summary += " (interrupted: outputs hold the frames done)"
     print(summary)
-    return 130 if stop.is_set() else 0
+    if stop.signum is not None:
+        return stop.exit_code
+    truncated = frame is None and stated and index < stated and args.max_frames is None
+    if truncated:
+        print(
+            f"warning: {args.input} ended after {index} of its {stated} frames (truncated or "
+            "damaged); outputs hold the frames read"
+            + ("" if args.allow_truncated else " (exit code 3; --allow-truncated accepts it)"),
+            file=sys.stderr,
+        )
+        return 0 if args.allow_truncated else EXIT_TRUNCATED
+    return 0
