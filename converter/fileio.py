@@ -30,10 +30,8 @@ def writes_in_place(path: Path) -> bool:
         return True
     try:
         mode = path.stat().st_mode
-    except FileNotFoundError:
+    except OSError:  # missing, or under a non-folder: the atomic write reports it
         return False
-    except OSError:
-        return True
     if stat.S_ISDIR(mode):
         raise ConverterError(f"cannot write {path}: it is a directory")
     return not stat.S_ISREG(mode)

@@ -120,3 +120,35 @@ def clips(data_dir: Path) -> dict:
     return {
         name: read_frames(str(data_dir / name), limit=120) for name in ("squat.mp4", "dance.mp4")
     }
+
+
+@pytest.fixture()
+def cli(cli_env):
+    """Run `blazepose ARGS` (or another console script with `script=`) as a user would."""
+    import subprocess
+    import sys
+
+    def run(*args: str, script: str = "blazepose", env: dict | None = None, timeout: float = 600):
+        return subprocess.run(
+            [str(Path(sys.executable).with_name(script)), *args],
+            capture_output=True,
+            text=True,
+            env=env or cli_env,
+            timeout=timeout,
+        )
+
+    return run
+
+
+def _one_line_error(done, fragment: str, prog: str = "blazepose") -> str:
+    assert done.returncode != 0, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), done.stderr
+    assert fragment in lines[0], done.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="session")
+def one_line_error():
+    """Assert a failed run printed exactly one error line containing a fragment; return it."""
+    return _one_line_error

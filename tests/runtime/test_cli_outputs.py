@@ -108,7 +108,8 @@ def test_video_outputs_have_every_frame(cli_env, data_dir, tmp_path):
         env=cli_env,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("frames: 120, poses found: 120, average fps: ")
+    assert done.stdout.startswith("frames: 120, poses found: 120, frames without a pose: 0, ")
+    assert "video codec: H.264" in done.stdout
     assert "provider: cpu" in done.stdout
     assert done.stderr == ""  # no progress bar when stderr is not a terminal
     assert frame_count(tmp_path / "a.mp4") == 120

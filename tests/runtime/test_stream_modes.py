@@ -212,11 +212,19 @@ def test_one_euro_and_low_pass_formulas():
     low = LowPassFilter(0.1)
     assert low.apply(np.array([1.0]))[0] == 1.0
     assert low.apply(np.array([2.0]))[0] == pytest.approx(1.1)
+    # MediaPipe 1.x (OneEuroFilter::Create, last time -1): a first sample at t=0 is recorded,
+    # so the second frame is already smoothed. Neither t=0 nor the first step after it sets the
+    # rate, which stays at 30 Hz; beta 0 -> cutoff 1 Hz; alpha = 1 / (1 + tau * f).
     one_euro = OneEuroFilter(min_cutoff=1.0, beta=0.0, derivative_cutoff=1.0)
-    # As MediaPipe's: a sample at t=0 is passed through without being recorded.
     assert one_euro.apply(np.array([7.0]), 0)[0] == 7.0
-    assert one_euro.apply(np.array([0.0]), 1_000)[0] == 0.0  # the first recorded sample
-    # Rate from the timestamps (1 / 33 ms); beta 0 -> cutoff 1 Hz; alpha = 1 / (1 + tau * f).
-    alpha = 1 / (1 + (1e6 / 33_000) / (2 * np.pi))
-    assert one_euro.apply(np.array([1.0]), 34_000)[0] == pytest.approx(alpha)
-    assert one_euro.apply(np.array([5.0]), 34_000)[0] == 5.0  # non-increasing time: passed through
+    alpha_30 = 1 / (1 + 30.0 / (2 * np.pi))
+    assert one_euro.apply(np.array([0.0]), 33_000)[0] == pytest.approx(7.0 * (1 - alpha_30))
+    smoothed = 7.0 * (1 - alpha_30)
+    alpha = 1 / (1 + (1e6 / 33_000) / (2 * np.pi))  # rate from the timestamps from here on
+    expected = alpha * 1.0 + (1 - alpha) * smoothed
+    assert one_euro.apply(np.array([1.0]), 66_000)[0] == pytest.approx(expected)
+    assert one_euro.apply(np.array([5.0]), 66_000)[0] == 5.0  # non-increasing time: passed through
+    # MediaPipe's legacy filter (last time 0) passes a t=0 sample through without recording it.
+    legacy = OneEuroFilter(min_cutoff=1.0, beta=0.0, derivative_cutoff=1.0, initial_time_us=0)
+    assert legacy.apply(np.array([7.0]), 0)[0] == 7.0
+    assert legacy.apply(np.array([0.0]), 1_000)[0] == 0.0

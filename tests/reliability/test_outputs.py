@@ -1,0 +1,189 @@
+"""Outputs are complete under their final name or absent, and never replace what is not a
+regular file: devices, FIFOs, symlinks, full disks, signals and processes killed outright."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = str(Path(sys.executable).with_name("blazepose"))
+
+
+def test_character_device_is_written_in_place_not_replaced(cli, data_dir, tmp_path):
+    """What `--json /dev/null` did as root: the device must stay a device."""
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # the same device as /dev/null
+    done = cli("detect", str(data_dir / "bus.jpg"), "--model", "lite", "--json", str(device))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(device.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]  # no temporary beside it
+    done = cli("detect", str(data_dir / "bus.jpg"), "--model", "lite", "--json", "/dev/null")
+    assert done.returncode == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_dev_stdout_prints_the_json(cli, data_dir):
+    done = cli("detect", str(data_dir / "bus.jpg"), "--model", "lite", "--json", "/dev/stdout")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.split("\n1 pose(s)")[0])["model"] == "lite"
+    assert os.path.islink("/dev/stdout") or not Path("/dev/stdout").is_file()
+
+
+def test_fifo_is_written_through(cli, data_dir, tmp_path):
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    done = cli("detect", str(data_dir / "bus.jpg"), "--model", "lite", "--csv", str(fifo))
+    reader.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received and received[0].startswith("source,frame,timestamp_ms,pose,landmark")
+
+
+def test_symlink_is_followed_and_its_target_replaced_atomically(cli, data_dir, tmp_path):
+    real = tmp_path / "real" / "poses.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    done = cli("detect", str(data_dir / "bus.jpg"), "--model", "lite", "--json", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert json.loads(real.read_text())["model"] == "lite"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["poses.json"]
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path):
+    """A 64 KB tmpfs: writes fail with ENOSPC like on a full disk (the tests run as root)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_video_on_a_full_disk_fails_and_leaves_nothing(cli, one_line_error, data_dir, tiny_disk):
+    done = cli(
+        "video", str(data_dir / "squat.mp4"), "--model", "lite", "--out", str(tiny_disk / "o.mp4")
+    )
+    one_line_error(done, "could not write video")
+    assert list(tiny_disk.iterdir()) == []
+
+
+def test_json_and_csv_on_a_full_disk_fail_and_leave_nothing(
+    cli, one_line_error, data_dir, tiny_disk
+):
+    done = cli(
+        "detect",
+        str(data_dir),
+        "--model",
+        "lite",
+        "--num-poses",
+        "5",
+        "--json",
+        str(tiny_disk / "r.json"),
+        "--csv",
+        str(tiny_disk / "sub" / "r.csv"),
+    )
+    one_line_error(done, "No space left on device")
+    assert list(tiny_disk.iterdir()) == []  # neither file, nor the folder made for the CSV
+
+
+def test_sigterm_stops_between_frames_and_keeps_complete_outputs(cli_env, data_dir, tmp_path):
+    process = subprocess.Popen(
+        [SCRIPT, "video", str(data_dir / "squat.mp4"), "--model", "heavy", "--jsonl",
+         str(tmp_path / "t.jsonl"), "--csv", str(tmp_path / "t.csv")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
+    )  # fmt: skip
+    time.sleep(4.0)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    done = int(stdout.split("frames: ")[1].split(",")[0])
+    assert 0 < done < 120
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == done
+    assert len((tmp_path / "t.csv").read_text().splitlines()) == 1 + 33 * done
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.jsonl"]
+
+
+def test_sigterm_during_detect_leaves_nothing_and_exits_143(cli_env, data_dir, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    for k in range(200):  # heavy with masks: several seconds of work
+        (images / f"{k:03d}.jpg").write_bytes((data_dir / "messi5.jpg").read_bytes())
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [SCRIPT, "detect", str(images), "--model", "heavy", "--masks", "--annotate",
+         str(out / "ann"), "--json", str(out / "r.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
+    )  # fmt: skip
+    time.sleep(4.0)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    assert stderr.strip() == "blazepose: terminated"
+    assert not out.exists()  # no annotated image, no JSON, no folder
+
+
+def test_next_run_removes_temporaries_left_by_a_killed_run(cli, cli_env, data_dir, tmp_path):
+    out = tmp_path / "o.jsonl"
+    process = subprocess.Popen(
+        [SCRIPT, "video", str(data_dir / "squat.mp4"), "--model", "heavy", "--jsonl", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env,
+    )  # fmt: skip
+    time.sleep(3.0)
+    process.kill()  # SIGKILL: nothing can clean up
+    process.wait(timeout=60)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".o.jsonl.blazepose-"), left
+    done = cli("video", str(data_dir / "squat.mp4"), "--model", "lite", "--max-frames", "2",
+               "--jsonl", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["o.jsonl"]
+
+
+def test_failed_run_leaves_no_empty_folders(cli, one_line_error, data_dir, tmp_path):
+    bad = tmp_path / "in"
+    bad.mkdir()
+    (bad / "a.jpg").write_bytes(b"not a jpeg")
+    done = cli("detect", str(bad), "--json", str(tmp_path / "new" / "deeper" / "r.json"),
+               "--annotate", str(tmp_path / "ann"))  # fmt: skip
+    one_line_error(done, "not a readable image")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_truncated_video_is_reported(cli, data_dir, tmp_path):
+    import cv2
+
+    capture = cv2.VideoCapture(str(data_dir / "squat.mp4"))
+    clip = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 30, (406, 720))
+    for _ in range(40):
+        writer.write(capture.read()[1])
+    writer.release()
+    data = clip.read_bytes()
+    clip.write_bytes(data[: len(data) // 2])  # what an interrupted copy leaves
+    readable = cv2.VideoCapture(str(clip))
+    frames = 0
+    while readable.grab():
+        frames += 1
+    assert 0 < frames < 40
+    out = tmp_path / "t.jsonl"
+    done = cli("video", str(clip), "--model", "lite", "--jsonl", str(out))
+    assert done.returncode == 3, done.stderr
+    (warning,) = done.stderr.strip().splitlines()  # the decoder's own noise stays off stderr
+    assert warning.startswith(f"warning: {clip} ended after {frames} of its 40 frames")
+    assert len(out.read_text().splitlines()) == frames
+    done = cli("video", str(clip), "--model", "lite", "--allow-truncated")
+    assert done.returncode == 0 and f"ended after {frames} of its 40 frames" in done.stderr
