@@ -3,6 +3,7 @@ regular file: devices, FIFOs, symlinks, full disks, signals and processes killed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -84,6 +85,9 @@ def test_video_on_a_full_disk_fails_and_leaves_nothing(cli, one_line_error, data
 def test_json_and_csv_on_a_full_disk_fail_and_leave_nothing(
     cli, one_line_error, data_dir, tiny_disk
 ):
+    filler = tiny_disk / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as handle:
+        handle.write(bytes(60 * 1024))  # leaves a few KB: less than the results need
     done = cli(
         "detect",
         str(data_dir),
@@ -97,7 +101,7 @@ def test_json_and_csv_on_a_full_disk_fail_and_leave_nothing(
         str(tiny_disk / "sub" / "r.csv"),
     )
     one_line_error(done, "No space left on device")
-    assert list(tiny_disk.iterdir()) == []  # neither file, nor the folder made for the CSV
+    assert list(tiny_disk.iterdir()) == [filler]  # neither file, nor the folder for the CSV
 
 
 def test_sigterm_stops_between_frames_and_keeps_complete_outputs(cli_env, data_dir, tmp_path):
