@@ -8,13 +8,14 @@ from pathlib import Path
 
 from blazepose_onnx.converter.backends import run_backend
 from blazepose_onnx.converter.bundle import MEMBERS, Bundle, check_bundle, read_bundle
+from blazepose_onnx.converter.download import announce
 from blazepose_onnx.converter.errors import IntegrityError
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import default_model_dir, onnx_paths
 from blazepose_onnx.converter.seal import sealed_bytes
-from blazepose_onnx.converter.sources import fetch_bundles
+from blazepose_onnx.converter.sources import check_writable, fetch_bundles
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
 log = logging.getLogger(__name__)
@@ -114,12 +115,10 @@ def ensure_converted(
     variant: str, model_dir: Path | None = None, precision: str = "fp32"
 ) -> dict[str, Path]:
     """Paths of the variant's ONNX models, fetching and converting them on first use."""
-    paths = onnx_paths(variant, model_dir or default_model_dir(), precision)
+    model_dir = model_dir or default_model_dir()
+    paths = onnx_paths(variant, model_dir, precision)
     if all(p.is_file() for p in paths.values()):
         return paths
-    log.warning(
-        "ONNX models for %r not found in %s: fetching and converting them now",
-        variant,
-        paths["detector"].parent,
-    )
+    check_writable(model_dir)
+    announce(f"first use of the {variant} model: fetching and converting it into {model_dir}")
     return convert_variant(variant, model_dir, precision=precision)

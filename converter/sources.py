@@ -204,7 +204,7 @@ def check_writable(model_dir: Path) -> None:
         with tempfile.TemporaryFile(dir=model_dir):
             pass
     except OSError as exc:
-        raise SourceError(
+        raise ConverterError(
             f"the model directory {model_dir} is not writable ({exc.strerror or exc}); set "
             "BLAZEPOSE_MODEL_DIR to a folder you can write"
         ) from exc
