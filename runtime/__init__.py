@@ -32,6 +32,8 @@ except _metadata.PackageNotFoundError:  # a checkout that is not installed
 __all__ = [
     "POSE_CONNECTIONS",
     "BaseOptions",
+    "Image",
+    "ImageFormat",
     "Landmark",
     "LandmarkerClosedError",
     "MultiStreamPoseLandmarker",

@@ -23,6 +23,14 @@ class Landmark:
     presence: float
 
 
+class SegmentationMask(np.ndarray):
+    """A float32 HxW mask in [0, 1]: a numpy array that also has `mp.Image`'s `numpy_view()`,
+    so MediaPipe code reading `result.segmentation_masks[0].numpy_view()` runs unchanged."""
+
+    def numpy_view(self) -> np.ndarray:
+        return self.view(np.ndarray)
+
+
 def _landmark_lists(array: np.ndarray) -> list[list[Landmark]]:
     return [[Landmark(*map(float, row)) for row in pose] for pose in array.tolist()]
 
@@ -44,7 +52,11 @@ class PoseLandmarkerResult:
     ) -> None:
         self._landmarks = np.asarray(landmarks, np.float32).reshape(-1, 33, 5)
         self._world = np.asarray(world_landmarks, np.float32).reshape(-1, 33, 5)
-        self.segmentation_masks = segmentation_masks
+        self.segmentation_masks = (
+            None
+            if segmentation_masks is None
+            else [np.asarray(mask).view(SegmentationMask) for mask in segmentation_masks]
+        )
 
     @cached_property
     def pose_landmarks(self) -> list[list[Landmark]]:

@@ -1,0 +1,1 @@
+"""MediaPipe's `mediapipe.tasks` path: `from blazepose_onnx.tasks import python`."""
