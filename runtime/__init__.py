@@ -19,6 +19,7 @@ if _find_spec("onnxruntime") is None:
 
 from blazepose_onnx.errors import LandmarkerClosedError, ProviderError
 from blazepose_onnx.landmarks import POSE_CONNECTIONS, PoseLandmark
+from blazepose_onnx.mp_image import Image, ImageFormat
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import BaseOptions, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
