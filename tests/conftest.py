@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from blazepose_onnx.converter.bundle import read_bundle
 from blazepose_onnx.converter.convert import convert_bundle
@@ -13,6 +14,11 @@ from blazepose_onnx.converter.manifest import VARIANTS
 from blazepose_onnx.converter.paths import default_model_dir, onnx_paths
 from blazepose_onnx.converter.sources import fetch_bundles
 from blazepose_onnx.converter.tflite_graph import read_tflite
+
+# Fuzz runs (tests/reliability): `ci` by default, `--hypothesis-profile=long` for a long run.
+settings.register_profile("ci", max_examples=300)
+settings.register_profile("long", max_examples=10_000)
+settings.load_profile("ci")
 
 DATA_DIR = Path(__file__).parent / "data"
 # The execution provider the runtime tests run on: CI runs the parity tests a second time in an

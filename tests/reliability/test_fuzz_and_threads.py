@@ -1,4 +1,8 @@
-"""Hardening: random inputs and options never crash, and concurrent use is safe."""
+"""Random inputs and options never crash, and concurrent use is safe.
+
+The fuzz runs use hypothesis profiles (tests/conftest.py): `ci` by default (300 examples per
+test), `long` with `--hypothesis-profile=long` (10,000).
+"""
 
 from __future__ import annotations
 
@@ -41,9 +45,7 @@ def _assert_valid(result: PoseLandmarkerResult, image: np.ndarray) -> None:
     assert np.isfinite(landmarks).all() and np.isfinite(world).all()
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     image=st.one_of(ARRAYS, NOT_ARRAYS),
     rotation=st.one_of(st.integers(-400, 400), st.floats(), st.none()),
@@ -60,7 +62,7 @@ def test_random_images_give_a_result_or_a_documented_error(
     _assert_valid(result, image)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(
     num_poses=st.one_of(st.integers(-2, 6), st.floats(), st.booleans(), st.none()),
     confidence=st.one_of(st.floats(allow_nan=True), st.integers(-1, 2), st.text(max_size=3)),
