@@ -50,15 +50,10 @@ def preload_gpu_libraries() -> None:
 
 
 def _library_problem(ort_name: str) -> str | None:
-    """Why the provider's shared library or the CUDA driver cannot be loaded, if it cannot."""
+    """Why the CUDA driver or the provider's shared library cannot be loaded, if it cannot."""
     library = CUDA_PROVIDER_LIBRARIES.get(ort_name)
     if library is None:
         return None
-    path = Path(ort.__file__).parent / "capi" / library
-    try:
-        ctypes.CDLL(str(path))
-    except OSError as exc:
-        return f"{library} cannot be loaded: {exc}"
     try:
         driver = ctypes.CDLL(CUDA_DRIVER)
     except OSError:
@@ -66,6 +61,10 @@ def _library_problem(ort_name: str) -> str | None:
     code = driver.cuInit(0)
     if code != 0:
         return f"CUDA cannot start: {CUDA_ERRORS.get(code, f'cuInit error {code}')}"
+    try:
+        ctypes.CDLL(str(Path(ort.__file__).parent / "capi" / library))
+    except OSError as exc:
+        return f"{library} cannot be loaded: {exc}"
     return None
 
 

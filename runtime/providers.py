@@ -38,7 +38,8 @@ PROVIDERS: dict[str, ProviderInfo] = {
     "cpu": ProviderInfo("CPUExecutionProvider", "always available", {}),
     "cuda": ProviderInfo(
         "CUDAExecutionProvider",
-        "pip install 'blazepose-onnx[gpu]' (onnxruntime-gpu; NVIDIA driver, CUDA 12, cuDNN 9)",
+        "pip install 'blazepose-onnx[gpu]' (onnxruntime-gpu with its CUDA 13 and cuDNN 9 "
+        "wheels; an NVIDIA driver for CUDA 13)",
         {
             "device_id": "device_id",
             "gpu_mem_limit": "gpu_mem_limit",
@@ -47,7 +48,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "tensorrt": ProviderInfo(
         "TensorrtExecutionProvider",
-        "pip install 'blazepose-onnx[gpu]' plus the TensorRT 10 libraries",
+        "pip install 'blazepose-onnx[gpu]' plus the TensorRT 10 libraries (libnvinfer)",
         {
             "device_id": "device_id",
             "fp16": "trt_fp16_enable",
@@ -56,7 +57,8 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "openvino": ProviderInfo(
         "OpenVINOExecutionProvider",
-        "pip install 'blazepose-onnx[openvino]' (onnxruntime-openvino, replaces onnxruntime)",
+        "pip install 'blazepose-onnx[openvino]' (onnxruntime-openvino; uninstall other "
+        "onnxruntime builds first)",
         {"device": "device_type", "precision": "precision", "threads": "num_of_threads"},
     ),
     "coreml": ProviderInfo(

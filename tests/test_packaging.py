@@ -1,0 +1,81 @@
+"""What pip installs: one distinctive import package, the data it needs, flavour extras, and
+an import that works wherever the user stands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    (built,) = out.glob("blazepose_onnx-*.whl")
+    return built
+
+
+def test_the_wheel_installs_one_package_and_its_data(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {name.split("/")[0] for name in names} == {
+        "blazepose_onnx",
+        wheel.name.split("-py3")[0] + ".dist-info",
+    }
+    for needed in (
+        "blazepose_onnx/__init__.py",
+        "blazepose_onnx/cli/main.py",
+        "blazepose_onnx/converter/cli.py",
+        "blazepose_onnx/converter/models/manifest.json",
+        "blazepose_onnx/tasks/python/__init__.py",
+        "blazepose_onnx/data/messi5.jpg",
+        "blazepose_onnx/data/squat.mp4",
+        "blazepose_onnx/data/SOURCES.md",
+    ):
+        assert needed in names, needed
+
+
+def test_flavours_are_extras_and_none_is_a_base_dependency(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        meta_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(archive.read(meta_name).decode())
+        entry_points = archive.read(meta_name.replace("METADATA", "entry_points.txt")).decode()
+    requires = metadata.get_all("Requires-Dist")
+    base = [r for r in requires if "extra ==" not in r]
+    assert not [r for r in base if r.startswith("onnxruntime")], base
+    by_extra = {
+        extra: [r.split(";")[0].strip() for r in requires if f'extra == "{extra}"' in r]
+        for extra in ("cpu", "gpu", "openvino", "directml")
+    }
+    assert by_extra["cpu"] == ["onnxruntime>=1.20"]
+    assert by_extra["gpu"] == ["onnxruntime-gpu[cuda,cudnn]>=1.20"]
+    assert by_extra["openvino"] == ["onnxruntime-openvino>=1.20"]
+    assert by_extra["directml"] == ["onnxruntime-directml>=1.20"]
+    assert "blazepose = blazepose_onnx.cli.main:main" in entry_points
+    assert "blazepose-convert = blazepose_onnx.converter.cli:main" in entry_points
+
+
+def test_local_runtime_and_converter_modules_do_not_shadow_it(tmp_path):
+    """The old top-level names were shadowed by a user's own runtime.py or converter/."""
+    (tmp_path / "runtime.py").write_text("raise RuntimeError('the user module was imported')\n")
+    (tmp_path / "converter").mkdir()
+    (tmp_path / "converter" / "__init__.py").write_text("raise RuntimeError('user package')\n")
+    done = subprocess.run(
+        [sys.executable, "-c", "from blazepose_onnx import PoseLandmarker; "
+         "import blazepose_onnx.converter.cli; print(PoseLandmarker.__module__)"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "blazepose_onnx.pose_landmarker"
