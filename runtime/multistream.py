@@ -80,15 +80,30 @@ class MultiStreamPoseLandmarker:
         with self._guard.call("process"):
             return self._process(frames, color)
 
+    def check_frame(
+        self, stream_id: Hashable, image: Any, timestamp_ms: Any, *, color: str = "rgb"
+    ) -> np.ndarray:
+        """The frame as RGB uint8 if `process` would accept it for this stream (open id, valid
+        image, newer timestamp); else the ValueError/TypeError `process` would raise. Changes
+        nothing."""
+        with self._guard.call("check_frame"):
+            return self._checked_step(stream_id, image, timestamp_ms, color).image
+
+    def _checked_step(
+        self, stream_id: Hashable, image: Any, timestamp_ms: Any, color: str
+    ) -> _Step:
+        stream, timestamps = self._stream(stream_id)
+        timestamps.check(timestamp_ms, record=False)
+        rgb = to_rgb_uint8(image, color, self._options.max_image_pixels)
+        return _Step(stream_id, stream, timestamps, rgb, int(timestamp_ms))
+
     def _process(
         self, frames: Mapping[Hashable, tuple[Any, int]], color: str
     ) -> dict[Hashable, PoseLandmarkerResult]:
-        steps = []
-        for stream_id, (image, timestamp_ms) in frames.items():
-            stream, timestamps = self._stream(stream_id)
-            timestamps.check(timestamp_ms, record=False)
-            rgb = to_rgb_uint8(image, color, self._options.max_image_pixels)
-            steps.append(_Step(stream_id, stream, timestamps, rgb, int(timestamp_ms)))
+        steps = [
+            self._checked_step(stream_id, image, timestamp_ms, color)
+            for stream_id, (image, timestamp_ms) in frames.items()
+        ]
         for step in steps:
             step.timestamps.check(step.timestamp_ms)
         needing = [step for step in steps if step.stream.needs_detection(step.image)]

@@ -21,3 +21,15 @@ def native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def silence_opencv_logging() -> None:
+    """OpenCV's own log lines off (our errors say what failed). `cv2.utils.logging` exists in
+    OpenCV 5 builds; 4.x wheels have only `cv2.setLogLevel` (0 = silent)."""
+    import cv2
+
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is not None:
+        logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    elif hasattr(cv2, "setLogLevel"):
+        cv2.setLogLevel(0)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-import cv2
 import onnxruntime as ort
 
 from blazepose_onnx import __version__, samples
-from blazepose_onnx.cli import bench
+from blazepose_onnx.cli import bench, serve
 from blazepose_onnx.cli.detect import run_detect
 from blazepose_onnx.cli.video import run_video
 from blazepose_onnx.converter.command import run_command
@@ -17,6 +16,7 @@ from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.inputs import InputError
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
+from blazepose_onnx.quiet import silence_opencv_logging
 
 
 def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     providers = commands.add_parser("providers", help="execution providers this machine has")
     providers.set_defaults(run=cmd_providers)
 
+    serve_cmd = commands.add_parser("serve", help="serve on NVIDIA Triton (write-repo, triton)")
+    serve.add_arguments(serve_cmd)
+
     bench_cmd = commands.add_parser("bench", help="time providers x variants x modes x batch sizes")
     bench.add_arguments(bench_cmd, samples.IMAGE, samples.VIDEO)
     bench_cmd.set_defaults(run=cmd_bench)
@@ -171,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # errors are ours, one line
+    silence_opencv_logging()  # errors are ours, one line
     return run_command(
         build_parser(),
         argv,

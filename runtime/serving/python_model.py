@@ -1,0 +1,254 @@
+"""The models Triton's python backend runs (imported by the generated model.py files).
+
+`PoseImageModel`: each execute() gets the requests the dynamic batcher grouped (ragged: images
+of any size), runs one `detect_batch` per rotation value, and answers each request with
+fixed-size outputs (`num_poses` slots) plus `pose_count`. A bad request gets its own error;
+the others in the batch are still served.
+
+`PoseVideoModel`: Triton's sequence batcher (oldest strategy) sends frames of many streams with
+START/END/CORRID control inputs. START maps the correlation id to a fresh internal stream (Triton
+reuses ids after END), END closes it (a request whose frame is empty only closes), a stream idle
+longer than the configured timeout is freed, and a batch holding two frames of one stream is
+split into ordered `MultiStreamPoseLandmarker.process` steps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerResult
+from blazepose_onnx.image import check_rotation, to_rgb_uint8
+from blazepose_onnx.serving.repository import MODEL_FILES_DIR, options_from_config
+
+
+def _pb_utils():
+    import triton_python_backend_utils as pb_utils  # provided by the python backend's stub
+
+    return pb_utils
+
+
+def _landmarker_options(args: dict[str, str], video: bool):
+    """PoseLandmarkerOptions from the model config; GPU instances use their own device."""
+    config = json.loads(args["model_config"])
+    options = options_from_config(config)
+    folder = Path(args["model_repository"]) / args["model_version"] / MODEL_FILES_DIR
+    landmarker = options.landmarker_options(str(folder))
+    if args.get("model_instance_kind") == "GPU" and options.provider in ("cuda", "tensorrt"):
+        device = {"device_id": int(args["model_instance_device_id"])}
+        landmarker.providers = [(options.provider, device)]
+    if video:
+        landmarker.running_mode = landmarker.running_mode.VIDEO
+    return options, landmarker.validated()
+
+
+def result_tensors(result: PoseLandmarkerResult, num_poses: int, masks: bool) -> dict:
+    """Fixed-size output arrays (batch dimension 1) for one result."""
+    landmarks, world = result.as_arrays()
+    count = len(landmarks)
+    out = {
+        "pose_count": np.array([[count]], np.int32),
+        "landmarks": np.zeros((1, num_poses, 33, 5), np.float32),
+        "world_landmarks": np.zeros((1, num_poses, 33, 3), np.float32),
+    }
+    out["landmarks"][0, :count] = landmarks
+    out["world_landmarks"][0, :count] = world
+    if masks:
+        shape = result.segmentation_masks[0].shape if count else (0, 0)
+        stacked = np.zeros((1, num_poses, *shape), np.float32)
+        for k, mask in enumerate(result.segmentation_masks or []):
+            stacked[0, k] = mask
+        out["masks"] = stacked
+    return out
+
+
+def _response(pb_utils, tensors: dict):
+    return pb_utils.InferenceResponse(
+        output_tensors=[pb_utils.Tensor(name, value) for name, value in tensors.items()]
+    )
+
+
+def _error(pb_utils, message: str):
+    return pb_utils.InferenceResponse(output_tensors=[], error=pb_utils.TritonError(message))
+
+
+def _input(pb_utils, request, name: str) -> np.ndarray | None:
+    tensor = pb_utils.get_input_tensor_by_name(request, name)
+    return None if tensor is None else tensor.as_numpy()
+
+
+def _single(array: np.ndarray, name: str) -> np.ndarray:
+    """The one item of a request whose batch dimension must be 1."""
+    if array.shape[0] != 1:
+        raise ValueError(f"{name}: send one item per request (batch dimension {array.shape[0]})")
+    return array[0]
+
+
+class PoseImageModel:
+    """IMAGE mode behind Triton's dynamic batcher."""
+
+    def initialize(self, args: dict[str, str]) -> None:
+        self.pb_utils = _pb_utils()
+        self.options, landmarker_options = _landmarker_options(args, video=False)
+        self.max_pixels = landmarker_options.max_image_pixels
+        self.landmarker = PoseLandmarker.create_from_options(landmarker_options)
+
+    def execute(self, requests: list) -> list:
+        pb = self.pb_utils
+        responses: list = [None] * len(requests)
+        groups: dict[int, list[tuple[int, np.ndarray]]] = {}
+        for k, request in enumerate(requests):
+            try:
+                image = _single(_input(pb, request, "image"), "image")
+                rotation = _input(pb, request, "rotation_degrees")
+                degrees = 0 if rotation is None else int(_single(rotation, "rotation_degrees")[0])
+                check_rotation(degrees)
+                to_rgb_uint8(image, "rgb", self.max_pixels)
+                groups.setdefault(degrees, []).append((k, image))
+            except (ValueError, TypeError) as exc:
+                responses[k] = _error(pb, f"pose_image: {exc}")
+        for degrees, members in groups.items():
+            try:
+                results = self.landmarker.detect_batch([image for _, image in members], degrees)
+            except (ValueError, TypeError) as exc:  # e.g. an image past max_image_pixels
+                for k, _ in members:
+                    responses[k] = _error(pb, f"pose_image: {exc}")
+                continue
+            for (k, _), result in zip(members, results, strict=True):
+                tensors = result_tensors(result, self.options.num_poses, self.options.masks)
+                responses[k] = _response(pb, tensors)
+        return responses
+
+    def finalize(self) -> None:
+        self.landmarker.close()
+
+
+@dataclass
+class _Frame:
+    index: int
+    key: int
+    corrid: int
+    frame: np.ndarray
+    timestamp_ms: int
+    end: bool
+
+
+class PoseVideoModel:
+    """Stateful streams behind Triton's sequence batcher."""
+
+    def initialize(self, args: dict[str, str]) -> None:
+        self.pb_utils = _pb_utils()
+        self.options, landmarker_options = _landmarker_options(args, video=True)
+        self.streams = MultiStreamPoseLandmarker(landmarker_options)
+        self.keys: dict[int, int] = {}  # correlation id -> internal stream key
+        self.last_seen: dict[int, float] = {}  # internal stream key -> time of its last frame
+        self.new_key = itertools.count()
+        # Triton frees an idle sequence's slot without telling the model, and the next request
+        # may go to another instance: a sweeper frees this instance's idle streams by itself.
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.sweeper = threading.Thread(target=self._sweep, name="pose_video-idle", daemon=True)
+        self.sweeper.start()
+
+    def _sweep(self) -> None:
+        interval = max(0.1, self.options.idle_timeout_s / 4)
+        while not self.stopping.wait(interval):
+            with self.lock:
+                self._free_idle()
+
+    def _log(self, message: str) -> None:
+        self.pb_utils.Logger.log_info(f"pose_video: {message}")
+
+    def _free_idle(self) -> None:
+        now = time.monotonic()
+        for corrid, key in list(self.keys.items()):
+            if now - self.last_seen[key] > self.options.idle_timeout_s:
+                self._close(corrid)
+                self._log(f"freed idle stream (correlation id {corrid})")
+
+    def _close(self, corrid: int) -> None:
+        key = self.keys.pop(corrid)
+        del self.last_seen[key]
+        self.streams.close_stream(key)
+
+    def _frame(self, index: int, request: Any) -> _Frame | None:
+        """Parse one request and apply START; None when it only ends its stream."""
+        pb = self.pb_utils
+        corrid = int(_single(_input(pb, request, "CORRID"), "CORRID").reshape(-1)[0])
+        start = bool(_single(_input(pb, request, "START"), "START").reshape(-1)[0])
+        end = bool(_single(_input(pb, request, "END"), "END").reshape(-1)[0])
+        frame = _single(_input(pb, request, "frame"), "frame")
+        timestamp_ms = int(_single(_input(pb, request, "timestamp_ms"), "timestamp_ms")[0])
+        if start:
+            if corrid in self.keys:  # a reused id, or a stream that never sent END
+                self._close(corrid)
+            key = next(self.new_key)
+            self.streams.open_stream(key)
+            self.keys[corrid] = key
+        if corrid not in self.keys:
+            raise ValueError(
+                f"correlation id {corrid} has no open stream: its first frame must carry START"
+            )
+        key = self.keys[corrid]
+        self.last_seen[key] = time.monotonic()
+        if end and frame.size == 0:
+            self._close(corrid)
+            return None
+        self.streams.check_frame(key, frame, timestamp_ms)
+        return _Frame(index, key, corrid, frame, timestamp_ms, end)
+
+    def execute(self, requests: list) -> list:
+        with self.lock:
+            return self._execute(requests)
+
+    def _execute(self, requests: list) -> list:
+        pb = self.pb_utils
+        self._free_idle()
+        responses: list = [None] * len(requests)
+        steps: list[dict[int, _Frame]] = []  # the n-th frame of each stream goes to step n
+        pending: dict[int, int] = {}  # stream key -> timestamp of its last frame in this batch
+        for k, request in enumerate(requests):
+            try:
+                parsed = self._frame(k, request)
+                if parsed is not None and parsed.timestamp_ms <= pending.get(parsed.key, -1):
+                    raise ValueError(
+                        f"timestamp_ms must increase within a stream: {parsed.timestamp_ms} after "
+                        f"{pending[parsed.key]}"
+                    )
+            except (ValueError, TypeError) as exc:
+                responses[k] = _error(pb, f"pose_video: {exc}")
+                continue
+            if parsed is None:
+                empty = result_tensors(_EMPTY, self.options.num_poses, self.options.masks)
+                responses[k] = _response(pb, empty)
+                continue
+            pending[parsed.key] = parsed.timestamp_ms
+            position = sum(parsed.key in step for step in steps)
+            if position == len(steps):
+                steps.append({})
+            steps[position][parsed.key] = parsed
+        for step in steps:
+            results = self.streams.process(
+                {key: (f.frame, f.timestamp_ms) for key, f in step.items()}
+            )
+            for key, frame in step.items():
+                tensors = result_tensors(results[key], self.options.num_poses, self.options.masks)
+                responses[frame.index] = _response(pb, tensors)
+                if frame.end:
+                    self._close(frame.corrid)
+        return responses
+
+    def finalize(self) -> None:
+        self.stopping.set()
+        self.sweeper.join()
+        self.streams.close()
+
+
+_EMPTY = PoseLandmarkerResult(np.zeros((0, 33, 5), np.float32), np.zeros((0, 33, 5), np.float32))

@@ -1,0 +1,240 @@
+"""Serving on a real tritonserver (the nvidia-pytriton wheel's binary), started by the tests on
+127.0.0.1 and always stopped: served results equal in-process ones exactly."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blazepose_onnx import PoseLandmarker, RunningMode
+
+pytestmark = pytest.mark.triton
+
+tritonclient = pytest.importorskip("tritonclient.grpc")
+from blazepose_onnx.serving import RepositoryOptions, write_repository  # noqa: E402
+from blazepose_onnx.serving.client import TritonPoseClient, TritonPoseStream  # noqa: E402
+from blazepose_onnx.serving.server import ServingError, TritonServer, free_port  # noqa: E402
+
+OPTIONS = RepositoryOptions(variant="lite", num_poses=2, instances=2, idle_timeout_s=3.0)
+IMAGES = ("messi5", "bus", "astronaut", "zidane")
+
+
+@pytest.fixture(scope="module")
+def server(model_dir, tmp_path_factory):
+    repository = write_repository(tmp_path_factory.mktemp("repo"), OPTIONS)
+    with TritonServer(repository) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def local(model_dir):
+    """In-process landmarkers with the served options."""
+    options = OPTIONS.landmarker_options()
+    with PoseLandmarker.create_from_options(options) as image_mode:
+        yield image_mode
+
+
+def video_reference(frames, timestamps) -> list[np.ndarray]:
+    options = OPTIONS.landmarker_options()
+    options.running_mode = RunningMode.VIDEO
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        return [
+            landmarker.detect_for_video(f, t).as_arrays()[0]
+            for f, t in zip(frames, timestamps, strict=True)
+        ]
+
+
+def assert_same(served, expected) -> None:
+    for got, want in zip(served.as_arrays(), expected.as_arrays(), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def metric(server: TritonServer, name: str, model: str) -> float:
+    text = urllib.request.urlopen(server.endpoints.metrics, timeout=10).read().decode()
+    match = re.search(rf'^{name}{{model="{model}",version="1"}} (\S+)$', text, re.M)
+    return float(match.group(1))
+
+
+def test_image_results_equal_in_process_with_mixed_sizes_batched(server, local, images):
+    """16 concurrent requests of 4 image sizes: ragged batches, each result exactly local."""
+    expected = {name: local.detect(images[name]) for name in IMAGES}
+    before = metric(server, "nv_inference_exec_count", "pose_image")
+    got: dict[int, object] = {}
+
+    def work(k: int) -> None:
+        with TritonPoseClient(server.endpoints.grpc) as client:
+            got[k] = client.detect(images[IMAGES[k % 4]])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for k, result in got.items():
+        assert_same(result, expected[IMAGES[k % 4]])
+    executions = metric(server, "nv_inference_exec_count", "pose_image") - before
+    assert len(got) == 16 and executions < 16  # the dynamic batcher grouped different sizes
+
+
+@pytest.mark.parametrize(("protocol", "shared_memory"), [("http", False), ("grpc", True)])
+def test_http_and_shared_memory_give_the_same_results(
+    server, local, images, protocol, shared_memory
+):
+    url = server.endpoints.http if protocol == "http" else server.endpoints.grpc
+    with TritonPoseClient(url, protocol, shared_memory=shared_memory) as client:
+        for name in IMAGES:
+            assert_same(client.detect(images[name]), local.detect(images[name]))
+        rotated = client.detect(np.ascontiguousarray(np.rot90(images["messi5"])), 270)
+        assert_same(rotated, local.detect(np.ascontiguousarray(np.rot90(images["messi5"])), 270))
+
+
+def test_four_streams_over_two_instances_equal_local_video_mode(server, clips):
+    frames = {0: clips["squat.mp4"][:30], 1: clips["dance.mp4"][:30],
+              2: clips["squat.mp4"][40:70], 3: clips["dance.mp4"][50:80]}  # fmt: skip
+    served: dict[int, list] = {}
+
+    def work(k: int) -> None:
+        with TritonPoseClient(server.endpoints.grpc) as client, client.open_stream() as stream:
+            served[k] = [stream.detect(f, i * 33).as_arrays()[0] for i, f in enumerate(frames[k])]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in frames]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for k, stream_frames in frames.items():
+        expected = video_reference(stream_frames, [i * 33 for i in range(len(stream_frames))])
+        for got, want in zip(served[k], expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_reused_correlation_id_starts_fresh(server, clips):
+    frames = clips["squat.mp4"][60:70]
+    with TritonPoseClient(server.endpoints.grpc) as client:
+        first = client.open_stream()
+        for i, frame in enumerate(clips["dance.mp4"][:5]):
+            first.detect(frame, i * 33)
+        first.close()
+        again = TritonPoseStream(client, first.sequence_id)  # Triton reuses ids after END
+        served = [again.detect(f, 5000 + i * 33).as_arrays()[0] for i, f in enumerate(frames)]
+        again.close()
+    expected = video_reference(frames, [5000 + i * 33 for i in range(len(frames))])
+    for got, want in zip(served, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_abandoned_stream_is_freed_after_the_idle_timeout(server, clips):
+    with TritonPoseClient(server.endpoints.grpc) as client:
+        abandoned = client.open_stream()
+        abandoned.detect(clips["squat.mp4"][0], 0)
+        time.sleep(OPTIONS.idle_timeout_s + 1.5)
+        with client.open_stream() as other:  # the next request on the model frees it
+            other.detect(clips["squat.mp4"][1], 0)
+        with pytest.raises(ValueError, match=r"START|start"):
+            abandoned.detect(clips["squat.mp4"][2], 66)  # its slot and state are gone
+    assert (
+        f"freed idle stream (correlation id {abandoned.sequence_id})" in server.log_path.read_text()
+    )
+
+
+def test_bad_requests_get_errors_while_others_are_served(server, clips, images, local):
+    import tritonclient.grpc as grpc
+
+    done: list = []
+
+    def steady() -> None:  # another client, served all along
+        with TritonPoseClient(server.endpoints.grpc) as client:
+            done.extend(client.detect(images["bus"]) for _ in range(6))
+
+    worker = threading.Thread(target=steady)
+    worker.start()
+    raw = grpc.InferenceServerClient(server.endpoints.grpc)
+    wrong_dtype = grpc.InferInput("image", [1, 64, 64, 3], "FP32")
+    wrong_dtype.set_data_from_numpy(np.zeros((1, 64, 64, 3), np.float32))
+    with pytest.raises(Exception, match=r"image.*(FP32|data type)"):
+        raw.infer("pose_image", [wrong_dtype])
+    wrong_shape = grpc.InferInput("image", [1, 64, 64], "UINT8")
+    wrong_shape.set_data_from_numpy(np.zeros((1, 64, 64), np.uint8))
+    with pytest.raises(Exception, match="image"):
+        raw.infer("pose_image", [wrong_shape])
+    with TritonPoseClient(server.endpoints.grpc) as client:
+        with pytest.raises(ValueError, match="too small"):
+            client.detect(np.zeros((4, 400, 3), np.uint8)[:, :4].copy())
+        never_started = TritonPoseStream(client, 987654321)
+        never_started._started = True  # send a frame without START
+        with pytest.raises(ValueError, match="START"):
+            never_started.detect(clips["squat.mp4"][0], 0)
+        with client.open_stream() as stream:
+            stream.detect(clips["squat.mp4"][0], 100)
+            with pytest.raises(ValueError, match="timestamp"):
+                stream.detect(clips["squat.mp4"][1], 50)
+            stream.detect(clips["squat.mp4"][1], 133)  # the stream goes on
+    worker.join()
+    assert len(done) == 6
+    for result in done:
+        assert_same(result, local.detect(images["bus"]))
+
+
+def test_a_client_whose_server_went_away_gets_a_clear_error(model_dir, tmp_path, images):
+    repository = write_repository(
+        tmp_path / "repo", RepositoryOptions(variant="lite", models=("pose_image",))
+    )
+    with TritonServer(repository) as gone:
+        url = gone.endpoints.grpc
+        client = TritonPoseClient(url, timeout_s=10)
+        assert len(client.detect(images["messi5"]).pose_landmarks) == 1
+    start = time.monotonic()
+    with pytest.raises(ServingError, match="not reachable"):
+        client.detect(images["messi5"])
+    assert time.monotonic() - start < 15
+
+
+def test_launcher_prints_endpoints_and_stops_cleanly_on_sigterm(model_dir, tmp_path, cli_env):
+    repository = write_repository(tmp_path / "repo", RepositoryOptions(variant="lite"))
+    ports = [free_port() for _ in range(3)]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("blazepose")), "serve", "triton", str(repository),
+         "--http-port", str(ports[0]), "--grpc-port", str(ports[1]),
+         "--metrics-port", str(ports[2])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
+    )  # fmt: skip
+    first = process.stdout.readline()
+    assert first.startswith(f"ready: HTTP 127.0.0.1:{ports[0]}, gRPC 127.0.0.1:{ports[1]}"), first
+    with TritonPoseClient(f"127.0.0.1:{ports[1]}") as client:
+        assert client.is_ready()
+    start = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "stopped" in stdout and time.monotonic() - start < 15
+    leftovers = subprocess.run(["pgrep", "-f", str(repository)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""  # no server, no stub left
+    for port in ports:  # every port is free again
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
+
+
+def test_write_repo_command(cli, tmp_path):
+    done = cli("serve", "write-repo", str(tmp_path / "repo"), "--variant", "lite", "--kind", "gpu",
+               "--instances", "2", "--gpus", "0,1", "--num-poses", "3", "--masks")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    config = (tmp_path / "repo" / "pose_video" / "config.pbtxt").read_text()
+    assert "instance_group [ { count: 2 kind: KIND_GPU gpus: [0, 1] } ]" in config
+    assert "dims: [ 3, 33, 5 ]" in config and 'name: "masks"' in config
+    for model in ("pose_image", "pose_video"):
+        version = tmp_path / "repo" / model / "1"
+        assert sorted(p.name for p in (version / "models").iterdir()) == [
+            "detector.onnx",
+            "landmarker.onnx",
+        ]
+        assert "TritonPythonModel" in (version / "model.py").read_text()
