@@ -201,7 +201,7 @@ class TritonServer:
         if process is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # stubs that outlived the server
-        shutil.rmtree(self._workspace / "tritonserver", ignore_errors=True)
+        shutil.rmtree(self._workspace, ignore_errors=True)  # binaries, stub, and a log kept there
 
     def __enter__(self) -> TritonServer:
         return self.start() if self.process is None else self
