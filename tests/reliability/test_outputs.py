@@ -104,20 +104,35 @@ def test_json_and_csv_on_a_full_disk_fail_and_leave_nothing(
     assert list(tiny_disk.iterdir()) == [filler]  # neither file, nor the folder for the CSV
 
 
+def _started_writing(folder: Path, timeout_s: float = 60.0) -> None:
+    """Wait until a run has written its first results (a temporary file with data)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(p.name.startswith(".") and p.stat().st_size for p in folder.iterdir()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the run wrote nothing")
+
+
+# dance.mp4 with heavy and three poses runs the detector on every frame: well over 10 s here.
+LONG_RUN = ["video", "tests/data/dance.mp4", "--model", "heavy", "--num-poses", "3"]
+
+
 def test_sigterm_stops_between_frames_and_keeps_complete_outputs(cli_env, data_dir, tmp_path):
     process = subprocess.Popen(
-        [SCRIPT, "video", str(data_dir / "squat.mp4"), "--model", "heavy", "--jsonl",
-         str(tmp_path / "t.jsonl"), "--csv", str(tmp_path / "t.csv")],
+        [SCRIPT, *LONG_RUN, "--jsonl", str(tmp_path / "t.jsonl"), "--csv", str(tmp_path / "t.csv")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
+        cwd=data_dir.parent.parent,
     )  # fmt: skip
-    time.sleep(4.0)
+    _started_writing(tmp_path)
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 143, stderr
     done = int(stdout.split("frames: ")[1].split(",")[0])
-    assert 0 < done < 120
+    poses = int(stdout.split("poses found: ")[1].split(",")[0])
+    assert 0 < done < 267
     assert len((tmp_path / "t.jsonl").read_text().splitlines()) == done
-    assert len((tmp_path / "t.csv").read_text().splitlines()) == 1 + 33 * done
+    assert len((tmp_path / "t.csv").read_text().splitlines()) == 1 + 33 * poses
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.jsonl"]
 
 
@@ -132,7 +147,9 @@ def test_sigterm_during_detect_leaves_nothing_and_exits_143(cli_env, data_dir, t
          str(out / "ann"), "--json", str(out / "r.json")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
     )  # fmt: skip
-    time.sleep(4.0)
+    deadline = time.monotonic() + 60
+    while not (out / "ann").is_dir() and time.monotonic() < deadline:  # annotating has begun
+        time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 143, stderr
@@ -143,10 +160,11 @@ def test_sigterm_during_detect_leaves_nothing_and_exits_143(cli_env, data_dir, t
 def test_next_run_removes_temporaries_left_by_a_killed_run(cli, cli_env, data_dir, tmp_path):
     out = tmp_path / "o.jsonl"
     process = subprocess.Popen(
-        [SCRIPT, "video", str(data_dir / "squat.mp4"), "--model", "heavy", "--jsonl", str(out)],
+        [SCRIPT, *LONG_RUN, "--jsonl", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env,
+        cwd=data_dir.parent.parent,
     )  # fmt: skip
-    time.sleep(3.0)
+    _started_writing(tmp_path)
     process.kill()  # SIGKILL: nothing can clean up
     process.wait(timeout=60)
     left = [p.name for p in tmp_path.iterdir()]
