@@ -17,6 +17,7 @@ if _find_spec("onnxruntime") is None:
         "pip install 'blazepose-onnx[cpu]' (or [gpu], [openvino], [directml])"
     )
 
+from blazepose_onnx import solutions
 from blazepose_onnx.errors import LandmarkerClosedError, ProviderError
 from blazepose_onnx.landmarks import POSE_CONNECTIONS, PoseLandmark
 from blazepose_onnx.mp_image import Image, ImageFormat
@@ -45,4 +46,5 @@ __all__ = [
     "ProviderError",
     "RunningMode",
     "__version__",
+    "solutions",
 ]

@@ -20,7 +20,7 @@ CONNECTION_COLOR = (224, 224, 224)
 MASK_COLOR = (64, 160, 255)
 
 
-def _check_canvas(image: np.ndarray) -> None:
+def check_canvas(image: np.ndarray) -> None:
     if (
         not isinstance(image, np.ndarray)
         or image.dtype != np.uint8
@@ -48,7 +48,7 @@ def draw_pose(
 ) -> np.ndarray:
     """Draw one pose from a (33, >=4) array of normalised x, y, z, visibility (in place; a
     non-contiguous view, e.g. a crop or a channel flip, is drawn through a contiguous copy)."""
-    _check_canvas(image)
+    check_canvas(image)
     if not image.flags.c_contiguous:  # OpenCV draws on contiguous buffers only
         canvas = np.ascontiguousarray(image)
         image[...] = draw_pose(canvas, landmarks, connections, min_visibility, thickness)
@@ -85,7 +85,7 @@ def draw_mask(
     alpha: float = 0.45,
 ) -> np.ndarray:
     """Blend `color` into the image where the float mask is high (in place)."""
-    _check_canvas(image)
+    check_canvas(image)
     if mask.shape != image.shape[:2]:
         raise ValueError(f"mask shape {mask.shape} does not match the image {image.shape[:2]}")
     weight = (np.clip(mask, 0.0, 1.0) * alpha)[..., None]
@@ -104,7 +104,7 @@ def draw_landmarks(
 ) -> np.ndarray:
     """Draw poses in place: a whole result (every pose, and its masks when present), or one
     pose's landmark list with `connections`, as MediaPipe's `draw_landmarks` takes."""
-    _check_canvas(image)
+    check_canvas(image)
     if isinstance(landmarks, PoseLandmarkerResult):
         if draw_masks and landmarks.segmentation_masks:
             for mask in landmarks.segmentation_masks:

@@ -11,6 +11,7 @@ from onnxruntime import InferenceSession
 
 from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.detector import (
+    NMS_IOU_THRESHOLD,
     decode_detections,
     detection_rois,
     detector_input,
@@ -67,8 +68,11 @@ class FramePoses:
 class PosePipeline:
     """Owns the two InferenceSessions and runs the pure pipeline steps around them."""
 
-    def __init__(self, options: PoseLandmarkerOptions) -> None:
+    def __init__(
+        self, options: PoseLandmarkerOptions, nms_iou_threshold: float = NMS_IOU_THRESHOLD
+    ) -> None:
         self.options = options
+        self.nms_iou_threshold = nms_iou_threshold  # Tasks: 0.5; MediaPipe's legacy graph: 0.3
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
@@ -118,7 +122,8 @@ class PosePipeline:
             detections = decode_detections(
                 boxes[k], scores[k], self.options.min_pose_detection_confidence
             )
-            detections = remove_letterbox(weighted_nms(detections), letterbox)
+            detections = weighted_nms(detections, self.nms_iou_threshold)
+            detections = remove_letterbox(detections, letterbox)
             detections = detections.take(slice(0, self.options.num_poses))
             height, width = image.shape[:2]
             rois.append(detection_rois(detections, width, height))

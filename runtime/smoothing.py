@@ -75,12 +75,20 @@ class OneEuroFilter:
         return self.value.apply(value, self._alpha(cutoff))
 
 
-class PoseSmoother:
-    """Smooths one tracked pose: image landmarks, world landmarks and visibility."""
+def object_scale(roi: np.ndarray, width: int, height: int) -> float:
+    """MediaPipe's object scale of a ROI: the mean of its sides in pixels."""
+    return float((roi[2] * width + roi[3] * height) / 2)
 
-    def __init__(self) -> None:
-        self.image = OneEuroFilter(*IMAGE_FILTER)
-        self.world = OneEuroFilter(*WORLD_FILTER)
+
+class PoseSmoother:
+    """Smooths one tracked pose: image landmarks, world landmarks and visibility.
+
+    `initial_time_us` as in OneEuroFilter: -1 for MediaPipe Tasks 1.x, 0 for its legacy graph.
+    """
+
+    def __init__(self, initial_time_us: int = UNINITIALIZED_TIME) -> None:
+        self.image = OneEuroFilter(*IMAGE_FILTER, initial_time_us)
+        self.world = OneEuroFilter(*WORLD_FILTER, initial_time_us)
         self.image_visibility = LowPassFilter(VISIBILITY_ALPHA)
         self.world_visibility = LowPassFilter(VISIBILITY_ALPHA)
 
@@ -88,18 +96,18 @@ class PoseSmoother:
         self,
         landmarks: np.ndarray,
         world: np.ndarray,
-        roi: np.ndarray,
+        scale_px: float,
         width: int,
         height: int,
         timestamp_us: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Smoothed (33, 5) image and world landmarks; `roi` (the next-frame ROI) sets the scale."""
+        """Smoothed (33, 5) image and world landmarks; `scale_px` (the object size in pixels)
+        scales the image filter's speed."""
         scale = np.array([width, height, width], np.float64)
-        object_scale = (roi[2] * width + roi[3] * height) / 2
         out, out_world = landmarks.astype(np.float64), world.astype(np.float64)
         out[:, 3] = self.image_visibility.apply(out[:, 3])
         out_world[:, 3] = self.world_visibility.apply(out_world[:, 3])
-        pixels = self.image.apply(out[:, :3] * scale, timestamp_us, 1.0 / object_scale)
+        pixels = self.image.apply(out[:, :3] * scale, timestamp_us, 1.0 / scale_px)
         out[:, :3] = pixels / scale
         out_world[:, :3] = self.world.apply(out_world[:, :3], timestamp_us)
         return out.astype(np.float32), out_world.astype(np.float32)

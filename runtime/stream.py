@@ -8,7 +8,7 @@ import numpy as np
 
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
-from blazepose_onnx.smoothing import PoseSmoother
+from blazepose_onnx.smoothing import PoseSmoother, object_scale
 from blazepose_onnx.tracking import RoiTracker
 
 
@@ -74,7 +74,7 @@ class PoseStream:
             landmarks[k], world[k] = self.smoothers[track].apply(
                 poses.landmarks[k],
                 poses.world[k],
-                self.tracker.rois[k],
+                object_scale(self.tracker.rois[k], width, height),
                 width,
                 height,
                 timestamp_ms * 1000,

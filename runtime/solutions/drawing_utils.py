@@ -1,0 +1,146 @@
+"""MediaPipe's legacy `drawing_utils` for pose: `draw_landmarks` on BGR images with
+`DrawingSpec`s, and `plot_landmarks` in 3-D (matplotlib, imported only when called)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from blazepose_onnx.drawing import check_canvas
+
+PRESENCE_THRESHOLD = 0.5
+VISIBILITY_THRESHOLD = 0.5
+WHITE_COLOR = (224, 224, 224)
+BLACK_COLOR = (0, 0, 0)
+RED_COLOR = (0, 0, 255)
+GREEN_COLOR = (0, 128, 0)
+BLUE_COLOR = (255, 0, 0)
+
+
+@dataclass
+class DrawingSpec:
+    """Colour (BGR), line thickness and circle radius of landmarks or connections."""
+
+    color: tuple[int, int, int] = WHITE_COLOR
+    thickness: int = 2
+    circle_radius: int = 2
+
+
+LANDMARK_SPEC = DrawingSpec(color=RED_COLOR)
+CONNECTION_SPEC = DrawingSpec()
+PLOT_LANDMARK_SPEC = DrawingSpec(color=RED_COLOR, thickness=5)
+PLOT_CONNECTION_SPEC = DrawingSpec(color=BLACK_COLOR, thickness=5)
+
+
+def _in_unit_range(value: float) -> bool:
+    return (value > 0 or math.isclose(0, value)) and (value < 1 or math.isclose(1, value))
+
+
+def _pixel(x: float, y: float, width: int, height: int) -> tuple[int, int] | None:
+    """Pixel of a normalised point, or None outside the image (as MediaPipe)."""
+    if not (_in_unit_range(x) and _in_unit_range(y)):
+        return None
+    return min(math.floor(x * width), width - 1), min(math.floor(y * height), height - 1)
+
+
+def _shown(landmark) -> bool:
+    visibility = getattr(landmark, "visibility", 1.0)
+    presence = getattr(landmark, "presence", 1.0)
+    return visibility >= VISIBILITY_THRESHOLD and presence >= PRESENCE_THRESHOLD
+
+
+def _checked_connections(connections: Iterable[tuple[int, int]], count: int) -> list:
+    checked = []
+    for start, end in connections:
+        if not (0 <= start < count and 0 <= end < count):
+            raise ValueError(
+                f"Landmark index is out of range. Invalid connection from landmark #{start} to "
+                f"landmark #{end}."
+            )
+        checked.append((start, end))
+    return checked
+
+
+def draw_landmarks(
+    image: np.ndarray,
+    landmark_list,
+    connections: Iterable[tuple[int, int]] | None = None,
+    landmark_drawing_spec: DrawingSpec | Mapping[int, DrawingSpec] | None = LANDMARK_SPEC,
+    connection_drawing_spec: DrawingSpec | Mapping[tuple[int, int], DrawingSpec] | None = (
+        CONNECTION_SPEC
+    ),
+    is_drawing_landmarks: bool = True,
+) -> None:
+    """Draw a landmark list (e.g. `results.pose_landmarks`) on a BGR image, in place.
+
+    Landmarks with visibility below 0.5 or outside the image are skipped, as are connections
+    to them; specs may be one DrawingSpec or a mapping per landmark / connection
+    (`drawing_styles.get_default_pose_landmarks_style()`). None as a spec skips that part.
+    """
+    if not landmark_list:
+        return
+    check_canvas(image)
+    height, width = image.shape[:2]
+    landmarks = landmark_list.landmark
+    points = {
+        k: px
+        for k, p in enumerate(landmarks)
+        if _shown(p) and (px := _pixel(p.x, p.y, width, height)) is not None
+    }
+    for start, end in _checked_connections(connections or (), len(landmarks)):
+        if connection_drawing_spec and start in points and end in points:
+            spec = (
+                connection_drawing_spec[(start, end)]
+                if isinstance(connection_drawing_spec, Mapping)
+                else connection_drawing_spec
+            )
+            cv2.line(image, points[start], points[end], spec.color, spec.thickness)
+    if not (is_drawing_landmarks and landmark_drawing_spec):
+        return
+    for k, point in points.items():
+        spec = (
+            landmark_drawing_spec[k]
+            if isinstance(landmark_drawing_spec, Mapping)
+            else landmark_drawing_spec
+        )
+        border = max(spec.circle_radius + 1, int(spec.circle_radius * 1.2))
+        cv2.circle(image, point, border, WHITE_COLOR, spec.thickness)
+        cv2.circle(image, point, spec.circle_radius, spec.color, spec.thickness)
+
+
+def plot_landmarks(
+    landmark_list,
+    connections: Iterable[tuple[int, int]] | None = None,
+    landmark_drawing_spec: DrawingSpec = PLOT_LANDMARK_SPEC,
+    connection_drawing_spec: DrawingSpec = PLOT_CONNECTION_SPEC,
+    elevation: int = 10,
+    azimuth: int = 10,
+):
+    """Plot landmarks (e.g. `results.pose_world_landmarks`) in 3-D with matplotlib and show
+    the figure; returns it. Needs matplotlib (imported only here)."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("plot_landmarks needs matplotlib: pip install matplotlib") from exc
+    if not landmark_list:
+        return None
+    point_spec, line_spec = landmark_drawing_spec, connection_drawing_spec
+    figure = plt.figure(figsize=(10, 10))
+    axes = plt.axes(projection="3d")
+    axes.view_init(elev=elevation, azim=azimuth)
+    landmarks = landmark_list.landmark
+    plotted = {k: (-p.z, p.x, -p.y) for k, p in enumerate(landmarks) if _shown(p)}
+    rgb = tuple(c / 255.0 for c in point_spec.color[::-1])
+    for x, y, z in plotted.values():
+        axes.scatter3D(xs=[x], ys=[y], zs=[z], color=rgb, linewidth=point_spec.thickness)
+    line_rgb = tuple(c / 255.0 for c in line_spec.color[::-1])
+    for start, end in _checked_connections(connections or (), len(landmarks)):
+        if start in plotted and end in plotted:
+            xs, ys, zs = zip(plotted[start], plotted[end], strict=True)
+            axes.plot3D(xs=xs, ys=ys, zs=zs, color=line_rgb, linewidth=line_spec.thickness)
+    plt.show()
+    return figure

@@ -1,0 +1,131 @@
+"""`Pose`: MediaPipe's legacy `mp.solutions.pose.Pose`, on ONNX Runtime.
+
+    from blazepose_onnx.solutions import pose as mp_pose
+    with mp_pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+        results = pose.process(rgb)
+        if results.pose_landmarks:
+            nose = results.pose_landmarks.landmark[mp_pose.PoseLandmark.NOSE]
+
+Same positional parameters, defaults and result fields as MediaPipe 0.10.21; ours are
+keyword-only (`providers`, `num_threads`, `precision`). Needs no MediaPipe, works on any Python
+the package supports and with numpy 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from blazepose_onnx.image import to_rgb_uint8
+from blazepose_onnx.landmarks import POSE_CONNECTIONS as _CONNECTIONS
+from blazepose_onnx.landmarks import PoseLandmark
+from blazepose_onnx.lifecycle import CallGuard
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.pipeline import PosePipeline
+from blazepose_onnx.solutions.landmark_lists import NormalizedLandmarkList, SolutionOutputs
+from blazepose_onnx.solutions.legacy_tracking import LEGACY_NMS_IOU_THRESHOLD, LegacyPoseTracker
+
+POSE_CONNECTIONS = frozenset(_CONNECTIONS)
+MODEL_COMPLEXITIES = {0: "lite", 1: "full", 2: "heavy"}
+
+__all__ = ["POSE_CONNECTIONS", "Pose", "PoseLandmark", "SolutionOutputs"]
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+class Pose:
+    """Pose landmarks of the most prominent person, frame after frame (legacy semantics).
+
+    `static_image_mode=True` runs the detector on every image with no tracking or smoothing;
+    otherwise the pose is tracked from frame to frame and smoothed as MediaPipe's legacy graph
+    does. `process()` takes an HxWx3 uint8 RGB image.
+    """
+
+    def __init__(
+        self,
+        static_image_mode: bool = False,
+        model_complexity: int = 1,
+        smooth_landmarks: bool = True,
+        enable_segmentation: bool = False,
+        smooth_segmentation: bool = True,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        *,
+        providers: Sequence[str | tuple[str, dict]] = ("cpu",),
+        num_threads: int | None = None,
+        precision: str = "fp32",
+    ) -> None:
+        if model_complexity not in MODEL_COMPLEXITIES or isinstance(model_complexity, bool):
+            raise ValueError(f"model_complexity must be 0, 1 or 2, got {model_complexity!r}")
+        flags = {
+            name: _check_bool(name, value)
+            for name, value in (
+                ("static_image_mode", static_image_mode),
+                ("smooth_landmarks", smooth_landmarks),
+                ("enable_segmentation", enable_segmentation),
+                ("smooth_segmentation", smooth_segmentation),
+            )
+        }
+        options = PoseLandmarkerOptions(
+            model=MODEL_COMPLEXITIES[model_complexity],
+            num_poses=1,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_tracking_confidence,  # the legacy graph's use of it
+            output_segmentation_masks=flags["enable_segmentation"],
+            providers=list(providers),
+            num_threads=num_threads,
+            precision=precision,
+        ).validated()
+        self._pipeline = PosePipeline(options, nms_iou_threshold=LEGACY_NMS_IOU_THRESHOLD)
+        self._tracker = LegacyPoseTracker(
+            self._pipeline,
+            flags["static_image_mode"],
+            flags["smooth_landmarks"],
+            flags["smooth_segmentation"],
+        )
+        self._guard = CallGuard()
+
+    def process(self, image: np.ndarray) -> SolutionOutputs:
+        """Landmarks, world landmarks and (with segmentation) the mask of the most prominent
+        person in this RGB image; every field is None when nobody is found."""
+        with self._guard.call("process"):
+            if not isinstance(image, np.ndarray):
+                raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+            if image.ndim != 3 or image.shape[2] != 3:
+                raise ValueError(
+                    f"Input image must contain three channel rgb data (got shape {image.shape})"
+                )
+            if image.dtype != np.uint8:
+                raise TypeError(f"image must be uint8 RGB, got dtype {image.dtype}")
+            rgb = to_rgb_uint8(image, "rgb", self._pipeline.options.max_image_pixels)
+            poses = self._tracker.process(rgb)
+        if len(poses.landmarks) == 0:
+            return SolutionOutputs(None, None, None)
+        mask = None if poses.masks is None else poses.masks[0]
+        return SolutionOutputs(
+            NormalizedLandmarkList(poses.landmarks[0]),
+            NormalizedLandmarkList(poses.world[0]),
+            mask,
+        )
+
+    def reset(self) -> None:
+        """Forget the tracked pose and the filters (the next frame starts a new stream)."""
+        with self._guard.call("reset"):
+            self._tracker.reset()
+
+    def close(self) -> None:
+        """Release the models; later calls raise LandmarkerClosedError."""
+        if self._guard.close():
+            self._pipeline = self._tracker = None
+
+    def __enter__(self) -> Pose:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
