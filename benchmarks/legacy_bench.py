@@ -83,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for r in rows:
         ours_ms, theirs_ms = list(r.values())[2:4]
-        print(
-            f"| {r['complexity']} | {r['mode']} | {ours_ms:.1f} | {theirs_ms:.1f} | {r['ratio']:.2f} |"
-        )
+        cells = [
+            r["complexity"],
+            r["mode"],
+            f"{ours_ms:.1f}",
+            f"{theirs_ms:.1f}",
+            f"{r['ratio']:.2f}",
+        ]
+        print("| " + " | ".join(map(str, cells)) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
