@@ -18,10 +18,16 @@ def snippet_after(heading: str) -> str:
     return re.search(r"```python\n(.*?)```", rest, re.S).group(1)
 
 
-@pytest.mark.parametrize("heading", ["## Quick start (Python)", "Drawing from Python"])
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "heading", ["## Quick start (Python)", "Drawing from Python", "## Coming from mp.solutions"]
+)
 def test_readme_snippet_runs_from_an_empty_folder(heading, cli_env, tmp_path):
+    snippet = snippet_after(heading).replace("runtime/data/", f"{ROOT}/runtime/data/")
     done = subprocess.run(
-        [sys.executable, "-c", snippet_after(heading)],
+        [sys.executable, "-c", snippet],
         cwd=tmp_path,
         env=cli_env,
         capture_output=True,
@@ -31,5 +37,7 @@ def test_readme_snippet_runs_from_an_empty_folder(heading, cli_env, tmp_path):
     assert done.returncode == 0, done.stderr
     if heading.startswith("Drawing"):
         assert (tmp_path / "annotated.png").stat().st_size > 100_000
+    elif heading.startswith("## Coming"):
+        assert done.stdout.startswith("NormalizedLandmark(x=0.28")
     else:
         assert "(1, 33, 5)" in done.stdout
