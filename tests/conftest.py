@@ -158,3 +158,16 @@ def _one_line_error(done, fragment: str, prog: str = "blazepose") -> str:
 def one_line_error():
     """Assert a failed run printed exactly one error line containing a fragment; return it."""
     return _one_line_error
+
+
+@pytest.fixture()
+def unreachable_registries(monkeypatch):
+    """pip and the npm registry point at a closed loopback port (no retries): every registry
+    source fails fast, with the clients' own errors."""
+    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
+    monkeypatch.setenv("npm_config_fetch_retries", "0")

