@@ -1,5 +1,6 @@
 """Annotated video files: H.264 (plays in browsers) through PyAV when it is installed, else
-OpenCV's MPEG-4 Part 2; every file is checked after it is closed.
+through OpenCV when its build can encode it (`avc1`), else OpenCV's MPEG-4 Part 2 (`mp4v`);
+every file is checked after it is closed.
 
 `cv2.VideoWriter.write` fails silently (a full disk leaves an unplayable file), so `close()`
 reopens the file and raises `VideoWriteError` unless it holds every frame written.
@@ -14,12 +15,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blazepose_onnx.quiet import native_stderr_silenced
+
 
 class VideoWriteError(OSError):
     """A video file could not be written completely."""
 
 
 H264 = "H.264 (libx264, via PyAV)"
+H264_OPENCV = "H.264 (avc1, via OpenCV)"
 MPEG4 = "MPEG-4 Part 2 (mp4v, via OpenCV; install PyAV - the [video] extra - for H.264)"
 
 
@@ -48,9 +52,7 @@ class VideoFile:
             self._stream.options = {"preset": "veryfast"}  # keeps up with the pipeline
             self._av = av
         else:
-            self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-            if not self._writer.isOpened():
-                raise VideoWriteError(f"cannot write video {path}")
+            self._writer, self.codec = _opencv_writer(path, fps, size)
 
     def write(self, rgb: np.ndarray) -> None:
         """Append one frame (HxWx3 uint8 RGB, the size given at creation)."""
@@ -74,6 +76,17 @@ class VideoFile:
         problem = playback_problem(self.path, self.frames)
         if problem:
             raise VideoWriteError(f"could not write video {self.path}: {problem} (disk full?)")
+
+
+def _opencv_writer(path: Path, fps: float, size: tuple[int, int]):
+    """An OpenCV writer: H.264 where the build has an encoder for it, else mp4v."""
+    for fourcc, codec in (("avc1", H264_OPENCV), ("mp4v", MPEG4)):
+        with native_stderr_silenced():  # a missing encoder is reported by FFmpeg on stderr
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+        if writer.isOpened():
+            return writer, codec
+        writer.release()
+    raise VideoWriteError(f"cannot write video {path}")
 
 
 def playback_problem(path: Path, frames: int) -> str | None:

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SCRIPT = str(Path(sys.executable).with_name("blazepose"))
@@ -209,3 +210,28 @@ def test_truncated_video_is_reported(cli, data_dir, tmp_path):
     assert len(out.read_text().splitlines()) == frames
     done = cli("video", str(clip), "--model", "lite", "--allow-truncated")
     assert done.returncode == 0 and f"ended after {frames} of its 40 frames" in done.stderr
+
+
+@pytest.mark.parametrize("pyav", [True, False])
+def test_a_video_that_did_not_fit_is_reported_by_either_writer(tiny_disk, pyav):
+    """OpenCV's writer fails silently on a full disk; the check after closing catches it."""
+    from blazepose_onnx.video_writer import VideoFile, VideoWriteError
+
+    rng = np.random.default_rng(0)
+    video = VideoFile(tiny_disk / "v.mp4", 30.0, (320, 240), h264=pyav)
+    with pytest.raises(VideoWriteError, match="could not write video"):
+        for _ in range(30):  # noise: every frame costs tens of KB, the disk holds 64
+            video.write(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
+        video.close()
+
+
+@pytest.mark.parametrize("pyav", [True, False])
+def test_both_writers_make_playable_files(tmp_path, pyav):
+    from blazepose_onnx.video_writer import H264, MPEG4, VideoFile, playback_problem
+
+    video = VideoFile(tmp_path / "v.mp4", 30.0, (320, 240), h264=pyav)
+    assert video.codec == (H264 if pyav else MPEG4)
+    for k in range(12):
+        video.write(np.full((240, 320, 3), k * 20, np.uint8))
+    video.close()
+    assert playback_problem(tmp_path / "v.mp4", 12) is None
