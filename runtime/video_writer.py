@@ -56,11 +56,14 @@ class VideoFile:
 
     def write(self, rgb: np.ndarray) -> None:
         """Append one frame (HxWx3 uint8 RGB, the size given at creation)."""
-        if self._pyav:
-            frame = self._av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            self._container.mux(self._stream.encode(frame))
-        else:
-            self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        try:
+            if self._pyav:
+                frame = self._av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                self._container.mux(self._stream.encode(frame))
+            else:
+                self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        except Exception as exc:  # PyAV's OSError (ENOSPC, EIO), cv2.error
+            raise VideoWriteError(f"could not write video {self.path}: {exc}") from exc
         self.frames += 1
 
     def close(self) -> None:
