@@ -17,13 +17,11 @@ import numpy as np
 import pytest
 
 from blazepose_onnx import PoseLandmarker, RunningMode
+from blazepose_onnx.serving import RepositoryOptions, write_repository
+from blazepose_onnx.serving.client import TritonPoseClient, TritonPoseStream
+from blazepose_onnx.serving.server import ServingError, TritonServer, free_port
 
 pytestmark = pytest.mark.triton
-
-tritonclient = pytest.importorskip("tritonclient.grpc")
-from blazepose_onnx.serving import RepositoryOptions, write_repository  # noqa: E402
-from blazepose_onnx.serving.client import TritonPoseClient, TritonPoseStream  # noqa: E402
-from blazepose_onnx.serving.server import ServingError, TritonServer, free_port  # noqa: E402
 
 OPTIONS = RepositoryOptions(variant="lite", num_poses=2, instances=2, idle_timeout_s=3.0)
 IMAGES = ("messi5", "bus", "astronaut", "zidane")
