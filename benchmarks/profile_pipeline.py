@@ -1,0 +1,150 @@
+"""Where a call's time goes: ONNX Runtime's per-node profile of the session models (after the
+runtime's graph edits), a Python profile of the host side, and each model's time inside the
+pipeline against the same session run alone.
+
+    python benchmarks/profile_pipeline.py [--variant full] [--calls 200] [--json profile.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import json
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode, samples
+from blazepose_onnx.graph_edits import session_model
+from blazepose_onnx.inputs import read_frames, read_image
+from blazepose_onnx.models import resolve_model
+from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
+
+
+def node_profile(path: Path, role: str, outputs, size: int, runs: int) -> dict:
+    """Share of kernel time per operator type, and the nodes left after optimisation."""
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.force_spinning_stop", "1")
+        options.enable_profiling = True
+        options.profile_file_prefix = f"{tmp}/{role}"
+        session = ort.InferenceSession(
+            session_model(path, role, outputs), options, providers=["CPUExecutionProvider"]
+        )
+        feed = {session.get_inputs()[0].name: np.zeros((1, size, size, 3), np.uint8)}
+        for _ in range(runs):
+            session.run(None, feed)
+        events = json.loads(Path(session.end_profiling()).read_text())
+    kernel: collections.Counter = collections.Counter()
+    count: collections.Counter = collections.Counter()
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            kernel[event["args"]["op_name"]] += event["dur"]
+            count[event["args"]["op_name"]] += 1
+    total = sum(kernel.values())
+    return {
+        op: {"share": kernel[op] / total, "nodes": count[op] // runs}
+        for op, _ in kernel.most_common(10)
+    }
+
+
+def alone_ms(path: Path, role: str, outputs, size: int, runs: int) -> float:
+    """Median ms per run of the session model alone (same options as the pipeline)."""
+    from blazepose_onnx.providers import create_session
+
+    session = create_session(session_model(path, role, outputs), ["cpu"])
+    feed = {session.get_inputs()[0].name: np.zeros((1, size, size, 3), np.uint8)}
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times[5:]) * 1e3)
+
+
+def host_profile(step, calls: int, top: int = 12) -> list[dict]:
+    """Functions by own time over `calls` steps, without the two model runs."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        step()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    rows = []
+    for (file, line, name), (_, _, tottime, _, _) in stats.stats.items():
+        if "InferenceSession" in name or name == "run":
+            continue
+        rows.append(
+            {"function": f"{Path(file).name}:{line}:{name}", "ms_per_step": tottime / calls * 1e3}
+        )
+    return sorted(rows, key=lambda r: -r["ms_per_step"])[:top]
+
+
+def pipeline_split(landmarker, step, calls: int) -> dict:
+    seconds = landmarker._pipeline.model_seconds
+    before = dict(seconds)
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    total = (time.perf_counter() - start) / calls * 1e3
+    detector = (seconds["detector"] - before["detector"]) / calls * 1e3
+    landmarker_ms = (seconds["landmarker"] - before["landmarker"]) / calls * 1e3
+    return {
+        "total_ms": total,
+        "detector_ms": detector,
+        "landmarker_ms": landmarker_ms,
+        "host_ms": total - detector - landmarker_ms,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", default="full")
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    paths = resolve_model(args.variant)
+    report: dict = {"variant": args.variant, "onnxruntime": ort.__version__}
+    report["nodes"] = {
+        "detector": node_profile(paths["detector"], "detector", None, 224, 50),
+        "landmarker": node_profile(paths["landmarker"], "landmarker", LANDMARKER_OUTPUTS, 256, 50),
+    }
+    image, frames = read_image(samples.IMAGE), read_frames(str(samples.VIDEO))
+    with PoseLandmarker.create_from_options(PoseLandmarkerOptions(model=args.variant)) as still:
+        for _ in range(10):
+            still.detect(image)
+        report["image"] = pipeline_split(still, lambda: still.detect(image), args.calls)
+        report["image_host"] = host_profile(lambda: still.detect(image), args.calls)
+    video_options = PoseLandmarkerOptions(model=args.variant, running_mode=RunningMode.VIDEO)
+    with PoseLandmarker.create_from_options(video_options) as video:
+        counter = iter(range(10**9))
+
+        def frame() -> None:
+            i = next(counter)
+            video.detect_for_video(frames[i % len(frames)], i * 33)
+
+        for _ in range(10):
+            frame()
+        report["video"] = pipeline_split(video, frame, args.calls)
+        report["video_host"] = host_profile(frame, args.calls)
+    report["alone_ms"] = {
+        "detector": alone_ms(paths["detector"], "detector", None, 224, args.calls),
+        "landmarker": alone_ms(
+            paths["landmarker"], "landmarker", LANDMARKER_OUTPUTS, 256, args.calls
+        ),
+    }
+    print(json.dumps(report, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
