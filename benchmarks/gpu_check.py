@@ -97,7 +97,7 @@ def parity(provider: str, timeout: float, selection: list[str]) -> dict:
     command = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PARITY_TESTS, *selection
     ]  # fmt: skip
-    env = {**os.environ, "BLAZEPOSE_TEST_PROVIDER": provider}
+    env = {**os.environ, "BLAZEPOSE_TEST_PROVIDER": provider, "BLAZEPOSE_TEST_OFFLINE": "1"}
     try:
         done = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
