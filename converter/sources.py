@@ -96,7 +96,10 @@ class RegistrySource:
         tags = spec["wheel_tags"]
         target = self.work_dir / "pypi"
         target.mkdir(exist_ok=True)
-        announce(f"downloading {spec['requirement']} (the detector's wheel) with pip")
+        announce(
+            f"downloading {spec['requirement']} ({spec['wheel_size'] / 1e6:.1f} MB, the detector's "
+            "wheel) with pip from your package index"
+        )
         _run_client(
             [
                 *_pip_command(),
