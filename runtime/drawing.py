@@ -17,6 +17,9 @@ from blazepose_onnx.results import Landmark, PoseLandmarkerResult
 LOW_VISIBILITY_COLOR = (255, 48, 48)
 HIGH_VISIBILITY_COLOR = (48, 255, 96)
 CONNECTION_COLOR = (224, 224, 224)
+# Skeleton colour per pose id (id 0 keeps the neutral colour; ids cycle through the rest).
+ID_COLORS = (CONNECTION_COLOR, (255, 196, 64), (96, 200, 255), (255, 96, 200), (160, 255, 96),
+             (200, 128, 255), (255, 160, 128), (64, 255, 224))  # fmt: skip
 MASK_COLOR = (64, 160, 255)
 
 
@@ -45,13 +48,15 @@ def draw_pose(
     connections: Sequence[tuple[int, int]] = POSE_CONNECTIONS,
     min_visibility: float = 0.0,
     thickness: int | None = None,
+    color: tuple[int, int, int] = CONNECTION_COLOR,
 ) -> np.ndarray:
     """Draw one pose from a (33, >=4) array of normalised x, y, z, visibility (in place; a
-    non-contiguous view, e.g. a crop or a channel flip, is drawn through a contiguous copy)."""
+    non-contiguous view, e.g. a crop or a channel flip, is drawn through a contiguous copy).
+    `color` is the skeleton's; landmarks show their visibility."""
     check_canvas(image)
     if not image.flags.c_contiguous:  # OpenCV draws on contiguous buffers only
         canvas = np.ascontiguousarray(image)
-        image[...] = draw_pose(canvas, landmarks, connections, min_visibility, thickness)
+        image[...] = draw_pose(canvas, landmarks, connections, min_visibility, thickness, color)
         return image
     height, width = image.shape[:2]
     thickness = thickness or max(1, round(min(height, width) / 300))
@@ -62,7 +67,7 @@ def draw_pose(
         image,
         segments,
         isClosed=False,
-        color=CONNECTION_COLOR,
+        color=color,
         thickness=thickness,
         lineType=cv2.LINE_AA,
     )
@@ -102,18 +107,21 @@ def draw_landmarks(
     draw_masks: bool = True,
     min_visibility: float = 0.0,
 ) -> np.ndarray:
-    """Draw poses in place: a whole result (every pose, and its masks when present), or one
-    pose's landmark list with `connections`, as MediaPipe's `draw_landmarks` takes."""
+    """Draw poses in place: a whole result (every pose, its skeleton coloured by pose id, and
+    its masks when present), or one pose's landmark list with `connections`, as MediaPipe's
+    `draw_landmarks` takes."""
     check_canvas(image)
+    ids = [0]
     if isinstance(landmarks, PoseLandmarkerResult):
         if draw_masks and landmarks.segmentation_masks:
             for mask in landmarks.segmentation_masks:
                 draw_mask(image, mask)
-        poses = landmarks.as_arrays()[0]
+        poses, ids = landmarks.as_arrays()[0], landmarks.pose_ids
     else:
         poses = np.array(
             [[(p.x, p.y, p.z, p.visibility, p.presence) for p in landmarks]], np.float64
         )
-    for pose in poses:
-        draw_pose(image, pose, connections, min_visibility=min_visibility)
+    for pose, pose_id in zip(poses, ids, strict=True):
+        color = ID_COLORS[pose_id % len(ID_COLORS)]
+        draw_pose(image, pose, connections, min_visibility=min_visibility, color=color)
     return image

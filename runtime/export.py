@@ -1,9 +1,10 @@
 """Result exports: CSV (one row per pose and landmark) and JSON Lines (one object per frame).
 
-CSV columns: source, frame, timestamp_ms, pose, landmark, name, x, y, z, visibility, presence,
-world_x, world_y, world_z. x/y are normalised to the image, z on the scale of x; world_* are
-metres, hip-centred. Images have frame 0 and an empty timestamp. Numbers are written with 6
-decimals (`results.DECIMALS`), the precision JSON exports are rounded to.
+CSV columns: source, frame, timestamp_ms, pose, pose_id, landmark, name, x, y, z, visibility,
+presence, world_x, world_y, world_z. `pose` is the index in the frame, `pose_id` the track id
+(`PoseLandmarkerResult.pose_ids`). x/y are normalised to the image, z on the scale of x;
+world_* are metres, hip-centred. Images have frame 0 and an empty timestamp. Numbers are
+written with 6 decimals (`results.DECIMALS`), the precision JSON exports are rounded to.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ CSV_COLUMNS = (
     "frame",
     "timestamp_ms",
     "pose",
+    "pose_id",
     "landmark",
     "name",
     "x",
@@ -55,8 +57,9 @@ class CsvResultWriter:
         ]
         poses = np.repeat(np.arange(len(landmarks)), 33).tolist()
         stamp = "" if timestamp_ms is None else timestamp_ms
+        ids = result.pose_ids
         self._writer.writerows(
-            [source, frame, stamp, pose, k % 33, LANDMARK_NAMES[k % 33], *row]
+            [source, frame, stamp, pose, ids[pose], k % 33, LANDMARK_NAMES[k % 33], *row]
             for k, (pose, row) in enumerate(zip(poses, values, strict=True))
         )
 

@@ -43,7 +43,7 @@ class FramePoses:
     landmarks: (n, 33, 5) image-normalised x, y, z, visibility, presence;
     world: (n, 33, 5) metres plus the same visibility/presence; aux: (n, 2, 5) tracking points;
     rois: (n, 5) the ROIs they came from; indices: (n,) their positions in the ROIs passed in;
-    masks: n float32 HxW masks or None.
+    masks: n float32 HxW masks or None; ids: (n,) track ids in stream modes (None: 0..n-1).
     """
 
     landmarks: np.ndarray
@@ -52,6 +52,7 @@ class FramePoses:
     rois: np.ndarray
     indices: np.ndarray
     masks: list[np.ndarray] | None
+    ids: np.ndarray | None = None
 
     @classmethod
     def empty(cls, with_masks: bool) -> FramePoses:

@@ -188,4 +188,5 @@ def result_from_poses(
     masks = poses.masks
     if masks is not None and degrees:
         masks = [np.ascontiguousarray(np.rot90(mask, k=degrees // 90)) for mask in masks]
-    return PoseLandmarkerResult(landmarks, poses.world, masks)
+    ids = None if poses.ids is None else poses.ids.tolist()
+    return PoseLandmarkerResult(landmarks, poses.world, masks, ids)

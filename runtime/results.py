@@ -41,7 +41,9 @@ class PoseLandmarkerResult:
     `pose_landmarks[i][k]` is landmark k (see `PoseLandmark`) of pose i, with x/y normalised
     to the image and z on the scale of x (smaller is nearer the camera). World landmarks are in
     metres, centred between the hips. `segmentation_masks` is a list of float32 HxW arrays in
-    [0, 1], one per pose, or None when masks were not asked for.
+    [0, 1], one per pose, or None when masks were not asked for. `pose_ids` gives each pose an
+    integer id: in VIDEO, LIVE_STREAM and multi-stream modes the id of its track (new when a
+    track starts, kept while it is tracked, never reused within a stream); 0..n-1 in IMAGE mode.
     """
 
     def __init__(
@@ -49,9 +51,11 @@ class PoseLandmarkerResult:
         landmarks: np.ndarray,
         world_landmarks: np.ndarray,
         segmentation_masks: list[np.ndarray] | None = None,
+        pose_ids: list[int] | None = None,
     ) -> None:
         self._landmarks = np.asarray(landmarks, np.float32).reshape(-1, 33, 5)
         self._world = np.asarray(world_landmarks, np.float32).reshape(-1, 33, 5)
+        self.pose_ids = list(range(len(self._landmarks))) if pose_ids is None else list(pose_ids)
         self.segmentation_masks = (
             None
             if segmentation_masks is None
@@ -87,6 +91,7 @@ class PoseLandmarkerResult:
         landmarks, world = self.rounded_arrays()
         world = np.concatenate([world, landmarks[..., 3:]], axis=2)
         return {
+            "pose_ids": self.pose_ids,
             "pose_landmarks": [
                 [dict(zip(FIELDS, row, strict=True)) for row in pose] for pose in landmarks.tolist()
             ],

@@ -61,6 +61,7 @@ class PoseStream:
         track_ids = ids[poses.indices]
         self.tracker.update(poses.aux, track_ids, width, height)
         self.frames += 1
+        poses = replace(poses, ids=track_ids)
         if self.smooth:
             poses = self._smoothed(poses, track_ids, width, height, timestamp_ms)
         return poses

@@ -27,21 +27,28 @@ def rescale_rois(rois: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
-def associate(previous: np.ndarray, detected: np.ndarray, threshold: float) -> list[int]:
-    """Indices into concat(previous, detected) of the ROIs kept, in order (MediaPipe's rule).
+def associate(
+    previous: np.ndarray, detected: np.ndarray, threshold: float
+) -> tuple[list[int], dict[int, int]]:
+    """Indices into concat(previous, detected) of the ROIs kept, in order (MediaPipe's rule),
+    and for each ROI that replaced others, the index of the one it overlapped most.
 
     ROIs are added one by one, previous first; each new ROI removes every kept ROI whose
     axis-aligned IoU with it exceeds `threshold`.
     """
     candidates = np.concatenate([previous, detected]) if len(detected) else previous
     if len(candidates) == 0:
-        return []
+        return [], {}
     iou = axis_aligned_iou(candidates, candidates)
     kept: list[int] = []
+    replaced: dict[int, int] = {}
     for index in range(len(candidates)):
+        removed = [k for k in kept if iou[k, index] > threshold]
+        if removed:
+            replaced[index] = max(removed, key=lambda k: iou[k, index])
         kept = [k for k in kept if iou[k, index] <= threshold]
         kept.append(index)
-    return kept
+    return kept, replaced
 
 
 @dataclass
@@ -61,16 +68,31 @@ class RoiTracker:
     def frame_rois(
         self, width: int, height: int, detected: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """This frame's ROIs and ids: tracked ones merged with `detected`, clipped to num_poses."""
+        """This frame's ROIs and ids: tracked ones merged with `detected`, clipped to num_poses.
+
+        A detection that replaces a tracked ROI (the same person, found again) keeps that
+        track's id; other detections start new tracks with new ids.
+        """
         previous = self.rois
         if self.frame_size not in (None, (width, height)) and len(previous):
             previous = rescale_rois(previous, width, height)
-        new_ids = np.arange(self._next_id, self._next_id + len(detected))
-        self._next_id += len(detected)
-        kept = associate(previous, detected, self.iou_threshold)[: self.num_poses]
-        rois = np.concatenate([previous, detected])[kept] if kept else np.zeros((0, 5))
-        ids = np.concatenate([self.ids, new_ids])[kept] if kept else np.zeros(0, np.int64)
-        return rois, ids
+        kept, replaced = associate(previous, detected, self.iou_threshold)
+        kept = kept[: self.num_poses]
+        if not kept:
+            return np.zeros((0, 5)), np.zeros(0, np.int64)
+        candidate_ids = np.concatenate([self.ids, np.full(len(detected), -1, np.int64)])
+        for index in kept:
+            if candidate_ids[index] >= 0:
+                continue
+            source = replaced.get(index)
+            while source is not None and candidate_ids[source] < 0:  # a replaced detection
+                source = replaced.get(source)
+            if source is not None:
+                candidate_ids[index] = candidate_ids[source]
+            else:
+                candidate_ids[index] = self._next_id
+                self._next_id += 1
+        return np.concatenate([previous, detected])[kept], candidate_ids[kept]
 
     def update(self, aux: np.ndarray, ids: np.ndarray, width: int, height: int) -> None:
         """Remember the next-frame ROIs of the poses found in this frame."""

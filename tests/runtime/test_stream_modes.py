@@ -198,8 +198,8 @@ def test_close_drains_joins_and_refuses_more(model_dir, clips):
 def test_association_keeps_previous_first_and_replaces_overlaps():
     previous = np.array([[0.3, 0.5, 0.2, 0.2, 0.0], [0.7, 0.5, 0.2, 0.2, 0.0]])
     detected = np.array([[0.31, 0.5, 0.2, 0.2, 0.0], [0.5, 0.9, 0.1, 0.1, 0.0]])
-    assert associate(previous, detected, 0.5) == [1, 2, 3]  # the overlapping detection replaces 0
-    assert associate(previous[[0, 0]], np.zeros((0, 5)), 0.5) == [1]  # duplicates collapse
+    assert associate(previous, detected, 0.5) == ([1, 2, 3], {2: 0})  # replaces 0
+    assert associate(previous[[0, 0]], np.zeros((0, 5)), 0.5) == ([1], {1: 0})  # collapse
 
 
 def test_rescaled_roi_stays_square_in_pixels():
