@@ -49,7 +49,7 @@ def test_fifo_is_written_through(cli, data_dir, tmp_path):
     reader.join(timeout=60)
     assert done.returncode == 0, done.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
-    assert received and received[0].startswith("source,frame,timestamp_ms,pose,landmark")
+    assert received and received[0].startswith("source,frame,timestamp_ms,pose,pose_id,landmark")
 
 
 def test_symlink_is_followed_and_its_target_replaced_atomically(cli, data_dir, tmp_path):
