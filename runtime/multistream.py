@@ -12,6 +12,7 @@ import numpy as np
 from blazepose_onnx.image import to_rgb_uint8
 from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.person_boxes import check_person_boxes
 from blazepose_onnx.pipeline import PosePipeline
 from blazepose_onnx.pose_landmarker import result_from_poses
 from blazepose_onnx.results import PoseLandmarkerResult
@@ -71,14 +72,19 @@ class MultiStreamPoseLandmarker:
             return {"frames": stream.frames, "detector_runs": stream.detector_runs}
 
     def process(
-        self, frames: Mapping[Hashable, tuple[Any, int]], *, color: str = "rgb"
+        self,
+        frames: Mapping[Hashable, tuple[Any, int]],
+        *,
+        color: str = "rgb",
+        person_boxes: Mapping[Hashable, Any] | None = None,
     ) -> dict[Hashable, PoseLandmarkerResult]:
         """One step: the next frame of each given stream, in one batched pass of each model.
 
-        Nothing changes when any frame or timestamp is refused.
+        `person_boxes` maps stream ids to pixel boxes that seed or refresh that stream's tracks
+        in place of the detector. Nothing changes when any frame, box or timestamp is refused.
         """
         with self._guard.call("process"):
-            return self._process(frames, color)
+            return self._process(frames, color, person_boxes or {})
 
     def check_frame(
         self, stream_id: Hashable, image: Any, timestamp_ms: Any, *, color: str = "rgb"
@@ -98,17 +104,47 @@ class MultiStreamPoseLandmarker:
         return _Step(stream_id, stream, timestamps, rgb, int(timestamp_ms))
 
     def _process(
-        self, frames: Mapping[Hashable, tuple[Any, int]], color: str
+        self,
+        frames: Mapping[Hashable, tuple[Any, int]],
+        color: str,
+        person_boxes: Mapping[Hashable, Any],
     ) -> dict[Hashable, PoseLandmarkerResult]:
         steps = [
             self._checked_step(stream_id, image, timestamp_ms, color)
             for stream_id, (image, timestamp_ms) in frames.items()
         ]
+        unknown = set(person_boxes) - set(frames)
+        if unknown:
+            raise ValueError(
+                f"person_boxes for streams without a frame: {sorted(map(str, unknown))}"
+            )
+        boxed = {
+            id(step): check_person_boxes(
+                person_boxes[step.stream_id], step.image.shape[1], step.image.shape[0],
+                self._options.num_poses,
+            )
+            for step in steps
+            if step.stream_id in person_boxes
+        }  # fmt: skip
         for step in steps:
             step.timestamps.check(step.timestamp_ms)
-        needing = [step for step in steps if step.stream.needs_detection(step.image)]
+        with_boxes = [step for step in steps if id(step) in boxed]
+        needing = [
+            step
+            for step in steps
+            if step.stream.needs_detection(step.image) and id(step) not in boxed
+        ]
+        found = dict(
+            zip(
+                [id(step) for step in with_boxes],
+                self._pipeline.box_rois_batch(
+                    [step.image for step in with_boxes], [boxed[id(step)] for step in with_boxes]
+                ),
+                strict=True,
+            )
+        )
         detected = self._pipeline.detect_rois_batch([step.image for step in needing])
-        found = {id(step): rois for step, rois in zip(needing, detected, strict=True)}
+        found.update({id(step): rois for step, rois in zip(needing, detected, strict=True)})
         planned = [step.stream.frame_rois(step.image, found.get(id(step))) for step in steps]
         poses = self._pipeline.landmarks_batch(
             [step.image for step in steps], [rois for rois, _ in planned]

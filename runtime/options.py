@@ -42,6 +42,9 @@ class PoseLandmarkerOptions:
     'fp16' uses fp16 compute models (for GPUs; inputs and outputs stay float32).
     `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
     fine-tuned bundle; converted on first use, with a warning).
+    `suppress_duplicate_poses` drops poses that describe a person already found (OKS >= 0.5,
+    see `pose_similarity`); `person_detector` (a callable `rgb -> (boxes, scores)` or a
+    YOLO-layout ONNX file) replaces the pose detector as the first stage.
 
     Limits on what one call may cost: `num_poses` is at most 64, and an image may have at most
     `max_image_pixels` pixels (50 million by default; None for no limit). Masks cost 4 bytes
@@ -68,6 +71,8 @@ class PoseLandmarkerOptions:
     precision: str = "fp32"
     trust_unverified: bool = False
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
+    suppress_duplicate_poses: bool = True
+    person_detector: Callable[[Any], Any] | str | os.PathLike | None = None
 
     def validated(self) -> PoseLandmarkerOptions:
         """A checked copy of these options; ValueError names the first bad one."""
@@ -109,6 +114,7 @@ class PoseLandmarkerOptions:
             "smooth_multiple_poses",
             "provider_fallback",
             "trust_unverified",
+            "suppress_duplicate_poses",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
@@ -125,6 +131,12 @@ class PoseLandmarkerOptions:
         ):
             raise ValueError(
                 f"max_image_pixels must be an int >= 64 or None, got {self.max_image_pixels!r}"
+            )
+        detector = self.person_detector
+        is_file = isinstance(detector, (str, os.PathLike)) and os.path.isfile(detector)
+        if detector is not None and not callable(detector) and not is_file:
+            raise ValueError(
+                f"person_detector must be a callable or an ONNX file, got {detector!r}"
             )
         if self.precision not in ("fp32", "fp16"):
             raise ValueError(f"precision must be 'fp32' or 'fp16', got {self.precision!r}")

@@ -31,7 +31,11 @@ from blazepose_onnx.landmarker import (
 )
 from blazepose_onnx.models import input_spec, reconvert, resolve_model
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.person_boxes import box_rois, check_person_boxes
+from blazepose_onnx.person_detector import OnnxPersonDetector
+from blazepose_onnx.pose_similarity import duplicates
 from blazepose_onnx.providers import create_session
+from blazepose_onnx.tracking import next_frame_rois
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
 
@@ -85,9 +89,22 @@ class PosePipeline:
             if paths is None:
                 raise
             self._build_sessions(paths)
+        self.person_detector = self._person_detector(options.person_detector)
         self.detector_spec = input_spec(self.detector)
         self.landmarker_spec = input_spec(self.landmarker)
         self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
+
+    def _person_detector(self, detector):
+        if detector is None or callable(detector):
+            return detector
+        options = self.options
+        return OnnxPersonDetector(
+            detector,
+            lambda data: create_session(
+                data, options.providers, options.num_threads, options.provider_fallback,
+                label=str(detector),
+            ),
+        )  # fmt: skip
 
     def _build_sessions(self, paths: dict[str, Path]) -> None:
         self.detector = self._session(paths["detector"], "detector", None)
@@ -109,9 +126,12 @@ class PosePipeline:
         return self.detect_rois_batch([image])[0]
 
     def detect_rois_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        """Detector ROIs for several images with ONE detector call."""
+        """Detector ROIs for several images with ONE detector call (or, with a
+        `person_detector`, ROIs refined from its person boxes)."""
         if not images:
             return []
+        if self.person_detector is not None:
+            return self.box_rois_batch(images, [self._person_boxes(image) for image in images])
         spec = self.detector_spec
         inputs = [detector_input(image) for image in images]
         tensor = np.concatenate([t for t, _ in inputs]) if len(inputs) > 1 else inputs[0][0]
@@ -130,13 +150,51 @@ class PosePipeline:
             rois.append(detection_rois(detections, width, height))
         return rois
 
+    def _person_boxes(self, image: np.ndarray) -> np.ndarray:
+        try:
+            found = self.person_detector(image)
+            boxes, scores = found
+        except Exception as exc:  # a user's callable: any failure becomes a clear error
+            raise ValueError(f"person_detector failed: {type(exc).__name__}: {exc}") from exc
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
+        scores = np.asarray(scores, np.float64).reshape(-1)
+        if len(scores) != len(boxes):
+            raise ValueError(
+                f"person_detector returned {len(boxes)} boxes but {len(scores)} scores"
+            )
+        height, width = image.shape[:2]
+        table = np.concatenate([boxes, scores[:, None]], axis=1)
+        return check_person_boxes(
+            table, width, height, self.options.num_poses, "person_detector's boxes"
+        )
+
+    def box_rois_batch(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
+        """Landmarker ROIs from checked pixel person boxes: a ROI around each box, one
+        landmarker pass, then the ROI the auxiliary keypoints give (as tracking does)."""
+        rois = [
+            box_rois(b, image.shape[1], image.shape[0])
+            for image, b in zip(images, boxes, strict=True)
+        ]
+        poses = self.landmarks_batch(images, rois, with_masks=False)
+        return [
+            next_frame_rois(p.aux, image.shape[1], image.shape[0])
+            if len(p.aux)
+            else np.zeros((0, 5))
+            for image, p in zip(images, poses, strict=True)
+        ]
+
     def landmarks(self, image: np.ndarray, rois: np.ndarray) -> FramePoses:
         """Landmarks for all ROIs in one batched landmarker call; absent poses dropped."""
         return self.landmarks_batch([image], [rois])[0]
 
-    def landmarks_batch(self, images: list[np.ndarray], rois: list[np.ndarray]) -> list[FramePoses]:
-        """Landmarks for every ROI of every image with ONE landmarker call (vectorised decode)."""
-        with_masks = self.options.output_segmentation_masks
+    def landmarks_batch(
+        self, images: list[np.ndarray], rois: list[np.ndarray], with_masks: bool | None = None
+    ) -> list[FramePoses]:
+        """Landmarks for every ROI of every image with ONE landmarker call (vectorised decode);
+        poses that fail the presence test, or repeat an earlier pose of the same image
+        (`suppress_duplicate_poses`), are dropped."""
+        if with_masks is None:
+            with_masks = self.options.output_segmentation_masks
         counts = [len(r) for r in rois]
         if sum(counts) == 0:
             return [FramePoses.empty(with_masks) for _ in images]
@@ -164,13 +222,17 @@ class PosePipeline:
             span = slice(start_index, start_index + count)
             start_index += count
             keep = np.flatnonzero(present[span])
+            if self.options.suppress_duplicate_poses and keep.size > 1:
+                height, width = image.shape[:2]
+                repeated = duplicates(projected[keep + span.start, :NUM_LANDMARKS], width, height)
+                keep = keep[~repeated]
             if keep.size == 0:
                 results.append(FramePoses.empty(with_masks))
                 continue
             rows = keep + span.start
             landmarks = projected[rows, :NUM_LANDMARKS]
             masks = None
-            if with_masks:
+            if with_masks and raw.segmentation is not None:
                 height, width = image.shape[:2]
                 masks = masks_to_image(raw.segmentation[rows], all_rois[rows], width, height)
             results.append(

@@ -15,6 +15,7 @@ from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8,
 from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.live import LiveStreamWorker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.person_boxes import check_person_boxes, rotate_boxes
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.stream import PoseStream
@@ -62,31 +63,57 @@ class PoseLandmarker:
         return dataclasses.replace(self._options, providers=list(self._options.providers))
 
     def detect(
-        self, image: Any, rotation_degrees: int = 0, *, color: str = "rgb"
+        self,
+        image: Any,
+        rotation_degrees: int = 0,
+        *,
+        color: str = "rgb",
+        person_boxes: Any = None,
     ) -> PoseLandmarkerResult:
         """Poses in a single image (IMAGE mode). Coordinates refer to the image as passed in.
 
         `rotation_degrees` (a multiple of 90) is the clockwise rotation that makes the person
-        upright; the models see the rotated image, results are mapped back.
+        upright; the models see the rotated image, results are mapped back. `person_boxes`
+        (pixel x1, y1, x2, y2[, score] per person, from any person detector) replaces the pose
+        detector: each box gives one pose at most (the best `num_poses` boxes by score).
         """
         with self._call("detect", RunningMode.IMAGE):
-            return self._detect_images([image], rotation_degrees, color)[0]
+            boxes = None if person_boxes is None else [person_boxes]
+            return self._detect_images([image], rotation_degrees, color, boxes)[0]
 
     def detect_batch(
-        self, images: Sequence[Any], rotation_degrees: int = 0, *, color: str = "rgb"
+        self,
+        images: Sequence[Any],
+        rotation_degrees: int = 0,
+        *,
+        color: str = "rgb",
+        person_boxes: Sequence[Any] | None = None,
     ) -> list[PoseLandmarkerResult]:
         """`detect()` for many images (IMAGE mode) with one detector call for all of them and
-        one landmarker call for all their poses; images may differ in size."""
+        one landmarker call for all their poses; images may differ in size. `person_boxes`:
+        one box array per image."""
         with self._call("detect_batch", RunningMode.IMAGE):
-            return self._detect_images(images, rotation_degrees, color)
+            return self._detect_images(images, rotation_degrees, color, person_boxes)
 
     def _detect_images(
-        self, images: Sequence[Any], rotation_degrees: int, color: str
+        self,
+        images: Sequence[Any],
+        rotation_degrees: int,
+        color: str,
+        person_boxes: Sequence[Any] | None,
     ) -> list[PoseLandmarkerResult]:
         degrees = check_rotation(rotation_degrees)
         rgbs = [self._rgb(image, color) for image in images]
         uprights = [rotate_clockwise(rgb, degrees) for rgb in rgbs]
-        rois = self._pipeline.detect_rois_batch(uprights)
+        if person_boxes is None:
+            rois = self._pipeline.detect_rois_batch(uprights)
+        else:
+            if isinstance(person_boxes, np.ndarray) or len(person_boxes) != len(rgbs):
+                raise ValueError("person_boxes must be a list with one box array per image")
+            boxes = [
+                self._boxes(b, rgb, degrees) for b, rgb in zip(person_boxes, rgbs, strict=True)
+            ]
+            rois = self._pipeline.box_rois_batch(uprights, boxes)
         poses = self._pipeline.landmarks_batch(uprights, rois)
         return [
             result_from_poses(p, degrees, rgb.shape[1], up.shape[1])
@@ -94,34 +121,50 @@ class PoseLandmarker:
         ]
 
     def detect_for_video(
-        self, image: Any, timestamp_ms: int, rotation_degrees: int = 0, *, color: str = "rgb"
+        self,
+        image: Any,
+        timestamp_ms: int,
+        rotation_degrees: int = 0,
+        *,
+        color: str = "rgb",
+        person_boxes: Any = None,
     ) -> PoseLandmarkerResult:
         """Poses in the next frame of a video (VIDEO mode); timestamps must increase strictly.
 
         Tracks poses across frames (the detector runs only when fewer than `num_poses` are
-        tracked) and smooths landmarks as MediaPipe does.
+        tracked) and smooths landmarks as MediaPipe does. `person_boxes` on a frame seed or
+        refresh tracks in place of the detector (merged with tracked poses as its ROIs are).
         """
         with self._call("detect_for_video", RunningMode.VIDEO):
             rgb = self._rgb(image, color)
             degrees = check_rotation(rotation_degrees)
+            boxes = None if person_boxes is None else self._boxes(person_boxes, rgb, degrees)
             with self._stream_lock:
                 self._timestamps.check(timestamp_ms)
-                return self._process_frame(rgb, degrees, int(timestamp_ms))
+                return self._process_frame(rgb, degrees, int(timestamp_ms), boxes)
 
     def detect_async(
-        self, image: Any, timestamp_ms: int, rotation_degrees: int = 0, *, color: str = "rgb"
+        self,
+        image: Any,
+        timestamp_ms: int,
+        rotation_degrees: int = 0,
+        *,
+        color: str = "rgb",
+        person_boxes: Any = None,
     ) -> None:
         """Queue a live frame (LIVE_STREAM mode); the result goes to `result_callback`.
 
         Returns at once. If frames arrive faster than they are processed, a waiting frame is
-        replaced by the newer one (see `stats["dropped_frames"]`).
+        replaced by the newer one (see `stats["dropped_frames"]`). `person_boxes` as in
+        `detect_for_video`.
         """
         with self._call("detect_async", RunningMode.LIVE_STREAM):
             rgb = np.array(self._rgb(image, color), copy=True)  # the caller may reuse its buffer
             degrees = check_rotation(rotation_degrees)
+            boxes = None if person_boxes is None else self._boxes(person_boxes, rgb, degrees)
             with self._stream_lock:
                 self._timestamps.check(timestamp_ms)
-                self._worker.submit((rgb, degrees), int(timestamp_ms))
+                self._worker.submit((rgb, degrees, boxes), int(timestamp_ms))
 
     @property
     def stats(self) -> dict[str, int]:
@@ -153,17 +196,23 @@ class PoseLandmarker:
         self.close()
 
     def _process_frame(
-        self, rgb: np.ndarray, degrees: int, timestamp_ms: int
+        self, rgb: np.ndarray, degrees: int, timestamp_ms: int, boxes: np.ndarray | None = None
     ) -> PoseLandmarkerResult:
         upright = rotate_clockwise(rgb, degrees)
-        poses = self._stream.process(upright, timestamp_ms)
+        poses = self._stream.process(upright, timestamp_ms, boxes)
         return result_from_poses(poses, degrees, rgb.shape[1], upright.shape[1])
 
     def _process_live(
-        self, frame: tuple[np.ndarray, int], timestamp_ms: int
+        self, frame: tuple[np.ndarray, int, np.ndarray | None], timestamp_ms: int
     ) -> tuple[PoseLandmarkerResult, np.ndarray]:
-        rgb, degrees = frame
-        return self._process_frame(rgb, degrees, timestamp_ms), rgb
+        rgb, degrees, boxes = frame
+        return self._process_frame(rgb, degrees, timestamp_ms, boxes), rgb
+
+    def _boxes(self, person_boxes: Any, rgb: np.ndarray, degrees: int) -> np.ndarray:
+        """Checked pixel boxes of the image as passed in, mapped into the upright image."""
+        height, width = rgb.shape[:2]
+        boxes = check_person_boxes(person_boxes, width, height, self._options.num_poses)
+        return rotate_boxes(boxes, degrees, width, height)
 
     def _call(self, method: str, mode: RunningMode):
         """Context of one public call: refused after close() or in the wrong running mode."""

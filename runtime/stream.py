@@ -8,8 +8,11 @@ import numpy as np
 
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
+from blazepose_onnx.pose_similarity import oks_matrix
 from blazepose_onnx.smoothing import PoseSmoother, object_scale
 from blazepose_onnx.tracking import RoiTracker
+
+IDENTITY_OKS = 0.3  # a track's pose below this OKS with its last one is someone else
 
 
 class PoseStream:
@@ -28,10 +31,20 @@ class PoseStream:
         )
         self.frames = 0
         self.detector_runs = 0
+        self.pose_ids: dict[int, int] = {}  # tracker id -> public pose id
+        self.last_landmarks: dict[int, np.ndarray] = {}  # tracker id -> its last pose
+        self.next_pose_id = 0
 
-    def process(self, image: np.ndarray, timestamp_ms: int) -> FramePoses:
-        """Poses of the next frame of this stream (the image is RGB uint8, upright)."""
-        detected = self.pipeline.detect_rois(image) if self.needs_detection(image) else None
+    def process(
+        self, image: np.ndarray, timestamp_ms: int, person_boxes: np.ndarray | None = None
+    ) -> FramePoses:
+        """Poses of the next frame of this stream (the image is RGB uint8, upright); checked
+        pixel `person_boxes` seed or refresh tracks in place of the detector."""
+        needs = self.needs_detection(image)
+        if person_boxes is not None:
+            detected = self.pipeline.box_rois_batch([image], [person_boxes])[0]
+        else:
+            detected = self.pipeline.detect_rois(image) if needs else None
         rois, ids = self.frame_rois(image, detected)
         return self.finish(image, self.pipeline.landmarks(image, rois), ids, timestamp_ms)
 
@@ -61,10 +74,30 @@ class PoseStream:
         track_ids = ids[poses.indices]
         self.tracker.update(poses.aux, track_ids, width, height)
         self.frames += 1
-        poses = replace(poses, ids=track_ids)
         if self.smooth:
             poses = self._smoothed(poses, track_ids, width, height, timestamp_ms)
-        return poses
+        return replace(poses, ids=self._public_ids(track_ids, poses.landmarks, width, height))
+
+    def _public_ids(
+        self, track_ids: np.ndarray, landmarks: np.ndarray, width: int, height: int
+    ) -> np.ndarray:
+        """Pose ids: a track's id while its pose stays the same person; a new one when the
+        tracked ROI jumped to someone else (OKS with the track's last pose below 0.3), which
+        MediaPipe's ROI tracking does between people who overlap."""
+        out = []
+        for k, track in enumerate(track_ids.tolist()):
+            previous = self.last_landmarks.get(track)
+            jumped = previous is not None and (
+                oks_matrix(np.stack([previous, landmarks[k]]), width, height)[0, 1] < IDENTITY_OKS
+            )
+            if track not in self.pose_ids or jumped:
+                self.pose_ids[track] = self.next_pose_id
+                self.next_pose_id += 1
+            out.append(self.pose_ids[track])
+        tracks = track_ids.tolist()
+        self.last_landmarks = {t: landmarks[k] for k, t in enumerate(tracks)}
+        self.pose_ids = {t: self.pose_ids[t] for t in tracks}
+        return np.array(out, np.int64)
 
     def _smoothed(
         self, poses: FramePoses, track_ids: np.ndarray, width: int, height: int, timestamp_ms: int

@@ -50,9 +50,14 @@ def test_nobody_gives_an_empty_result(landmarker_factory, images):
 
 
 def test_all_rois_go_through_one_batched_landmarker_call(landmarker_factory, images):
-    # A low detection threshold gives several ROIs on zidane (two people, weak scores).
+    # A low detection threshold gives several ROIs on zidane (two people, weak scores); every
+    # one is kept as a pose (no presence threshold, duplicates of one man not suppressed).
     landmarker = landmarker_factory(
-        "lite", num_poses=5, min_pose_detection_confidence=0.05, min_pose_presence_confidence=0.0
+        "lite",
+        num_poses=5,
+        min_pose_detection_confidence=0.05,
+        min_pose_presence_confidence=0.0,
+        suppress_duplicate_poses=False,
     )
     session = landmarker._pipeline.landmarker
     batches = []

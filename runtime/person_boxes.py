@@ -1,0 +1,73 @@
+"""Person boxes (from any person detector) as landmarker ROIs.
+
+A box has no body rotation, so a ROI is built from it (square, 1.25x its longer side, upright),
+the landmarker runs once, and the ROI is rebuilt from the resulting auxiliary keypoints exactly
+as tracking does; the pipeline's normal landmarker pass then runs on that refined ROI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+BOX_ROI_SCALE = 1.25
+
+
+def check_person_boxes(
+    boxes: Any, width: int, height: int, limit: int, what: str = "person_boxes"
+) -> np.ndarray:
+    """(n, 4) float64 pixel boxes x1, y1, x2, y2 from an (n, 4) or (n, 5) array (the fifth
+    column a score), best score first and at most `limit`; ValueError/TypeError name the
+    problem (shape, dtype, NaN, empty or negative size, outside the image)."""
+    try:
+        array = np.asarray(boxes)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what} must be an (n, 4) or (n, 5) array of numbers: {exc}") from exc
+    if array.size == 0:
+        return np.zeros((0, 4))
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{what} must hold numbers, got dtype {array.dtype}")
+    if array.ndim != 2 or array.shape[1] not in (4, 5):
+        raise ValueError(
+            f"{what} must have shape (n, 4) or (n, 5) (x1, y1, x2, y2[, score]), got {array.shape}"
+        )
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{what} contain NaN or infinite values")
+    x1, y1, x2, y2 = array[:, :4].T
+    if ((x2 <= x1) | (y2 <= y1)).any():
+        raise ValueError(f"{what} need x2 > x1 and y2 > y1 (no empty or negative sizes)")
+    if ((x2 <= 0) | (y2 <= 0) | (x1 >= width) | (y1 >= height)).any():
+        raise ValueError(f"{what} must overlap the {width}x{height} image")
+    if array.shape[1] == 5:
+        array = array[np.argsort(-array[:, 4], kind="stable")]
+    return array[:limit, :4]
+
+
+def box_rois(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Upright square ROIs (n, 5), normalised, around pixel boxes, 1.25x their longer side."""
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    side = np.max(boxes[:, 2:] - boxes[:, :2], axis=1) * BOX_ROI_SCALE
+    return np.stack(
+        [
+            centre[:, 0] / width,
+            centre[:, 1] / height,
+            side / width,
+            side / height,
+            np.zeros(len(boxes)),
+        ],
+        axis=1,
+    )
+
+
+def rotate_boxes(boxes: np.ndarray, degrees: int, width: int, height: int) -> np.ndarray:
+    """Pixel boxes of an image mapped into that image rotated clockwise by `degrees`."""
+    if degrees == 0 or not len(boxes):
+        return boxes
+    x1, y1, x2, y2 = boxes.T
+    if degrees == 90:
+        return np.stack([height - y2, x1, height - y1, x2], axis=1)
+    if degrees == 180:
+        return np.stack([width - x2, height - y2, width - x1, height - y1], axis=1)
+    return np.stack([y1, width - x2, y2, width - x1], axis=1)

@@ -1,0 +1,78 @@
+"""A pluggable first stage: any person detector in place of MediaPipe's pose detector.
+
+`person_detector=` is a callable `rgb -> (boxes, scores)` (pixel x1, y1, x2, y2), or the path of
+an ONNX person detector in the common YOLO export layout: input (1, 3, S, S) float RGB in [0, 1],
+letterboxed with grey 114; output (1, 4 + classes, N) of box centre, size (input pixels) and
+class scores, class 0 being person. The ONNX one runs on the landmarker's providers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+MIN_SCORE = 0.25
+NMS_IOU = 0.45
+LETTERBOX_GREY = 114
+
+
+def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """(1, 3, size, size) float32 in [0, 1], the scale and the (x, y) padding in pixels."""
+    height, width = image.shape[:2]
+    scale = min(size / width, size / height)
+    new_w, new_h = round(width * scale), round(height * scale)
+    pad_x, pad_y = (size - new_w) / 2, (size - new_h) / 2
+    canvas = np.full((size, size, 3), LETTERBOX_GREY, np.uint8)
+    top, left = round(pad_y - 0.1), round(pad_x - 0.1)
+    canvas[top : top + new_h, left : left + new_w] = cv2.resize(
+        image, (new_w, new_h), interpolation=cv2.INTER_LINEAR
+    )
+    tensor = canvas.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255)
+    return tensor, scale, (left, top)
+
+
+def decode_yolo(
+    output: np.ndarray,
+    scale: float,
+    padding: tuple[float, float],
+    min_score: float = MIN_SCORE,
+    iou: float = NMS_IOU,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Person boxes (n, 4) in image pixels and scores (n,) from a (1, 4 + classes, N) output,
+    after non-maximum suppression, best first."""
+    predictions = np.asarray(output, np.float32)[0].T  # (N, 4 + classes)
+    scores = predictions[:, 4]
+    keep = np.flatnonzero(scores >= min_score)
+    centre, size = predictions[keep, :2], predictions[keep, 2:4]
+    boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
+    boxes = (boxes - np.tile(padding, 2)) / scale
+    chosen = cv2.dnn.NMSBoxes(
+        [[float(x1), float(y1), float(x2 - x1), float(y2 - y1)] for x1, y1, x2, y2 in boxes],
+        scores[keep].tolist(),
+        min_score,
+        iou,
+    )
+    chosen = np.asarray(chosen, np.int64).reshape(-1)
+    order = chosen[np.argsort(-scores[keep][chosen], kind="stable")]
+    return boxes[order].astype(np.float64), scores[keep][order].astype(np.float64)
+
+
+class OnnxPersonDetector:
+    """A YOLO-layout ONNX person detector (see the module docstring)."""
+
+    def __init__(self, path: str | os.PathLike, session_factory: Callable[[bytes], Any]) -> None:
+        self.path = Path(path)
+        self.session = session_factory(self.path.read_bytes())
+        model_input = self.session.get_inputs()[0]
+        self.input_name = model_input.name
+        self.size = int(model_input.shape[-1]) if isinstance(model_input.shape[-1], int) else 640
+
+    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        tensor, scale, padding = letterbox(image, self.size)
+        (output,) = self.session.run(None, {self.input_name: tensor})[:1]
+        return decode_yolo(output, scale, padding)
