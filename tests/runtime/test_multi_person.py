@@ -187,3 +187,18 @@ def test_duplicates_of_one_person_are_suppressed(landmarker_factory, images):
     single = kept.detect(images["zidane"]).as_arrays()[0]
     assert len(single) == 1
     np.testing.assert_array_equal(single[0], doubled[0])  # the first (best) one stays
+
+
+def test_live_stream_frames_take_boxes_too(model_dir, images):
+    delivered = []
+    options = PoseLandmarkerOptions(
+        model="full",
+        num_poses=5,
+        running_mode=RunningMode.LIVE_STREAM,
+        result_callback=lambda result, image, ts: delivered.append(result),
+    )
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        landmarker.detect_async(images["bus"], 0, person_boxes=BUS_PEOPLE)
+    (result,) = delivered
+    assert len(result.pose_landmarks) >= 3
+    assert -1 not in hips_inside(result.as_arrays()[0], BUS_PEOPLE, 810, 1080)
