@@ -145,7 +145,10 @@ class MultiStreamPoseLandmarker:
         )
         detected = self._pipeline.detect_rois_batch([step.image for step in needing])
         found.update({id(step): rois for step, rois in zip(needing, detected, strict=True)})
-        planned = [step.stream.frame_rois(step.image, found.get(id(step))) for step in steps]
+        planned = [
+            step.stream.frame_rois(step.image, found.get(id(step)), distinct=id(step) in boxed)
+            for step in steps
+        ]
         poses = self._pipeline.landmarks_batch(
             [step.image for step in steps], [rois for rois, _ in planned]
         )

@@ -45,7 +45,7 @@ class PoseStream:
             detected = self.pipeline.box_rois_batch([image], [person_boxes])[0]
         else:
             detected = self.pipeline.detect_rois(image) if needs else None
-        rois, ids = self.frame_rois(image, detected)
+        rois, ids = self.frame_rois(image, detected, distinct=person_boxes is not None)
         return self.finish(image, self.pipeline.landmarks(image, rois), ids, timestamp_ms)
 
     def needs_detection(self, image: np.ndarray) -> bool:
@@ -56,14 +56,15 @@ class PoseStream:
         return self.tracker.needs_detection()
 
     def frame_rois(
-        self, image: np.ndarray, detected: np.ndarray | None
+        self, image: np.ndarray, detected: np.ndarray | None, distinct: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        """This frame's ROIs and track ids (tracked ones merged with any detections)."""
+        """This frame's ROIs and track ids (tracked ones merged with any detections;
+        `distinct` ones, from person boxes, never replace each other)."""
         if detected is not None:
             self.detector_runs += 1
         height, width = image.shape[:2]
         return self.tracker.frame_rois(
-            width, height, np.zeros((0, 5)) if detected is None else detected
+            width, height, np.zeros((0, 5)) if detected is None else detected, distinct
         )
 
     def finish(

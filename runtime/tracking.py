@@ -28,13 +28,14 @@ def rescale_rois(rois: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def associate(
-    previous: np.ndarray, detected: np.ndarray, threshold: float
+    previous: np.ndarray, detected: np.ndarray, threshold: float, distinct: bool = False
 ) -> tuple[list[int], dict[int, int]]:
     """Indices into concat(previous, detected) of the ROIs kept, in order (MediaPipe's rule),
     and for each ROI that replaced others, the index of the one it overlapped most.
 
     ROIs are added one by one, previous first; each new ROI removes every kept ROI whose
-    axis-aligned IoU with it exceeds `threshold`.
+    axis-aligned IoU with it exceeds `threshold`. `distinct` detections (one per person box)
+    replace previous ROIs only, never each other.
     """
     candidates = np.concatenate([previous, detected]) if len(detected) else previous
     if len(candidates) == 0:
@@ -43,10 +44,12 @@ def associate(
     kept: list[int] = []
     replaced: dict[int, int] = {}
     for index in range(len(candidates)):
-        removed = [k for k in kept if iou[k, index] > threshold]
+        removed = [
+            k for k in kept if iou[k, index] > threshold and not (distinct and k >= len(previous))
+        ]
         if removed:
             replaced[index] = max(removed, key=lambda k: iou[k, index])
-        kept = [k for k in kept if iou[k, index] <= threshold]
+        kept = [k for k in kept if k not in removed]
         kept.append(index)
     return kept, replaced
 
@@ -66,17 +69,18 @@ class RoiTracker:
         return len(self.rois) < self.num_poses
 
     def frame_rois(
-        self, width: int, height: int, detected: np.ndarray
+        self, width: int, height: int, detected: np.ndarray, distinct: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """This frame's ROIs and ids: tracked ones merged with `detected`, clipped to num_poses.
 
         A detection that replaces a tracked ROI (the same person, found again) keeps that
-        track's id; other detections start new tracks with new ids.
+        track's id; other detections start new tracks with new ids. `distinct` detections
+        (from person boxes) do not remove each other.
         """
         previous = self.rois
         if self.frame_size not in (None, (width, height)) and len(previous):
             previous = rescale_rois(previous, width, height)
-        kept, replaced = associate(previous, detected, self.iou_threshold)
+        kept, replaced = associate(previous, detected, self.iou_threshold, distinct)
         kept = kept[: self.num_poses]
         if not kept:
             return np.zeros((0, 5)), np.zeros(0, np.int64)
