@@ -26,7 +26,7 @@ from blazepose_onnx.image import to_rgb_uint8
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.serving.server import ServingError
 
-OUTPUTS = ("pose_count", "landmarks", "world_landmarks")
+OUTPUTS = ("pose_count", "pose_ids", "landmarks", "world_landmarks")
 _correlation_ids = itertools.count(1 + (os.getpid() << 20))
 _ids_lock = threading.Lock()
 
@@ -60,7 +60,7 @@ def result_from_outputs(outputs: dict[str, np.ndarray]) -> PoseLandmarkerResult:
     masks = None
     if "masks" in outputs:
         masks = [np.ascontiguousarray(mask) for mask in outputs["masks"][0, :count]]
-    return PoseLandmarkerResult(landmarks, world, masks)
+    return PoseLandmarkerResult(landmarks, world, masks, outputs["pose_ids"][0, :count].tolist())
 
 
 class TritonPoseClient:

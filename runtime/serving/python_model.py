@@ -55,9 +55,11 @@ def result_tensors(result: PoseLandmarkerResult, num_poses: int, masks: bool) ->
     count = len(landmarks)
     out = {
         "pose_count": np.array([[count]], np.int32),
+        "pose_ids": np.full((1, num_poses), -1, np.int64),
         "landmarks": np.zeros((1, num_poses, 33, 5), np.float32),
         "world_landmarks": np.zeros((1, num_poses, 33, 3), np.float32),
     }
+    out["pose_ids"][0, :count] = result.pose_ids
     out["landmarks"][0, :count] = landmarks
     out["world_landmarks"][0, :count] = world
     if masks:

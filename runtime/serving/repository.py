@@ -117,6 +117,7 @@ def _outputs(options: RepositoryOptions) -> str:
     n = options.num_poses
     outputs = [
         '{ name: "pose_count" data_type: TYPE_INT32 dims: [ 1 ] }',
+        f'{{ name: "pose_ids" data_type: TYPE_INT64 dims: [ {n} ] }}',
         f'{{ name: "landmarks" data_type: TYPE_FP32 dims: [ {n}, 33, 5 ] }}',
         f'{{ name: "world_landmarks" data_type: TYPE_FP32 dims: [ {n}, 33, 3 ] }}',
     ]

@@ -42,14 +42,16 @@ def local(model_dir):
         yield image_mode
 
 
-def video_reference(frames, timestamps) -> list[np.ndarray]:
+def video_results(frames, timestamps) -> list:
+    """Local VIDEO-mode results with the served options."""
     options = OPTIONS.landmarker_options()
     options.running_mode = RunningMode.VIDEO
     with PoseLandmarker.create_from_options(options) as landmarker:
-        return [
-            landmarker.detect_for_video(f, t).as_arrays()[0]
-            for f, t in zip(frames, timestamps, strict=True)
-        ]
+        return [landmarker.detect_for_video(f, t) for f, t in zip(frames, timestamps, strict=True)]
+
+
+def video_reference(frames, timestamps) -> list[np.ndarray]:
+    return [result.as_arrays()[0] for result in video_results(frames, timestamps)]
 
 
 def assert_same(served, expected) -> None:
@@ -103,7 +105,7 @@ def test_four_streams_over_two_instances_equal_local_video_mode(server, clips):
 
     def work(k: int) -> None:
         with TritonPoseClient(server.endpoints.grpc) as client, client.open_stream() as stream:
-            served[k] = [stream.detect(f, i * 33).as_arrays()[0] for i, f in enumerate(frames[k])]
+            served[k] = [stream.detect(f, i * 33) for i, f in enumerate(frames[k])]
 
     threads = [threading.Thread(target=work, args=(k,)) for k in frames]
     for thread in threads:
@@ -111,9 +113,10 @@ def test_four_streams_over_two_instances_equal_local_video_mode(server, clips):
     for thread in threads:
         thread.join()
     for k, stream_frames in frames.items():
-        expected = video_reference(stream_frames, [i * 33 for i in range(len(stream_frames))])
+        expected = video_results(stream_frames, [i * 33 for i in range(len(stream_frames))])
         for got, want in zip(served[k], expected, strict=True):
-            np.testing.assert_array_equal(got, want)
+            assert_same(got, want)
+            assert got.pose_ids == want.pose_ids  # the track ids travel too
 
 
 def test_reused_correlation_id_starts_fresh(server, clips):
