@@ -220,9 +220,13 @@ def test_launcher_prints_endpoints_and_stops_cleanly_on_sigterm(model_dir, tmp_p
     assert "stopped" in stdout and time.monotonic() - start < 15
     leftovers = subprocess.run(["pgrep", "-f", str(repository)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""  # no server, no stub left
-    for port in ports:  # every port is free again
+    for port in ports:  # nobody listens any more, and a new server can listen there
         with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
             probe.bind(("127.0.0.1", port))
+            probe.listen()
 
 
 def test_write_repo_command(cli, tmp_path):
