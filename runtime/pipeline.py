@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from onnxruntime import InferenceSession
@@ -90,11 +92,13 @@ class PosePipeline:
                 raise
             self._build_sessions(paths)
         self.person_detector = self._person_detector(options.person_detector)
-        self.detector_spec = input_spec(self.detector)
+        self.detector_spec = None if self.detector is None else input_spec(self.detector)
         self.landmarker_spec = input_spec(self.landmarker)
         self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
 
-    def _person_detector(self, detector):
+    def _person_detector(self, detector: Any) -> Callable[[np.ndarray], Any] | None:
+        """The first stage that replaces the pose detector, if any (a callable or an ONNX
+        person detector on the landmarker's providers)."""
         if detector is None or callable(detector):
             return detector
         options = self.options
@@ -107,7 +111,11 @@ class PosePipeline:
         )  # fmt: skip
 
     def _build_sessions(self, paths: dict[str, Path]) -> None:
-        self.detector = self._session(paths["detector"], "detector", None)
+        self.detector = (  # a person detector, when given, replaces it
+            self._session(paths["detector"], "detector", None)
+            if self.options.person_detector is None
+            else None
+        )
         # No masks: the segmentation head is pruned from the graph, never run.
         self.landmarker = self._session(paths["landmarker"], "landmarker", self.landmarker_outputs)
 
