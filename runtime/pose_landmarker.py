@@ -136,9 +136,7 @@ class PoseLandmarker:
         refresh tracks in place of the detector (merged with tracked poses as its ROIs are).
         """
         with self._call("detect_for_video", RunningMode.VIDEO):
-            rgb = self._rgb(image, color)
-            degrees = check_rotation(rotation_degrees)
-            boxes = None if person_boxes is None else self._boxes(person_boxes, rgb, degrees)
+            rgb, degrees, boxes = self._frame(image, color, rotation_degrees, person_boxes)
             with self._stream_lock:
                 self._timestamps.check(timestamp_ms)
                 return self._process_frame(rgb, degrees, int(timestamp_ms), boxes)
@@ -159,9 +157,8 @@ class PoseLandmarker:
         `detect_for_video`.
         """
         with self._call("detect_async", RunningMode.LIVE_STREAM):
-            rgb = np.array(self._rgb(image, color), copy=True)  # the caller may reuse its buffer
-            degrees = check_rotation(rotation_degrees)
-            boxes = None if person_boxes is None else self._boxes(person_boxes, rgb, degrees)
+            rgb, degrees, boxes = self._frame(image, color, rotation_degrees, person_boxes)
+            rgb = np.array(rgb, copy=True)  # the caller may reuse its buffer
             with self._stream_lock:
                 self._timestamps.check(timestamp_ms)
                 self._worker.submit((rgb, degrees, boxes), int(timestamp_ms))
@@ -207,6 +204,15 @@ class PoseLandmarker:
     ) -> tuple[PoseLandmarkerResult, np.ndarray]:
         rgb, degrees, boxes = frame
         return self._process_frame(rgb, degrees, timestamp_ms, boxes), rgb
+
+    def _frame(
+        self, image: Any, color: str, rotation_degrees: Any, person_boxes: Any
+    ) -> tuple[np.ndarray, int, np.ndarray | None]:
+        """A stream frame's checked RGB image, rotation and upright person boxes (or None)."""
+        rgb = self._rgb(image, color)
+        degrees = check_rotation(rotation_degrees)
+        boxes = None if person_boxes is None else self._boxes(person_boxes, rgb, degrees)
+        return rgb, degrees, boxes
 
     def _boxes(self, person_boxes: Any, rgb: np.ndarray, degrees: int) -> np.ndarray:
         """Checked pixel boxes of the image as passed in, mapped into the upright image."""
