@@ -83,7 +83,7 @@ class PosePipeline:
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
-        model = (options.model, options.precision, options.trust_unverified)
+        model = (options.model, options.model_precision, options.trust_unverified)
         try:
             self._build_sessions(resolve_model(*model))
         except StaleModelError:
@@ -127,6 +127,7 @@ class PosePipeline:
             options.num_threads,
             options.provider_fallback,
             label=str(path),
+            precision=options.precision,
         )
 
     def detect_rois(self, image: np.ndarray) -> np.ndarray:

@@ -68,6 +68,21 @@ def _library_problem(ort_name: str) -> str | None:
     return None
 
 
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def bf16_problem(cpuinfo: str = "/proc/cpuinfo") -> str | None:
+    """Why this CPU cannot run bfloat16 natively (None when it can, or cannot be told)."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return None  # not Linux: OpenVINO decides
+    lines = [line for line in text.splitlines() if line.startswith("flags")]
+    if not lines or any(flag in lines[0].split() for flag in BF16_CPU_FLAGS):
+        return None
+    return "this CPU has no native bfloat16 (neither AVX512-BF16 nor AMX)"
+
+
 @functools.cache
 def provider_problem(ort_name: str) -> str | None:
     """None when `ort_name` runs a model here, else one line saying why not."""

@@ -10,6 +10,7 @@ provider must really run the model: ONNX Runtime's silent fallback to CPU is an 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx.errors import ProviderError
-from blazepose_onnx.provider_check import preload_gpu_libraries, provider_problem
+from blazepose_onnx.provider_check import bf16_problem, preload_gpu_libraries, provider_problem
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +115,13 @@ def _ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
 
 
 def resolve_providers(
-    requests: Sequence[ProviderRequest], num_threads: int | None = None
+    requests: Sequence[ProviderRequest], num_threads: int | None = None, precision: str = "fp32"
 ) -> list[tuple[str, str, dict[str, str]]]:
     """(short name, ONNX Runtime name, ONNX Runtime options) per request; 'auto' expands.
 
     Unknown names, unavailable providers and invalid options raise `ProviderError`.
-    `num_threads` also reaches OpenVINO, which keeps its own thread pool.
+    `num_threads` also reaches OpenVINO, which keeps its own thread pool, and so does
+    precision 'bf16' (OpenVINO's CPU inference precision).
     """
     available = available_providers()
     resolved = []
@@ -143,8 +145,20 @@ def resolve_providers(
         ort_options = _ort_options(key, options)
         if key == "openvino" and num_threads is not None:
             ort_options.setdefault("num_of_threads", str(num_threads))
+        if key == "openvino" and precision == "bf16":
+            ort_options["load_config"] = _bf16_config(ort_options.get("device_type", "CPU"))
         resolved.append((key, PROVIDERS[key].ort_name, ort_options))
     return resolved
+
+
+def _bf16_config(device: str) -> str:
+    """OpenVINO's load_config asking its CPU plugin to compute in bfloat16."""
+    if device.upper() != "CPU":
+        raise ProviderError(f"precision 'bf16' runs on OpenVINO's CPU device, not {device!r}")
+    problem = bf16_problem()
+    if problem is not None:
+        raise ProviderError(f"precision 'bf16' needs native bfloat16: {problem}")
+    return json.dumps({"CPU": {"INFERENCE_PRECISION_HINT": "bf16"}})
 
 
 def create_session(
@@ -153,15 +167,17 @@ def create_session(
     num_threads: int | None = None,
     provider_fallback: bool = False,
     label: str | None = None,
+    precision: str = "fp32",
 ) -> ort.InferenceSession:
     """An InferenceSession with full graph optimisation on the requested providers.
 
-    `model` is a path or a serialised model (`label` then names it in errors). The first
+    `model` is a path or a serialised model (`label` then names it in errors); `precision`
+    'bf16' makes OpenVINO compute in bfloat16. The first
     requested provider must be the one in use (or `provider_fallback=True`, which warns), and
     must run the model: one warm-up run with zeros checks it.
     """
     label = label or (str(model) if not isinstance(model, bytes) else "the model")
-    resolved = resolve_providers(providers, num_threads)
+    resolved = resolve_providers(providers, num_threads, precision)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Each session has its own thread pool; threads left spinning after one model's run steal

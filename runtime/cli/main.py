@@ -14,7 +14,7 @@ from blazepose_onnx.cli.video import run_video
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.inputs import InputError
-from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions
 from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
 from blazepose_onnx.quiet import silence_opencv_logging
 
@@ -30,6 +30,7 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
         providers=[args.provider],
         provider_fallback=args.provider_fallback,
         num_threads=args.num_threads,
+        precision=args.precision,
         trust_unverified=args.trust_unverified,
     ).validated()
 
@@ -84,6 +85,14 @@ def _model_options(command: argparse.ArgumentParser) -> None:
         "--num-threads",
         type=int,
         help="ONNX Runtime intra-op threads per model (default: all cores)",
+    )
+    command.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="fp32; fp16 (compute models for GPUs); bf16 (opt-in, with --provider openvino on "
+        "a CPU with native bfloat16: faster, landmarks drift; README, Speed) "
+        "(default: %(default)s)",
     )
     command.add_argument(
         "--num-poses", type=int, default=1, help="most poses per image (default: %(default)s)"

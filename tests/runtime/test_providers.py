@@ -8,6 +8,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, ProviderError
+from blazepose_onnx.provider_check import bf16_problem
 from blazepose_onnx.providers import (
     PROVIDERS,
     _ort_options,
@@ -162,3 +163,48 @@ def test_num_threads_reaches_openvino_too():
     assert options == {"num_of_threads": "1"}
     ((_, _, options),) = resolve_providers([("openvino", {"threads": 2})], num_threads=1)
     assert options == {"num_of_threads": "2"}  # an explicit option wins
+
+
+def test_bf16_is_opt_in_and_only_on_openvino():
+    """precision='bf16' is never a default and names what it needs when it cannot run."""
+    assert PoseLandmarkerOptions().precision == "fp32"
+    with pytest.raises(ValueError, match=r"bf16.*providers=\['openvino'\]"):
+        PoseLandmarkerOptions(precision="bf16").validated()
+    assert PoseLandmarkerOptions(precision="bf16", providers=[("OpenVINO", {})]).validated()
+    with pytest.raises(ValueError, match="precision must be 'fp32', 'fp16' or 'bf16'"):
+        PoseLandmarkerOptions(precision="int8").validated()
+
+
+def test_bf16_support_is_read_from_the_cpu_flags(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_vnni\n")
+    assert "no native bfloat16" in bf16_problem(str(cpuinfo))
+    for flag in ("avx512_bf16", "amx_bf16"):
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: fpu avx512f {flag} avx512_vnni\n")
+        assert bf16_problem(str(cpuinfo)) is None
+    assert bf16_problem(str(tmp_path / "absent")) is None  # not Linux: OpenVINO decides
+
+
+@pytest.mark.skipif(
+    "openvino" not in available_providers(),
+    reason="needs onnxruntime-openvino: runs in CI's OpenVINO environment",
+)
+def test_bf16_runs_in_bfloat16_on_openvino(images):
+    """bf16 really changes the arithmetic (results differ from fp32 on the same provider),
+    finds the same people, and stays within the drift the README reports."""
+    options = {"model": "full", "providers": ["openvino"], "num_poses": 4}
+    if bf16_problem() is not None:
+        with pytest.raises(ProviderError, match="needs native bfloat16"):
+            PoseLandmarker.create_from_options(PoseLandmarkerOptions(precision="bf16", **options))
+        return
+    results = {}
+    for precision in ("fp32", "bf16"):
+        with PoseLandmarker.create_from_options(
+            PoseLandmarkerOptions(precision=precision, **options)
+        ) as landmarker:
+            results[precision] = landmarker.detect(images["bus"]).as_arrays()
+    (fp32, fp32_world), (bf16, bf16_world) = results["fp32"], results["bf16"]
+    assert len(bf16) == len(fp32) >= 1
+    drift = np.abs(bf16[..., :2] - fp32[..., :2])
+    assert 1e-4 < drift.mean() < 0.01 and drift.max() < 0.06
+    assert np.abs(bf16_world - fp32_world).mean() < 0.1  # metres
