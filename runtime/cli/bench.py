@@ -28,7 +28,7 @@ from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import check_variant
 from blazepose_onnx.inputs import InputError, read_frames, read_image
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
-from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.providers import available_providers, resolve_providers
 
@@ -50,6 +50,7 @@ class BenchResult:
     iterations: int
     frames_per_second: float
     percentiles_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    precision: str = "fp32"
 
 
 def _percentiles(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
@@ -90,6 +91,7 @@ def _result(
     threads: str,
     samples: dict[str, list[float]],
     frames_per_step: int,
+    precision: str = "fp32",
 ) -> BenchResult:
     fps = frames_per_step / float(np.median(samples["total"]))
     return BenchResult(
@@ -102,6 +104,7 @@ def _result(
         len(samples["total"]),
         fps,
         _percentiles(samples),
+        precision,
     )
 
 
@@ -113,9 +116,12 @@ def bench_image(
     warmup: int,
     iterations: int,
     threads: int | None = None,
+    precision: str = "fp32",
 ) -> BenchResult:
     """IMAGE mode: `detect_batch` on `batch` images per step (batch 1 = `detect`)."""
-    options = PoseLandmarkerOptions(model=variant, providers=[provider], num_threads=threads)
+    options = PoseLandmarkerOptions(
+        model=variant, providers=[provider], num_threads=threads, precision=precision
+    )
     chosen = [images[i % len(images)] for i in range(batch)]
     with PoseLandmarker.create_from_options(options) as landmarker:
         if batch == 1:
@@ -124,7 +130,15 @@ def bench_image(
             step = partial(landmarker.detect_batch, chosen)
         samples = _time_steps(step, landmarker._pipeline.model_seconds, warmup, iterations)
     return _result(
-        "blazepose-onnx", provider, variant, "image", batch, str(threads or "all"), samples, batch
+        "blazepose-onnx",
+        provider,
+        variant,
+        "image",
+        batch,
+        str(threads or "all"),
+        samples,
+        batch,
+        precision,
     )
 
 
@@ -136,9 +150,12 @@ def bench_video(
     warmup: int,
     iterations: int,
     threads: int | None = None,
+    precision: str = "fp32",
 ) -> BenchResult:
     """VIDEO mode: `streams` tracked streams stepped together through one pair of sessions."""
-    options = PoseLandmarkerOptions(model=variant, providers=[provider], num_threads=threads)
+    options = PoseLandmarkerOptions(
+        model=variant, providers=[provider], num_threads=threads, precision=precision
+    )
     offsets = [k * len(frames) // max(streams, 1) for k in range(streams)]
     counter = iter(range(10**9))
     with MultiStreamPoseLandmarker(options) as landmarker:
@@ -161,17 +178,27 @@ def bench_video(
         str(threads or "all"),
         samples,
         streams,
+        precision,
     )
 
 
 def bench_parallel_video(
-    provider: str, variant: str, frames: Sequence[np.ndarray], streams: int, iterations: int
+    provider: str,
+    variant: str,
+    frames: Sequence[np.ndarray],
+    streams: int,
+    iterations: int,
+    precision: str = "fp32",
 ) -> BenchResult:
     """Throughput of `streams` independent VIDEO landmarkers, one thread each, run concurrently."""
     landmarkers = [
         PoseLandmarker.create_from_options(
             PoseLandmarkerOptions(
-                model=variant, providers=[provider], num_threads=1, running_mode=RunningMode.VIDEO
+                model=variant,
+                providers=[provider],
+                num_threads=1,
+                running_mode=RunningMode.VIDEO,
+                precision=precision,
             )
         )
         for _ in range(streams)
@@ -203,6 +230,7 @@ def bench_parallel_video(
         iterations,
         streams * iterations / wall,
         {"total": {"p50": per_frame * 1e3, "p90": per_frame * 1e3, "p99": per_frame * 1e3}},
+        precision,
     )
 
 
@@ -296,8 +324,9 @@ def to_markdown(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
             if mp_ref and mp_ref is not r
             else ""
         )
+        provider = r.provider if r.precision == "fp32" else f"{r.provider} ({r.precision})"
         lines.append(
-            f"| {r.implementation} | {r.provider} | {r.variant} | {r.mode} | {r.batch} | "
+            f"| {r.implementation} | {provider} | {r.variant} | {r.mode} | {r.batch} | "
             f"{r.threads} | {p['total']['p50']:.2f} | {p['total']['p90']:.2f} | "
             f"{p['total']['p99']:.2f} | "
             + " | ".join(stage)
@@ -314,6 +343,12 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
     """The `blazepose bench` options; `image` and `video` are the default inputs."""
     command.add_argument(
         "--providers", help="comma-separated (default: every provider that runs here)"
+    )
+    command.add_argument(
+        "--precision",
+        default="fp32",
+        help="comma-separated fp32, fp16, bf16; bf16 times the openvino cases only "
+        "(default: %(default)s)",
     )
     command.add_argument(
         "--variants", default="full", help="comma-separated lite,full,heavy (default: %(default)s)"
@@ -390,6 +425,7 @@ class BenchPlan:
     """Every case of one `blazepose bench` run, checked before the first one is timed."""
 
     providers: list[str]
+    precisions: list[str]
     variants: list[str]
     modes: list[str]
     batches: list[int]
@@ -400,6 +436,12 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
     """Validate the arguments: unknown or unavailable providers, bad modes and sizes fail here."""
     providers = _csv(args.providers, "providers") if args.providers else available_providers()
     resolve_providers(providers)  # names the missing provider and the install that brings it
+    precisions = _csv(args.precision, "precision")
+    unknown = sorted(set(precisions) - set(PRECISIONS))
+    if unknown:
+        raise InputError(f"unknown precision(s) {', '.join(unknown)}: use {', '.join(PRECISIONS)}")
+    if "bf16" in precisions and "openvino" not in providers:
+        raise InputError("--precision bf16 runs on OpenVINO: add openvino to --providers")
     variants = [check_variant(v) for v in _csv(args.variants, "variants")]
     modes = _csv(args.modes, "modes")
     unknown = sorted(set(modes) - set(MODES))
@@ -411,6 +453,7 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
         _check_mediapipe(args.mediapipe_bundles, variants)
     return BenchPlan(
         providers,
+        precisions,
         variants,
         modes,
         _positive(_csv(args.batch, "batch", int), "batch"),
@@ -422,14 +465,17 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
     """(label, run) per case, in the order they are timed."""
     warmup, iterations = args.warmup, args.iterations
     cases = []
-    for provider in plan.providers:
+    for provider, precision in _provider_precisions(plan):
+        kept = {"precision": precision}
         for variant in plan.variants:
-            label = f"{provider} {variant}"
+            label = f"{provider} {variant}" + ("" if precision == "fp32" else f" {precision}")
             if "image" in plan.modes:
                 cases += [
                     (
                         f"{label} image batch {b}",
-                        partial(bench_image, provider, variant, images, b, warmup, iterations),
+                        partial(
+                            bench_image, provider, variant, images, b, warmup, iterations, **kept
+                        ),
                     )
                     for b in plan.batches
                 ]
@@ -437,7 +483,9 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                 cases += [
                     (
                         f"{label} video {n} stream(s)",
-                        partial(bench_video, provider, variant, frames, n, warmup, iterations),
+                        partial(
+                            bench_video, provider, variant, frames, n, warmup, iterations, **kept
+                        ),
                     )
                     for n in plan.streams
                 ]
@@ -445,7 +493,9 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                 cases += [
                     (
                         f"{label} video-parallel {n} streams",
-                        partial(bench_parallel_video, provider, variant, frames, n, iterations),
+                        partial(
+                            bench_parallel_video, provider, variant, frames, n, iterations, **kept
+                        ),
                     )
                     for n in plan.streams
                     if n > 1
@@ -469,6 +519,16 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                     )
                 )
     return cases
+
+
+def _provider_precisions(plan: BenchPlan) -> list[tuple[str, str]]:
+    """(provider, precision) pairs to time: bf16 only on OpenVINO, where it runs."""
+    return [
+        (provider, precision)
+        for provider in plan.providers
+        for precision in plan.precisions
+        if precision != "bf16" or provider == "openvino"
+    ]
 
 
 def _mediapipe_case(*args) -> BenchResult:

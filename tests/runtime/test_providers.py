@@ -109,6 +109,8 @@ def test_bench_across_every_available_provider(cli_env, tmp_path):
     from pathlib import Path
 
     providers = ",".join(available_providers())
+    with_bf16 = "openvino" in available_providers() and bf16_problem() is None
+    precisions = "fp32,bf16" if with_bf16 else "fp32"
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [
@@ -116,6 +118,8 @@ def test_bench_across_every_available_provider(cli_env, tmp_path):
             "bench",
             "--providers",
             providers,
+            "--precision",
+            precisions,
             "--variants",
             "lite",
             "--modes",
@@ -141,6 +145,10 @@ def test_bench_across_every_available_provider(cli_env, tmp_path):
     data = json.loads(out.read_text())
     results = data["results"]
     assert {r["provider"] for r in results} == set(available_providers())
+    expected = {(p, "fp32") for p in available_providers()} | (
+        {("openvino", "bf16")} if with_bf16 else set()
+    )
+    assert {(r["provider"], r["precision"]) for r in results} == expected
     assert {(r["mode"], r["batch"]) for r in results} == {
         ("image", 1),
         ("image", 2),
@@ -173,6 +181,23 @@ def test_bf16_is_opt_in_and_only_on_openvino():
     assert PoseLandmarkerOptions(precision="bf16", providers=[("OpenVINO", {})]).validated()
     with pytest.raises(ValueError, match="precision must be 'fp32', 'fp16' or 'bf16'"):
         PoseLandmarkerOptions(precision="int8").validated()
+
+
+def test_bench_bf16_needs_openvino(cli_env):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).with_name("blazepose")), "bench", "--providers", "cpu"]
+    done = subprocess.run(
+        [*command, "--precision", "bf16"], capture_output=True, text=True, env=cli_env
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "--precision bf16 runs on OpenVINO: add openvino to --providers" in done.stderr
+    done = subprocess.run(
+        [*command, "--precision", "int4"], capture_output=True, text=True, env=cli_env
+    )
+    assert done.returncode == 1 and "unknown precision(s) int4" in done.stderr
 
 
 def test_bf16_support_is_read_from_the_cpu_flags(tmp_path):
