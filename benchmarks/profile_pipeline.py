@@ -1,6 +1,6 @@
 """Where a call's time goes: ONNX Runtime's per-node profile of the session models (after the
-runtime's graph edits), a Python profile of the host side, and each model's time inside the
-pipeline against the same session run alone.
+runtime's graph edits), a Python profile of the host side, the host code alone (model outputs
+replayed), and each model's time inside the pipeline against the same session run alone.
 
     python benchmarks/profile_pipeline.py [--variant full] [--calls 200] [--json profile.json]
 """
@@ -21,8 +21,10 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode, samples
+from blazepose_onnx.detector import detector_input
 from blazepose_onnx.graph_edits import session_model
 from blazepose_onnx.inputs import read_frames, read_image
+from blazepose_onnx.landmarker import crop_inputs
 from blazepose_onnx.models import resolve_model
 from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
 
@@ -55,18 +57,35 @@ def node_profile(path: Path, role: str, outputs, size: int, runs: int) -> dict:
     }
 
 
-def alone_ms(path: Path, role: str, outputs, size: int, runs: int) -> float:
-    """Median ms per run of the session model alone (same options as the pipeline)."""
-    from blazepose_onnx.providers import create_session
-
-    session = create_session(session_model(path, role, outputs), ["cpu"])
-    feed = {session.get_inputs()[0].name: np.zeros((1, size, size, 3), np.uint8)}
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times[5:]) * 1e3)
+def inside_vs_alone(landmarker, step, feeds: dict, rounds: int = 6, calls: int = 40) -> dict:
+    """Each model's ms per run inside the pipeline against the same session run alone on the
+    same input, in interleaved blocks (medians of the rounds' medians): what running among
+    the rest of the pipeline costs a model, free of the machine's drift between phases."""
+    pipeline = landmarker._pipeline
+    sessions = {"detector": pipeline.detector, "landmarker": pipeline.landmarker}
+    inside: dict = {role: [] for role in feeds}
+    alone: dict = {role: [] for role in feeds}
+    for _ in range(rounds):
+        before = dict(pipeline.model_seconds)
+        for _ in range(calls):
+            step()
+        for role, feed in feeds.items():
+            inside[role].append((pipeline.model_seconds[role] - before[role]) / calls * 1e3)
+            session = sessions[role]
+            inputs = {session.get_inputs()[0].name: feed}
+            times = []
+            for _ in range(calls):
+                start = time.perf_counter()
+                session.run(None, inputs)
+                times.append(time.perf_counter() - start)
+            alone[role].append(float(np.median(times)) * 1e3)
+    return {
+        role: {
+            "inside_ms": float(np.median(inside[role])),
+            "alone_ms": float(np.median(alone[role])),
+        }
+        for role in feeds
+    }
 
 
 def host_profile(step, calls: int, top: int = 12) -> list[dict]:
@@ -155,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         report["image"] = pipeline_split(still, lambda: still.detect(image), args.calls)
         report["image_host"] = host_profile(lambda: still.detect(image), args.calls)
         report["image"]["host_alone_ms"] = host_alone_ms(still, lambda: still.detect(image), 300)
+        rois = still._pipeline.detect_rois(image)
+        feeds = {"detector": detector_input(image)[0], "landmarker": crop_inputs(image, rois)}
+        report["image"]["models"] = inside_vs_alone(still, lambda: still.detect(image), feeds)
     video_options = PoseLandmarkerOptions(model=args.variant, running_mode=RunningMode.VIDEO)
     with PoseLandmarker.create_from_options(video_options) as video:
         counter = iter(range(10**9))
@@ -168,12 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         report["video"] = pipeline_split(video, frame, args.calls)
         report["video_host"] = host_profile(frame, args.calls)
         report["video"]["host_alone_ms"] = host_alone_ms(video, frame, 300)
-    report["alone_ms"] = {
-        "detector": alone_ms(paths["detector"], "detector", None, 224, args.calls),
-        "landmarker": alone_ms(
-            paths["landmarker"], "landmarker", LANDMARKER_OUTPUTS, 256, args.calls
-        ),
-    }
+        crop = crop_inputs(frames[0], video._pipeline.detect_rois(frames[0]))
+        report["video"]["models"] = inside_vs_alone(video, frame, {"landmarker": crop})
     print(json.dumps(report, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
