@@ -466,7 +466,6 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
     warmup, iterations = args.warmup, args.iterations
     cases = []
     for provider, precision in _provider_precisions(plan):
-        kept = {"precision": precision}
         for variant in plan.variants:
             label = f"{provider} {variant}" + ("" if precision == "fp32" else f" {precision}")
             if "image" in plan.modes:
@@ -474,7 +473,14 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                     (
                         f"{label} image batch {b}",
                         partial(
-                            bench_image, provider, variant, images, b, warmup, iterations, **kept
+                            bench_image,
+                            provider,
+                            variant,
+                            images,
+                            b,
+                            warmup,
+                            iterations,
+                            precision=precision,
                         ),
                     )
                     for b in plan.batches
@@ -484,7 +490,14 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                     (
                         f"{label} video {n} stream(s)",
                         partial(
-                            bench_video, provider, variant, frames, n, warmup, iterations, **kept
+                            bench_video,
+                            provider,
+                            variant,
+                            frames,
+                            n,
+                            warmup,
+                            iterations,
+                            precision=precision,
                         ),
                     )
                     for n in plan.streams
@@ -494,7 +507,13 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                     (
                         f"{label} video-parallel {n} streams",
                         partial(
-                            bench_parallel_video, provider, variant, frames, n, iterations, **kept
+                            bench_parallel_video,
+                            provider,
+                            variant,
+                            frames,
+                            n,
+                            iterations,
+                            precision=precision,
                         ),
                     )
                     for n in plan.streams
