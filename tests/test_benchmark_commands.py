@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from blazepose_onnx.provider_check import bf16_problem
+from blazepose_onnx.providers import available_providers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,3 +70,75 @@ def test_soak_script_reports_memory(cli_env):
     lines = done.stdout.splitlines()
     assert lines[0].startswith("frame    100  RSS") and lines[1].startswith("frame    200  RSS")
     assert lines[-1].startswith("RSS after warm-up:")
+
+
+def test_profile_script_reports_where_the_time_goes(cli_env, tmp_path):
+    out = tmp_path / "profile.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/profile_pipeline.py",
+            "--variant",
+            "lite",
+            "--calls",
+            "20",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    for role in ("detector", "landmarker"):
+        shares = report["nodes"][role]
+        assert max(shares, key=lambda op: shares[op]["share"]) == "Conv"  # convolutions dominate
+    assert set(report["image"]["models"]) == {"detector", "landmarker"}
+    assert set(report["video"]["models"]) == {"landmarker"}  # tracked frames skip the detector
+    for mode in ("image", "video"):
+        split = report[mode]
+        assert split["host_alone_ms"] > 0 and 0 < split["host_ms"] < split["total_ms"]
+        assert all(m["inside_ms"] > 0 and m["alone_ms"] > 0 for m in split["models"].values())
+    assert any("warpAffine" in row["function"] for row in report["image_host"])
+
+
+@pytest.mark.skipif(
+    "openvino" not in available_providers(),
+    reason="needs onnxruntime-openvino: runs in CI's OpenVINO environment",
+)
+def test_precision_bench_reports_drift_and_speed(cli_env, tmp_path):
+    out = tmp_path / "precision.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/precision_bench.py",
+            "--variants",
+            "lite",
+            "--max-frames",
+            "10",
+            "--rounds",
+            "1",
+            "--calls",
+            "3",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lite = json.loads(out.read_text())["lite"]
+    fp32 = lite["drift_vs_cpu_fp32"]["openvino fp32"]
+    assert set(fp32) == {"images", "squat.mp4", "dance.mp4"}
+    assert fp32["images"]["same_pose_count"] == 1.0 and fp32["images"]["xy_max"] < 0.002
+    configs = ["cpu fp32", "openvino fp32"]
+    if bf16_problem() is None:
+        configs.append("openvino bf16")
+        assert lite["drift_vs_cpu_fp32"]["openvino bf16"]["images"]["xy_mean"] > 1e-4
+    assert set(lite["ms_per_call"]) == {f"{c} {m}" for c in configs for m in ("image", "video")}
