@@ -217,6 +217,8 @@ def test_bf16_support_is_read_from_the_cpu_flags(tmp_path):
 def test_bf16_runs_in_bfloat16_on_openvino(images):
     """bf16 really changes the arithmetic (results differ from fp32 on the same provider),
     finds the same people, and stays within the drift the README reports."""
+    with pytest.raises(ProviderError, match="runs on OpenVINO's CPU device, not 'GPU'"):
+        resolve_providers([("openvino", {"device": "GPU"})], precision="bf16")
     options = {"model": "full", "providers": ["openvino"], "num_poses": 4}
     if bf16_problem() is not None:
         with pytest.raises(ProviderError, match="needs native bfloat16"):
