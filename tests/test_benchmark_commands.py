@@ -15,56 +15,36 @@ from blazepose_onnx.providers import available_providers
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def run_python(*args: str, env: dict | None = None, timeout: int = 600):
+    """`python ARGS` in the repository root, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
 def test_pytest_benchmark_suite_and_report(cli_env, tmp_path):
     out = tmp_path / "bench.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "benchmarks/test_image_mode.py",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "lite and messi5 and all-threads",
-            f"--benchmark-json={out}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = run_python(
+        "-m",
+        "pytest",
+        "benchmarks/test_image_mode.py",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "lite and messi5 and all-threads",
+        f"--benchmark-json={out}",
         env=cli_env,
-        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    report = subprocess.run(
-        [sys.executable, "benchmarks/report.py", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    report = run_python("benchmarks/report.py", str(out), timeout=60)
     assert report.returncode == 0, report.stderr
     assert "| image lite messi5 num_poses=1 | blazepose-onnx (cpu, threads=all) |" in report.stdout
 
 
 def test_soak_script_reports_memory(cli_env):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/soak.py",
-            "--frames",
-            "200",
-            "--every",
-            "100",
-            "--warmup",
-            "100",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=cli_env,
-        timeout=600,
+    done = run_python(
+        "benchmarks/soak.py", "--frames", "200", "--every", "100", "--warmup", "100", env=cli_env
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
@@ -74,22 +54,15 @@ def test_soak_script_reports_memory(cli_env):
 
 def test_profile_script_reports_where_the_time_goes(cli_env, tmp_path):
     out = tmp_path / "profile.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/profile_pipeline.py",
-            "--variant",
-            "lite",
-            "--calls",
-            "20",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = run_python(
+        "benchmarks/profile_pipeline.py",
+        "--variant",
+        "lite",
+        "--calls",
+        "20",
+        "--json",
+        str(out),
         env=cli_env,
-        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
@@ -111,26 +84,19 @@ def test_profile_script_reports_where_the_time_goes(cli_env, tmp_path):
 )
 def test_precision_bench_reports_drift_and_speed(cli_env, tmp_path):
     out = tmp_path / "precision.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/precision_bench.py",
-            "--variants",
-            "lite",
-            "--max-frames",
-            "10",
-            "--rounds",
-            "1",
-            "--calls",
-            "3",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = run_python(
+        "benchmarks/precision_bench.py",
+        "--variants",
+        "lite",
+        "--max-frames",
+        "10",
+        "--rounds",
+        "1",
+        "--calls",
+        "3",
+        "--json",
+        str(out),
         env=cli_env,
-        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lite = json.loads(out.read_text())["lite"]
