@@ -468,20 +468,14 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
     for provider, precision in _provider_precisions(plan):
         for variant in plan.variants:
             label = f"{provider} {variant}" + ("" if precision == "fp32" else f" {precision}")
+            timed = dict(
+                provider=provider, variant=variant, precision=precision, iterations=iterations
+            )
             if "image" in plan.modes:
                 cases += [
                     (
                         f"{label} image batch {b}",
-                        partial(
-                            bench_image,
-                            provider,
-                            variant,
-                            images,
-                            b,
-                            warmup,
-                            iterations,
-                            precision=precision,
-                        ),
+                        partial(bench_image, images=images, batch=b, warmup=warmup, **timed),
                     )
                     for b in plan.batches
                 ]
@@ -489,16 +483,7 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                 cases += [
                     (
                         f"{label} video {n} stream(s)",
-                        partial(
-                            bench_video,
-                            provider,
-                            variant,
-                            frames,
-                            n,
-                            warmup,
-                            iterations,
-                            precision=precision,
-                        ),
+                        partial(bench_video, frames=frames, streams=n, warmup=warmup, **timed),
                     )
                     for n in plan.streams
                 ]
@@ -506,15 +491,7 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                 cases += [
                     (
                         f"{label} video-parallel {n} streams",
-                        partial(
-                            bench_parallel_video,
-                            provider,
-                            variant,
-                            frames,
-                            n,
-                            iterations,
-                            precision=precision,
-                        ),
+                        partial(bench_parallel_video, frames=frames, streams=n, **timed),
                     )
                     for n in plan.streams
                     if n > 1
