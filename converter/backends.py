@@ -22,6 +22,7 @@ from onnx import numpy_helper
 from blazepose_onnx.converter.errors import MissingDependencyError
 from blazepose_onnx.converter.tflite_graph import read_tflite
 from blazepose_onnx.converter.to_onnx import OPSET, translate_tflite
+from blazepose_onnx.install import install_command
 from blazepose_onnx.quiet import native_stderr_silenced
 
 BACKENDS = ("native", "tf2onnx")
@@ -60,7 +61,7 @@ def densified_flatbuffer(data: bytes, model_name: str = "model") -> bytes:
         from tensorflow.lite.tools import flatbuffer_utils
     except ImportError as exc:
         raise MissingDependencyError(
-            "the tf2onnx backend needs TensorFlow: pip install 'blazepose-onnx[tf2onnx]'"
+            "the tf2onnx backend needs TensorFlow: " + install_command("tf2onnx")
         ) from exc
     from blazepose_onnx.converter.tflite_graph import densify
 
@@ -114,7 +115,7 @@ def _tf2onnx_convert(data: bytes, model_name: str) -> onnx.ModelProto:
         import tf2onnx
     except ImportError as exc:
         raise MissingDependencyError(
-            "the tf2onnx backend needs the tf2onnx extra: pip install 'blazepose-onnx[tf2onnx]'"
+            "the tf2onnx backend needs the tf2onnx extra: " + install_command("tf2onnx")
         ) from exc
     graph = read_tflite(data, model_name)
     input_name = graph.tensors[graph.inputs[0]].name

@@ -24,6 +24,7 @@ from blazepose_onnx.converter.errors import (
     ModelNotFoundError,
 )
 from blazepose_onnx.converter.interface import INPUT_NAME, INPUT_RANGE, INPUT_SIZE, OUTPUTS
+from blazepose_onnx.install import install_command
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 RANDOM_INPUTS = 2
@@ -69,7 +70,7 @@ def _interpreter(data: bytes, builtin_kernels: bool = True):
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError as exc:
         raise MissingDependencyError(
-            "verification needs ai-edge-litert: pip install 'blazepose-onnx[verify]'"
+            "verification needs ai-edge-litert: " + install_command("verify")
         ) from exc
     resolver = (
         OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if builtin_kernels else OpResolverType.AUTO

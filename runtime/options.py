@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from blazepose_onnx.install import install_command
+
 MAX_NUM_POSES = 64
 PRECISIONS = ("fp32", "fp16", "bf16")
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # 8660x5773: a 48-megapixel photo fits
@@ -173,7 +175,7 @@ class PoseLandmarkerOptions:
         if self.precision == "bf16" and first.lower() != "openvino":
             raise ValueError(
                 "precision='bf16' runs on OpenVINO's CPU plugin: set providers=['openvino'] "
-                f"(pip install 'blazepose-onnx[openvino]'), got providers={self.providers!r}"
+                f"({install_command('openvino')}), got providers={self.providers!r}"
             )
 
     @property

@@ -21,6 +21,7 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx.errors import ProviderError
+from blazepose_onnx.install import install_command
 from blazepose_onnx.provider_check import bf16_problem, preload_gpu_libraries, provider_problem
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     "cpu": ProviderInfo("CPUExecutionProvider", "always available", {}),
     "cuda": ProviderInfo(
         "CUDAExecutionProvider",
-        "pip install 'blazepose-onnx[gpu]' (onnxruntime-gpu with its CUDA 13 and cuDNN 9 "
+        f"{install_command('gpu')} (onnxruntime-gpu with its CUDA 13 and cuDNN 9 "
         "wheels; an NVIDIA driver for CUDA 13)",
         {
             "device_id": "device_id",
@@ -49,7 +50,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "tensorrt": ProviderInfo(
         "TensorrtExecutionProvider",
-        "pip install 'blazepose-onnx[gpu]' plus the TensorRT 10 libraries (libnvinfer)",
+        f"{install_command('gpu')} plus the TensorRT 10 libraries (libnvinfer)",
         {
             "device_id": "device_id",
             "fp16": "trt_fp16_enable",
@@ -58,7 +59,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "openvino": ProviderInfo(
         "OpenVINOExecutionProvider",
-        "pip install 'blazepose-onnx[openvino]' (onnxruntime-openvino; uninstall other "
+        f"{install_command('openvino')} (onnxruntime-openvino; uninstall other "
         "onnxruntime builds first)",
         {"device": "device_type", "precision": "precision", "threads": "num_of_threads"},
     ),
@@ -69,7 +70,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "directml": ProviderInfo(
         "DmlExecutionProvider",
-        "pip install 'blazepose-onnx[directml]' (onnxruntime-directml, Windows)",
+        f"{install_command('directml')} (onnxruntime-directml, Windows)",
         {"device_id": "device_id"},
     ),
 }

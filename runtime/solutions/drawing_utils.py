@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from blazepose_onnx.drawing import check_canvas
+from blazepose_onnx.install import install_command
 
 PRESENCE_THRESHOLD = 0.5
 VISIBILITY_THRESHOLD = 0.5
@@ -125,7 +126,9 @@ def plot_landmarks(
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise ImportError("plot_landmarks needs matplotlib: pip install matplotlib") from exc
+        raise ImportError(
+            f"plot_landmarks needs matplotlib: {install_command('solutions')}"
+        ) from exc
     if not landmark_list:
         return None
     point_spec, line_spec = landmark_drawing_spec, connection_drawing_spec

@@ -1,0 +1,48 @@
+"""What to type to add a missing part: the pip command for how this package was installed.
+
+The package is not on PyPI yet, so `pip install 'blazepose-onnx[cpu]'` only works after a
+release; an editable checkout, a local folder or a wheel file needs its own path. pip records
+which one in the distribution's `direct_url.json` (PEP 610).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from importlib.util import find_spec
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+DISTRIBUTION = "blazepose-onnx"
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def install_command(extras: str) -> str:
+    """`pip install ...` that adds `extras` (e.g. 'cpu') to this installation."""
+    try:
+        direct = json.loads(
+            metadata.distribution(DISTRIBUTION).read_text("direct_url.json") or "{}"
+        )
+    except (metadata.PackageNotFoundError, json.JSONDecodeError):
+        direct = {}
+    url = direct.get("url", "")
+    if url.startswith("file:"):
+        path = unquote(urlparse(url).path)
+        editable = direct.get("dir_info", {}).get("editable", False)
+        return f"pip install {'-e ' if editable else ''}'{path}[{extras}]'"
+    if not direct and (_SOURCE_ROOT / "pyproject.toml").is_file():  # a checkout, not installed
+        return f"pip install -e '{_SOURCE_ROOT}[{extras}]'"
+    return f"pip install '{DISTRIBUTION}[{extras}]'"
+
+
+class MissingRuntimeError(ImportError):
+    """No ONNX Runtime build is installed (every flavour ships the `onnxruntime` module)."""
+
+
+def require_onnxruntime() -> None:
+    """Raise MissingRuntimeError, with the command that installs one, when none is installed."""
+    if find_spec("onnxruntime") is None:
+        raise MissingRuntimeError(
+            "blazepose-onnx needs one ONNX Runtime build and none is installed: "
+            f"{install_command('cpu')} (or [gpu], [openvino], [directml] in place of [cpu])"
+        )
