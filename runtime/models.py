@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import onnx
 import onnxruntime as ort
 
-from blazepose_onnx.converter.bundle import read_bundle
-from blazepose_onnx.converter.convert import (
-    bundle_variant_name,
-    convert_bundle,
-    convert_variant,
-    ensure_converted,
-)
-from blazepose_onnx.converter.interface import read_metadata
 from blazepose_onnx.converter.manifest import VARIANTS
 from blazepose_onnx.converter.paths import default_model_dir, model_files, onnx_paths
-from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
 log = logging.getLogger(__name__)
+CANONICAL_BUNDLE = re.compile(rf"pose_landmarker_({'|'.join(VARIANTS)})\.task")
 
 
 @dataclass(frozen=True)
@@ -44,8 +36,17 @@ def resolve_model(
     `<role>.fp16.onnx` for fp16 precision).
     """
     if isinstance(model, str) and model in VARIANTS:
+        paths = onnx_paths(model, precision=precision)
+        if all(p.is_file() for p in paths.values()):
+            return paths  # converted already: the converter (and onnx) is not imported
+        from blazepose_onnx.converter.convert import ensure_converted
+
         return ensure_converted(model, precision=precision)
     path = Path(model)
+    variant = _canonical_variant(path)
+    if variant is not None:
+        log.info("%s does not exist: using the %s variant it names", path, variant)
+        return resolve_model(variant, precision, trust_unverified)
     if not path.exists():
         raise FileNotFoundError(
             f"model not found: {path} (expected {', '.join(VARIANTS)} or a path)"
@@ -63,11 +64,21 @@ def resolve_model(
     )
 
 
+def _canonical_variant(path: Path) -> str | None:
+    """The variant a missing file with MediaPipe's canonical bundle name means
+    (`pose_landmarker_full.task` -> 'full'), so MediaPipe's examples run from any folder."""
+    match = CANONICAL_BUNDLE.fullmatch(path.name)
+    bare_name = path.parent == Path(".")
+    return match.group(1) if match and bare_name and not path.exists() else None
+
+
 def reconvert(
     model: str | os.PathLike, precision: str = "fp32", trust_unverified: bool = False
 ) -> dict[str, Path] | None:
     """Convert a variant or `.task` again (its converted files are stale); None for a folder
     of ONNX files, which only its owner can rebuild."""
+    from blazepose_onnx.converter.convert import convert_bundle, convert_variant
+
     log.warning("converting %s again: its ONNX files predate graph digests", model)
     if isinstance(model, str) and model in VARIANTS:
         return convert_variant(model, precision=precision)
@@ -79,6 +90,13 @@ def reconvert(
 
 def _converted_bundle(path: Path, precision: str, trust_unverified: bool) -> dict[str, Path]:
     """The bundle's converted files, reused when their weights fingerprint matches."""
+    import onnx
+
+    from blazepose_onnx.converter.bundle import read_bundle
+    from blazepose_onnx.converter.convert import bundle_variant_name, convert_bundle
+    from blazepose_onnx.converter.interface import read_metadata
+    from blazepose_onnx.converter.tflite_graph import weights_fingerprint
+
     bundle = read_bundle(path)
     existing = onnx_paths(bundle_variant_name(bundle, path), default_model_dir(), precision)
     if existing["landmarker"].is_file() and existing["detector"].is_file():

@@ -20,7 +20,6 @@ from blazepose_onnx.detector import (
     remove_letterbox,
     weighted_nms,
 )
-from blazepose_onnx.graph_edits import session_model
 from blazepose_onnx.landmarker import (
     AUX_POINTS,
     NUM_LANDMARKS,
@@ -37,6 +36,7 @@ from blazepose_onnx.person_boxes import box_rois, check_person_boxes
 from blazepose_onnx.person_detector import OnnxPersonDetector
 from blazepose_onnx.pose_similarity import duplicates
 from blazepose_onnx.providers import create_session
+from blazepose_onnx.session_cache import cached_session_model
 from blazepose_onnx.tracking import next_frame_rois
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
@@ -122,7 +122,7 @@ class PosePipeline:
     def _session(self, path: Path, role: str, outputs: list[str] | None) -> InferenceSession:
         options = self.options
         return create_session(
-            session_model(path, role, outputs),
+            cached_session_model(path, role, outputs),
             options.providers,
             options.num_threads,
             options.provider_fallback,

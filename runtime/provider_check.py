@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from onnx import TensorProto, helper
 
 CUDA_PROVIDER_LIBRARIES = {
     "CUDAExecutionProvider": "libonnxruntime_providers_cuda.so",
@@ -29,6 +28,8 @@ CUDA_ERRORS = {100: "no CUDA-capable device is present", 35: "the NVIDIA driver 
 @functools.lru_cache(maxsize=1)
 def tiny_model() -> bytes:
     """A serialised one-node model (y = x + 1, float32 [1, 4]) for probing providers."""
+    from onnx import TensorProto, helper  # only a probe needs onnx, not a CPU session
+
     graph = helper.make_graph(
         [helper.make_node("Add", ["x", "one"], ["y"])],
         "probe",

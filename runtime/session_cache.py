@@ -1,0 +1,67 @@
+"""The edited models sessions are built from, cached in the model directory.
+
+Editing a model (`graph_edits.session_model`: digest check, pruning, uint8 input) needs the
+onnx package, whose import alone takes most of a second. The result depends only on the
+converted file's bytes and the edit asked for, so it is written once into
+`<model dir>/.sessions/`, named by the sha256 of both and of its own content; later runs read
+it back after checking both hashes, without importing onnx. A changed or corrupted converted
+file has another hash and goes through the full check again (which refuses a corrupted one);
+a corrupted cache entry fails its content hash and is rebuilt. A model directory that cannot
+be written simply gets no cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from blazepose_onnx.converter.errors import ConverterError, ModelFormatError
+from blazepose_onnx.converter.fileio import write_bytes_atomic
+from blazepose_onnx.converter.paths import default_model_dir
+
+CACHE_DIR = ".sessions"
+EDITS_VERSION = "1"  # bump when graph_edits changes what it produces
+
+
+def cached_session_model(
+    path: str | os.PathLike, role: str, outputs: Sequence[str] | None = None
+) -> bytes:
+    """`graph_edits.session_model(path, role, outputs)`, from the cache when it holds it."""
+    path = Path(path)
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        raise ModelFormatError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    edit = f"{EDITS_VERSION}:{role}:{','.join(sorted(outputs)) if outputs else '*'}"
+    edit_key = hashlib.sha256(edit.encode()).hexdigest()[:8]
+    source_key = hashlib.sha256(source).hexdigest()[:16]
+    path_key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    prefix = f"{role}.{path_key}.{edit_key}."
+    folder = default_model_dir() / CACHE_DIR
+    for entry in folder.glob(f"{prefix}{source_key}.*.onnx"):
+        data = _read_verified(entry)
+        if data is not None:
+            return data
+    from blazepose_onnx.graph_edits import session_model
+
+    data = session_model(path, role, outputs)
+    content_key = hashlib.sha256(data).hexdigest()[:16]
+    with contextlib.suppress(OSError, ConverterError):  # read-only folders get no cache
+        kept = write_bytes_atomic(folder / f"{prefix}{source_key}.{content_key}.onnx", data)
+        for stale in folder.glob(f"{prefix}*.onnx"):
+            if stale != kept:
+                stale.unlink()
+    return data
+
+
+def _read_verified(entry: Path) -> bytes | None:
+    """A cache entry's bytes when they match the content hash in its name, else None."""
+    try:
+        data = entry.read_bytes()
+    except OSError:
+        return None
+    content_key = entry.name.rsplit(".", 2)[-2]
+    return data if hashlib.sha256(data).hexdigest()[:16] == content_key else None
