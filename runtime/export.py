@@ -15,7 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
-from blazepose_onnx.landmarks import PoseLandmark
+from blazepose_onnx.landmarks import keypoint_names
 from blazepose_onnx.results import DECIMALS, PoseLandmarkerResult
 
 CSV_COLUMNS = (
@@ -35,35 +35,47 @@ CSV_COLUMNS = (
     "world_y",
     "world_z",
 )
-LANDMARK_NAMES = tuple(landmark.name.lower() for landmark in PoseLandmark)
 
 
 class CsvResultWriter:
-    """Writes results as CSV rows, the header first."""
+    """Writes results as CSV rows, the header first; `keypoints` chooses the landmark set
+    ('coco17': `landmark` is the COCO keypoint index and `name` its COCO name)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, keypoints: str = "mediapipe33") -> None:
         self._writer = csv.writer(stream)
         self._writer.writerow(CSV_COLUMNS)
+        self._keypoints = keypoints
+        self._names = keypoint_names(keypoints)
 
     def write(
         self, source: str, frame: int, timestamp_ms: int | None, result: PoseLandmarkerResult
     ) -> None:
-        landmarks, world = result.rounded_arrays()
+        landmarks, world = result.rounded_arrays(self._keypoints)
         if not len(landmarks):
             return
         values = [
             [f"{v:.{DECIMALS}f}" for v in row]
             for row in np.concatenate([landmarks, world], axis=2).reshape(-1, 8).tolist()
         ]
-        poses = np.repeat(np.arange(len(landmarks)), 33).tolist()
+        count = len(self._names)
+        poses = np.repeat(np.arange(len(landmarks)), count).tolist()
         stamp = "" if timestamp_ms is None else timestamp_ms
         ids = result.pose_ids
         self._writer.writerows(
-            [source, frame, stamp, pose, ids[pose], k % 33, LANDMARK_NAMES[k % 33], *row]
+            [source, frame, stamp, pose, ids[pose], k % count, self._names[k % count], *row]
             for k, (pose, row) in enumerate(zip(poses, values, strict=True))
         )
 
 
-def jsonl_record(frame: int, timestamp_ms: int | None, result: PoseLandmarkerResult) -> str:
-    """One JSON Lines record for a frame."""
-    return json.dumps({"frame": frame, "timestamp_ms": timestamp_ms, **result.to_dict()})
+def jsonl_record(
+    frame: int,
+    timestamp_ms: int | None,
+    result: PoseLandmarkerResult,
+    keypoints: str = "mediapipe33",
+    source: str | None = None,
+) -> str:
+    """One JSON Lines record for a frame (its source first when given)."""
+    head = {} if source is None else {"source": source}
+    return json.dumps(
+        {**head, "frame": frame, "timestamp_ms": timestamp_ms, **result.to_dict(keypoints)}
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -15,12 +17,15 @@ FLOAT_CHUNK_PIXELS = 1 << 20  # float images are converted in row blocks of abou
 def to_rgb_uint8(image: Any, color: str = "rgb", max_pixels: int | None = None) -> np.ndarray:
     """Validate an image and return it as a contiguous HxWx3 uint8 RGB array.
 
-    Accepts numpy arrays (HxW, HxWx1, HxWx3, HxWx4) of uint8, or float32/float64 in [0, 1],
-    in the channel order `color` ('rgb' default as MediaPipe, 'bgr' for OpenCV, 'rgba',
+    Accepts an image file's path (str or Path; decoded with its own channels, so `color`
+    must stay 'rgb'), numpy arrays (HxW, HxWx1, HxWx3, HxWx4) of uint8, or float32/float64 in
+    [0, 1], in the channel order `color` ('rgb' default as MediaPipe, 'bgr' for OpenCV, 'rgba',
     'bgra', 'gray'); 4-channel input defaults to RGBA. Objects with MediaPipe's
     `numpy_view()` (mp.Image) are accepted too. An image of more than `max_pixels` pixels
     is refused with ValueError before anything is copied.
     """
+    if isinstance(image, (str, os.PathLike)):
+        image, color = _read_file(image, color)
     if hasattr(image, "numpy_view") and not isinstance(image, np.ndarray):
         image = image.numpy_view()
     if not isinstance(image, np.ndarray):
@@ -81,6 +86,19 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
         block = image[top : top + rows]
         out[top : top + rows] = np.rint(block * block.dtype.type(255.0))
     return out
+
+
+def _read_file(path: str | os.PathLike, color: str) -> tuple[np.ndarray, str]:
+    """A decoded image file and its channel order."""
+    from blazepose_onnx.mp_image import Image, ImageFormat
+
+    if color != "rgb":
+        raise ValueError(f"color={color!r} applies to arrays; an image file is decoded as it is")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such image file: {path}")
+    decoded = Image.create_from_file(path)
+    orders = {ImageFormat.SRGB: "rgb", ImageFormat.SRGBA: "rgba", ImageFormat.GRAY8: "gray"}
+    return decoded.numpy_view(), orders[decoded.image_format]
 
 
 def check_rotation(rotation_degrees: Any) -> int:

@@ -51,3 +51,30 @@ POSE_CONNECTIONS: tuple[tuple[int, int], ...] = (
     (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
     (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
 )  # fmt: skip
+
+# The 17 COCO keypoints in COCO's order, each the BlazePose landmark of the same body point
+# (both name sides from the person's point of view).
+COCO17_NAMES = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+COCO17: tuple[PoseLandmark, ...] = tuple(PoseLandmark[name.upper()] for name in COCO17_NAMES)
+
+# Landmark sets the exports can write: their landmark indices, by name.
+KEYPOINT_SETS: dict[str, tuple[int, ...]] = {
+    "mediapipe33": tuple(PoseLandmark),
+    "coco17": COCO17,
+}
+
+
+def keypoint_names(keypoints: str) -> tuple[str, ...]:
+    """Lower-case names of a keypoint set's landmarks, in its order."""
+    return tuple(PoseLandmark(index).name.lower() for index in keypoint_indices(keypoints))
+
+
+def keypoint_indices(keypoints: str) -> tuple[int, ...]:
+    """The landmark indices of a keypoint set ('mediapipe33' or 'coco17')."""
+    if keypoints not in KEYPOINT_SETS:
+        raise ValueError(f"keypoints must be one of {', '.join(KEYPOINT_SETS)}, got {keypoints!r}")
+    return KEYPOINT_SETS[keypoints]

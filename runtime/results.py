@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from blazepose_onnx.landmarks import COCO17, keypoint_indices
+
 FIELDS = ("x", "y", "z", "visibility", "presence")
 DECIMALS = 6  # exports (JSON, JSON Lines, CSV) round to this many decimals
 
@@ -77,18 +79,28 @@ class PoseLandmarkerResult:
         """(n_poses, 33, 5) landmarks (x, y, z, visibility, presence) and (n_poses, 33, 3) world."""
         return self._landmarks.copy(), self._world[..., :3].copy()
 
-    def rounded_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """`as_arrays()` as float64 rounded to DECIMALS places, as every export writes them."""
+    def rounded_arrays(self, keypoints: str = "mediapipe33") -> tuple[np.ndarray, np.ndarray]:
+        """`as_arrays()` as float64 rounded to DECIMALS places, as every export writes them,
+        for the landmarks of a keypoint set ('mediapipe33': all; 'coco17': COCO's 17)."""
+        index = list(keypoint_indices(keypoints))
         landmarks, world = self.as_arrays()
         return (
-            np.round(landmarks.astype(np.float64), DECIMALS),
-            np.round(world.astype(np.float64), DECIMALS),
+            np.round(landmarks[:, index].astype(np.float64), DECIMALS),
+            np.round(world[:, index].astype(np.float64), DECIMALS),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, values rounded to 6 decimals; masks are summarised by their shape
-        (they are large)."""
-        landmarks, world = self.rounded_arrays()
+    def to_coco17(self, image_size: tuple[int, int] | None = None) -> np.ndarray:
+        """(n_poses, 17, 3) COCO keypoints in COCO's order: x, y and the landmark's visibility
+        as score; x, y normalised, or in pixels of an image of `image_size` (width, height)."""
+        keypoints = self._landmarks[:, list(COCO17)][..., [0, 1, 3]].copy()
+        if image_size is not None:
+            keypoints[..., :2] *= np.asarray(image_size, np.float32)
+        return keypoints
+
+    def to_dict(self, keypoints: str = "mediapipe33") -> dict[str, Any]:
+        """A JSON-ready dict, values rounded to 6 decimals, with the landmarks of a keypoint
+        set (see `rounded_arrays`); masks are summarised by their shape (they are large)."""
+        landmarks, world = self.rounded_arrays(keypoints)
         world = np.concatenate([world, landmarks[..., 3:]], axis=2)
         return {
             "pose_ids": self.pose_ids,

@@ -25,7 +25,8 @@ HUGE_FLOAT = np.broadcast_to(np.zeros(3, np.float32), (16000, 16000, 3))
 
 # (what, call on an IMAGE-mode lite landmarker, error type, message fragment)
 BAD_CALLS = [
-    ("not an array", lambda lm: lm.detect("img.jpg"), TypeError, "numpy array"),
+    ("not an array", lambda lm: lm.detect(b"img.jpg"), TypeError, "numpy array"),
+    ("missing file", lambda lm: lm.detect("none.jpg"), FileNotFoundError, "no such image file"),
     ("no image", lambda lm: lm.detect(None), TypeError, "numpy array"),
     ("4-D", lambda lm: lm.detect(np.zeros((1, 8, 8, 3), np.uint8)), ValueError, "HxW"),
     ("5 channels", lambda lm: lm.detect(np.zeros((8, 8, 5), np.uint8)), ValueError, "HxWx4"),
