@@ -9,3 +9,7 @@ class ProviderError(ValueError):
 
 class LandmarkerClosedError(ValueError):
     """A call on a PoseLandmarker after `close()`."""
+
+
+class InputError(Exception):
+    """A user's input that cannot be used (reported as one line)."""

@@ -8,25 +8,49 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blazepose_onnx.errors import InputError
 from blazepose_onnx.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-
-
-class InputError(Exception):
-    """A user's input that cannot be used (reported as one line)."""
+VIDEO_SUFFIXES = (
+    ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts",
+    ".3gp",
+)  # fmt: skip
+STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt", "rtp")
 
 
 def image_paths(specs: list[str]) -> list[Path]:
     """Expand files, glob patterns and directories (their image files, sorted) into paths,
     each file once, in the order first given."""
+    return _expand(specs, IMAGE_SUFFIXES, "image")
+
+
+def video_sources(specs: list[str]) -> list[str]:
+    """Expand video files, folders (their video files), glob patterns, stream URLs and camera
+    indices into sources for `open_video`, each once, in the order first given."""
+    sources: list[str] = []
+    for spec in specs:
+        if spec.isdigit() or is_stream_url(spec):
+            sources.append(spec)
+        else:
+            sources += [str(path) for path in _expand([spec], VIDEO_SUFFIXES, "video")]
+    return list(dict.fromkeys(sources))
+
+
+def is_stream_url(source: str) -> bool:
+    """Whether `source` is a network stream URL (rtsp://, http://, ...) OpenCV can open."""
+    scheme, separator, _ = source.partition("://")
+    return bool(separator) and scheme.lower() in STREAM_SCHEMES
+
+
+def _expand(specs: list[str], suffixes: tuple[str, ...], kind: str) -> list[Path]:
     paths: list[Path] = []
     for spec in specs:
         path = Path(spec)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
             if not found:
-                raise InputError(f"no image files in directory {path}")
+                raise InputError(f"no {kind} files in directory {path}")
             paths += found
         elif path.exists():
             paths.append(path)
@@ -36,7 +60,7 @@ def image_paths(specs: list[str]) -> list[Path]:
                 raise InputError(f"no files match {spec}")
             paths += found
         else:
-            raise InputError(f"no such image file: {path}")
+            raise InputError(f"no such {kind} file: {path}")
     return list(dict.fromkeys(paths))
 
 
@@ -52,18 +76,21 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def open_video(source: str) -> tuple[cv2.VideoCapture, float]:
-    """An opened capture for a video file or a camera index, and its frame rate (30 if unknown)."""
-    if not source.isdigit() and not Path(source).is_file():
-        raise InputError(f"no such video file: {source}")
-    if not source.isdigit() and cv2.haveImageReader(source):
-        raise InputError(f"{source} is a still image, not a video (use blazepose detect)")
+    """An opened capture for a video file, a stream URL or a camera index, and its frame rate
+    (30 if unknown)."""
+    stream = is_stream_url(source)
+    if not (source.isdigit() or stream):
+        if not Path(source).is_file():
+            raise InputError(f"no such video file: {source}")
+        if cv2.haveImageReader(source):
+            raise InputError(f"{source} is a still image, not a video (use blazepose detect)")
     with native_stderr_silenced():
         capture = cv2.VideoCapture(int(source) if source.isdigit() else source)
     if not capture.isOpened():
+        if source.isdigit():
+            raise InputError(f"camera {source} could not be opened")
         raise InputError(
-            f"camera {source} could not be opened"
-            if source.isdigit()
-            else f"not a readable video: {source}"
+            f"stream {source} could not be opened" if stream else f"not a readable video: {source}"
         )
     fps = capture.get(cv2.CAP_PROP_FPS)
     return capture, fps if fps and fps > 0 else 30.0

@@ -1,4 +1,10 @@
-"""`blazepose detect`: poses in images, to JSON, CSV and annotated images."""
+"""`blazepose detect`: poses in images, to JSON, CSV and annotated images.
+
+Among several images, one that cannot be read is named on stderr and skipped; the others are
+written and the exit code is 4 (`--strict`: the first one stops the run, nothing is written).
+The summary goes to stdout unless stdout carries data (`--json -`, `--csv -`, or JSON by
+default).
+"""
 
 from __future__ import annotations
 
@@ -13,14 +19,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.export import CsvResultWriter
-from blazepose_onnx.inputs import InputError, image_paths, read_image
+from blazepose_onnx.inputs import IMAGE_SUFFIXES, InputError, image_paths, read_image
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.quiet import silence_opencv_logging
 
 log = logging.getLogger("blazepose")
+
+EXIT_SOME_FAILED = 4  # some inputs could not be read; the others' results were written
 
 
 def check_outputs(inputs: list[Path], outputs: dict[str, str | None]) -> None:
@@ -38,14 +48,33 @@ def check_outputs(inputs: list[Path], outputs: dict[str, str | None]) -> None:
         seen[path] = flag
 
 
+def report(message: str, stdout_has_data: bool) -> None:
+    """A summary line: on stdout, unless stdout carries the results."""
+    print(message, file=sys.stderr if stdout_has_data else sys.stdout)
+
+
+def _images_and_mask_dir(args: argparse.Namespace) -> tuple[list[str], Path | None]:
+    """The image arguments and the mask folder; `--masks photo.jpg` (an image file, where a
+    folder was meant) counts as an input, not as the mask folder."""
+    masks = args.masks
+    if isinstance(masks, str) and (
+        Path(masks).is_file() or Path(masks).suffix.lower() in IMAGE_SUFFIXES
+    ):
+        return [*args.images, masks], None
+    return args.images, Path(masks) if isinstance(masks, str) else None
+
+
 def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
-    paths = image_paths(args.images)
+    silence_opencv_logging()
+    images, mask_dir = _images_and_mask_dir(args)
+    if not images:
+        args.parser.error("the following arguments are required: images")
+    paths = image_paths(images)
     targets = (
         {path: Path(args.annotate) / f"{path.stem}_pose.png" for path in paths}
         if args.annotate
         else {}
     )
-    mask_dir = Path(args.masks) if isinstance(args.masks, str) else None
     check_outputs(
         paths,
         {
@@ -54,46 +83,82 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             **{f"--annotate ({t.name})": str(t) for t in targets.values()},
         },
     )
-    records = {}
+    json_to_stdout = args.json == "-" or not (args.json or args.csv or args.annotate)
+    stdout_has_data = json_to_stdout or args.csv == "-"
+    preview = Preview() if args.show else None
+    records, failures = {}, {}
     csv_text = io.StringIO()
-    csv_writer = CsvResultWriter(csv_text) if args.csv else None
+    csv_writer = CsvResultWriter(csv_text, args.keypoints) if args.csv else None
     with ExitStack() as outputs, PoseLandmarker.create_from_options(options) as landmarker:
-        for path in paths:  # one image in memory at a time; a bad one aborts with nothing written
-            image = read_image(path)
+        for path in paths:  # one image in memory at a time
+            try:
+                image = read_image(path)
+            except InputError as exc:
+                if args.strict or len(paths) == 1:
+                    raise
+                failures[str(path)] = str(exc)
+                print(f"blazepose: skipped {path}: {exc}", file=sys.stderr)
+                continue
             result = landmarker.detect(image, rotation_degrees=args.rotate)
             records[str(path)] = {
                 "width": image.shape[1],
                 "height": image.shape[0],
-                **result.to_dict(),
+                **result.to_dict(args.keypoints),
             }
             if csv_writer:
                 csv_writer.write(str(path), 0, None, result)
-            if args.annotate:
+            if args.annotate or preview:
                 canvas = draw_landmarks(image.copy(), result)
-                _write_png(outputs, targets[path], cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+                if args.annotate:
+                    _write_png(outputs, targets[path], cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+                if preview and not preview.show(canvas, wait_ms=0):
+                    preview = None  # q or Esc: no more windows, the run goes on
             if mask_dir is not None:
                 for k, mask in enumerate(result.segmentation_masks):
                     mask_png = np.rint(np.clip(mask, 0.0, 1.0) * 255).astype(np.uint8)
                     _write_png(outputs, mask_dir / f"{path.stem}_mask{k}.png", mask_png)
             log.info("%s: %d pose(s)", path, len(result.pose_landmarks))
-        text = json.dumps({"model": str(args.model), "images": records}, indent=1)
+        document = {"model": str(args.model), "keypoints": args.keypoints, "images": records}
+        if failures:
+            document["failed"] = failures
+        text = json.dumps(document, indent=1)
         if args.json and args.json != "-":
             outputs.enter_context(atomic_path(args.json)).write_text(text + "\n")
-        if args.csv:
+        if args.csv and args.csv != "-":
             outputs.enter_context(atomic_path(args.csv)).write_text(csv_text.getvalue())
-    if args.json == "-" or not (args.json or args.csv or args.annotate):
+    if json_to_stdout:
         print(text)
+    if args.csv == "-":
+        sys.stdout.write(csv_text.getvalue())
+    _summarise(args, records, failures, mask_dir, stdout_has_data)
+    return EXIT_SOME_FAILED if failures else 0
+
+
+def _summarise(
+    args: argparse.Namespace,
+    records: dict,
+    failures: dict,
+    mask_dir: Path | None,
+    stdout_has_data: bool,
+) -> None:
     poses = sum(len(r["pose_landmarks"]) for r in records.values())
     written = [p for p in (args.json, args.csv) if p and p != "-"] + [
         str(folder) for folder in (args.annotate, mask_dir) if folder
     ]
+    if written:
+        report(
+            f"{poses} pose(s) in {len(records)} image(s); wrote {', '.join(written)}",
+            stdout_has_data,
+        )
     empty = [name for name, record in records.items() if not record["pose_landmarks"]]
-    no_pose = f"no pose found in: {', '.join(empty)}" if empty else ""
-    if written:  # the summary; stdout holds JSON otherwise, so the no-pose note goes to stderr
-        print(f"{poses} pose(s) in {len(records)} image(s); wrote {', '.join(written)}")
-    if no_pose:
-        print(no_pose, file=sys.stdout if written else sys.stderr)
-    return 0
+    if empty:  # with no file written, stdout holds JSON: the note goes to stderr
+        report(f"no pose found in: {', '.join(empty)}", stdout_has_data or not written)
+    if failures:
+        print(
+            f"blazepose: {len(failures)} of {len(failures) + len(records)} image(s) could not "
+            f"be read: {', '.join(failures)} (exit code {EXIT_SOME_FAILED})",
+            file=sys.stderr,
+        )
 
 
 def _write_png(outputs: ExitStack, target: Path, image: np.ndarray) -> None:

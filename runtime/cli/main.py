@@ -1,25 +1,43 @@
-"""`blazepose`: pose landmarks from the command line (detect, video, providers, bench)."""
+"""`blazepose`: pose landmarks from the command line (detect, video, providers, bench, serve).
+
+Building the parser imports nothing heavy, so `--version` and `--help` are quick and work
+without an ONNX Runtime build; each command imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-import onnxruntime as ort
-
-from blazepose_onnx import __version__, samples
+from blazepose_onnx._version import __version__
 from blazepose_onnx.cli import bench, serve
-from blazepose_onnx.cli.detect import run_detect
-from blazepose_onnx.cli.video import run_video
+from blazepose_onnx.cli.arguments import int_in, positive_float, quarter_turns, unit_interval
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
-from blazepose_onnx.inputs import InputError
-from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions
-from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
-from blazepose_onnx.quiet import silence_opencv_logging
+from blazepose_onnx.errors import InputError
+from blazepose_onnx.install import MissingRuntimeError, require_onnxruntime
+from blazepose_onnx.options import MAX_NUM_POSES, PRECISIONS, PoseLandmarkerOptions
+from blazepose_onnx.samples import IMAGE, VIDEO
+
+KEYPOINT_SETS = ("mediapipe33", "coco17")
 
 
 def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
+    """The landmarker options the model arguments ask for; a bad combination is a usage
+    error of the command (exit code 2) naming its options."""
+    require_onnxruntime()
+    from blazepose_onnx.providers import PROVIDERS
+
+    if args.provider not in (*PROVIDERS, "auto"):
+        args.parser.error(
+            f"--provider: unknown execution provider {args.provider!r}; use one of "
+            f"{', '.join(PROVIDERS)} or auto"
+        )
+    if args.precision == "bf16" and args.provider != "openvino":
+        args.parser.error(
+            "--precision bf16 runs on OpenVINO's CPU plugin: add --provider openvino "
+            "(the [openvino] install)"
+        )
     return PoseLandmarkerOptions(
         model=args.model,
         num_poses=args.num_poses,
@@ -36,14 +54,23 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
+    from blazepose_onnx.cli.detect import run_detect
+
     return run_detect(args, _options(args))
 
 
 def cmd_video(args: argparse.Namespace) -> int:
+    from blazepose_onnx.cli.video import run_video
+
     return run_video(args, _options(args))
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
+    require_onnxruntime()
+    import onnxruntime as ort
+
+    from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
+
     ((auto, _, _),) = resolve_providers(["auto"])
     print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto}")
     for name in PROVIDERS:
@@ -53,6 +80,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    require_onnxruntime()
     return bench.run_bench(args)
 
 
@@ -83,7 +111,7 @@ def _model_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--num-threads",
-        type=int,
+        type=int_in(1),
         help="ONNX Runtime intra-op threads per model (default: all cores)",
     )
     command.add_argument(
@@ -95,7 +123,10 @@ def _model_options(command: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     command.add_argument(
-        "--num-poses", type=int, default=1, help="most poses per image (default: %(default)s)"
+        "--num-poses",
+        type=int_in(1, MAX_NUM_POSES),
+        default=1,
+        help=f"most poses per image, 1 to {MAX_NUM_POSES} (default: %(default)s)",
     )
     for name, what in (
         ("detection", "the pose detector's score"),
@@ -104,16 +135,111 @@ def _model_options(command: argparse.ArgumentParser) -> None:
     ):
         command.add_argument(
             f"--min-{name}-confidence",
-            type=float,
+            type=unit_interval,
             default=0.5,
             help=f"minimum {what}, in [0, 1] (default: %(default)s)",
         )
     command.add_argument(
         "--rotate",
-        type=int,
+        type=quarter_turns,
         default=0,
         help="clockwise degrees (a multiple of 90) that make people upright (default: 0)",
     )
+    command.add_argument(
+        "--keypoints",
+        choices=KEYPOINT_SETS,
+        default="mediapipe33",
+        help="landmarks in the JSON, JSON Lines and CSV exports: MediaPipe's 33, or the 17 "
+        "COCO keypoints in COCO's order (README, Exports) (default: %(default)s)",
+    )
+    command.add_argument(
+        "--show",
+        action="store_true",
+        help="show the annotated frames in a window (needs a display and OpenCV with GUI "
+        "support; q or Esc stops)",
+    )
+
+
+def _detect_parser(commands: argparse._SubParsersAction) -> None:
+    detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
+    detect.add_argument("images", nargs="*", help="image files, glob patterns or directories")
+    _model_options(detect)
+    detect.add_argument(
+        "--masks",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="DIR",
+        help="compute segmentation masks and draw them; with DIR, also write one PNG per image "
+        "and pose (<name>_mask<k>.png, 0-255); an image file given here counts as an input",
+    )
+    detect.add_argument("--json", help="results as JSON to this file ('-': stdout; the default)")
+    detect.add_argument("--csv", help="results as CSV, one row per pose and landmark ('-': stdout)")
+    detect.add_argument("--annotate", help="folder for annotated images (<name>_pose.png)")
+    detect.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first unreadable image and write nothing (default: skip it, name it "
+        "on stderr, write the other results and exit 4)",
+    )
+    detect.set_defaults(run=cmd_detect, parser=detect)
+
+
+def _video_parser(commands: argparse._SubParsersAction) -> None:
+    video = commands.add_parser(
+        "video", help="landmarks through videos, streams or a camera (VIDEO mode)"
+    )
+    video.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="input",
+        help="video files, folders, glob patterns, stream URLs (rtsp://, http://, ...) or a "
+        "camera index such as 0",
+    )
+    _model_options(video)
+    video.add_argument(
+        "--masks", action="store_true", help="compute segmentation masks and draw them"
+    )
+    video.add_argument(
+        "--live",
+        action="store_true",
+        help="LIVE_STREAM mode: frames that arrive while one is processed are dropped",
+    )
+    for flag, what in (
+        ("--out", "annotated video (.mp4; H.264 when PyAV is installed, else MPEG-4 Part 2)"),
+        ("--jsonl", "per-frame results as JSON Lines"),
+        ("--csv", "per-frame results as CSV, one row per pose and landmark"),
+    ):
+        video.add_argument(
+            flag,
+            help=f"{what}; with several inputs (or an existing folder) a folder holding one "
+            "file per input",
+        )
+    video.add_argument(
+        "--max-frames", type=int_in(1), help="stop after this many frames (default: all)"
+    )
+    sampling = video.add_mutually_exclusive_group()
+    sampling.add_argument(
+        "--stride", type=int_in(1), default=1, help="process every Nth frame (default: 1)"
+    )
+    sampling.add_argument(
+        "--fps",
+        type=positive_float,
+        help="process frames at most at this rate, in video time (default: every frame)",
+    )
+    video.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="exit 0 when a file ends before its stated frame count (default: exit 3)",
+    )
+    video.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first input that cannot be read (default: go on with the others "
+        "and exit 4)",
+    )
+    video.add_argument("--quiet", action="store_true", help="no progress bar")
+    video.set_defaults(run=cmd_video, parser=video)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,50 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log progress details and library messages"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-
-    detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
-    detect.add_argument("images", nargs="+", help="image files, glob patterns or directories")
-    _model_options(detect)
-    detect.add_argument(
-        "--masks",
-        nargs="?",
-        const=True,
-        default=False,
-        metavar="DIR",
-        help="compute segmentation masks and draw them; with DIR, also write one PNG per image "
-        "and pose (<name>_mask<k>.png, 0-255); give it after the images",
-    )
-    detect.add_argument("--json", help="results as JSON to this file ('-': stdout; the default)")
-    detect.add_argument("--csv", help="results as CSV, one row per pose and landmark")
-    detect.add_argument("--annotate", help="folder for annotated images (<name>_pose.png)")
-    detect.set_defaults(run=cmd_detect)
-
-    video = commands.add_parser(
-        "video", help="landmarks through a video file or camera (VIDEO mode)"
-    )
-    video.add_argument("input", help="video file, or a camera index such as 0")
-    _model_options(video)
-    video.add_argument(
-        "--masks", action="store_true", help="compute segmentation masks and draw them"
-    )
-    video.add_argument(
-        "--live",
-        action="store_true",
-        help="LIVE_STREAM mode: frames that arrive while one is processed are dropped",
-    )
-    video.add_argument(
-        "--out", help="annotated video (.mp4; H.264 when PyAV is installed, else MPEG-4 Part 2)"
-    )
-    video.add_argument("--jsonl", help="per-frame results as JSON Lines")
-    video.add_argument("--csv", help="per-frame results as CSV, one row per pose and landmark")
-    video.add_argument("--max-frames", type=int, help="stop after this many frames (default: all)")
-    video.add_argument(
-        "--allow-truncated",
-        action="store_true",
-        help="exit 0 when a file ends before its stated frame count (default: exit 3)",
-    )
-    video.add_argument("--quiet", action="store_true", help="no progress bar")
-    video.set_defaults(run=cmd_video)
+    _detect_parser(commands)
+    _video_parser(commands)
 
     providers = commands.add_parser("providers", help="execution providers this machine has")
     providers.set_defaults(run=cmd_providers)
@@ -177,17 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_arguments(serve_cmd)
 
     bench_cmd = commands.add_parser("bench", help="time providers x variants x modes x batch sizes")
-    bench.add_arguments(bench_cmd, samples.IMAGE, samples.VIDEO)
+    bench.add_arguments(bench_cmd, IMAGE, VIDEO)
     bench_cmd.set_defaults(run=cmd_bench)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    silence_opencv_logging()  # errors are ours, one line
     return run_command(
         build_parser(),
         argv,
-        (InputError, ConverterError, ValueError, TypeError, OSError),
+        (InputError, ConverterError, MissingRuntimeError, ValueError, TypeError, OSError),
         "(or pass it with --model PATH.task).",
     )
 

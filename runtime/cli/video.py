@@ -1,71 +1,104 @@
-"""`blazepose video`: poses in a video file or camera stream, to an annotated video, JSON Lines
-and CSV, with a progress bar and a summary. Ctrl-C and SIGTERM keep complete outputs for the
-frames done (exit 130 and 143); a file that ends before its stated frame count exits 3."""
+"""`blazepose video`: poses in video files, stream URLs or a camera, to annotated videos, JSON
+Lines and CSV, with a progress bar and a summary per input.
+
+Ctrl-C and SIGTERM keep complete outputs for the frames done (exit 130 and 143); a file that
+ends before its stated frame count exits 3; with several inputs, one that cannot be read is
+named on stderr and the others go on (exit 4; `--strict` stops at the first).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import re
 import signal
 import sys
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import cv2
 from tqdm import tqdm
 
-from blazepose_onnx.cli.detect import check_outputs
+from blazepose_onnx.cli.detect import EXIT_SOME_FAILED, check_outputs, report
+from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.converter.command import EXIT_INTERRUPTED, EXIT_TERMINATED
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.export import CsvResultWriter, jsonl_record
-from blazepose_onnx.inputs import InputError, native_stderr_silenced, open_video
+from blazepose_onnx.inputs import (
+    InputError,
+    is_stream_url,
+    native_stderr_silenced,
+    open_video,
+    video_sources,
+)
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.quiet import silence_opencv_logging
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.video_writer import VideoFile
 
 EXIT_TRUNCATED = 3
+OUTPUTS = {"out": "_pose.mp4", "jsonl": ".jsonl", "csv": ".csv"}  # option: per-input suffix
 
 
-def _open_atomic(outputs: ExitStack, path: str) -> TextIO:
-    """A text file written under a temporary name, renamed when `outputs` closes cleanly."""
+def _open_text(outputs: ExitStack, path: str) -> TextIO:
+    """Standard output for '-', else a text file written under a temporary name and renamed
+    when `outputs` closes cleanly."""
+    if path == "-":
+        return sys.stdout
     temp = outputs.enter_context(atomic_path(path))
     return outputs.enter_context(temp.open("w", newline=""))
 
 
 class FrameSink:
-    """Writes each processed frame to the requested outputs (thread-safe for LIVE_STREAM)."""
+    """Writes each processed frame to the requested outputs and the preview window
+    (thread-safe for LIVE_STREAM); `quit` is set when the window was closed with q or Esc."""
 
     def __init__(
-        self, outputs: ExitStack, args: argparse.Namespace, fps: float, size: tuple[int, int]
+        self,
+        outputs: ExitStack,
+        targets: dict[str, str | None],
+        source: str,
+        keypoints: str,
+        fps: float,
+        size: tuple[int, int],
+        preview: Preview | None,
     ) -> None:
         self.lock = threading.Lock()
         self.frames = self.poses = self.empty_frames = 0
         self.video = self.jsonl = self.csv = None
-        if args.out:
+        self.preview, self.quit = preview, False
+        if targets["out"]:
             temp = outputs.enter_context(
-                atomic_path(args.out, suffix=".part" + Path(args.out).suffix)
+                atomic_path(targets["out"], suffix=".part" + Path(targets["out"]).suffix)
             )
             self.video = VideoFile(temp, fps, size)
             outputs.callback(self.video.close)  # checked before it is renamed into place
-        if args.jsonl:
-            self.jsonl = _open_atomic(outputs, args.jsonl)
-        if args.csv:
-            self.csv = CsvResultWriter(_open_atomic(outputs, args.csv))
-        self.source = args.input
+        if targets["jsonl"]:
+            self.jsonl = _open_text(outputs, targets["jsonl"])
+        if targets["csv"]:
+            self.csv = CsvResultWriter(_open_text(outputs, targets["csv"]), keypoints)
+        self.source, self.keypoints = source, keypoints
 
     def write(self, result: PoseLandmarkerResult, frame, index: int, timestamp_ms: int) -> None:
         with self.lock:
             self.frames += 1
             self.poses += len(result.pose_landmarks)
             self.empty_frames += not len(result.pose_landmarks)
-            if self.video is not None:
-                self.video.write(draw_landmarks(frame.copy(), result))
+            if self.video is not None or self.preview is not None:
+                drawn = draw_landmarks(frame.copy(), result)
+                if self.video is not None:
+                    self.video.write(drawn)
+                if self.preview is not None and not self.preview.show(drawn):
+                    self.quit = True
             if self.jsonl is not None:
-                self.jsonl.write(jsonl_record(index, timestamp_ms, result) + "\n")
+                record = jsonl_record(index, timestamp_ms, result, self.keypoints, self.source)
+                self.jsonl.write(record + "\n")
             if self.csv is not None:
                 self.csv.write(self.source, index, timestamp_ms, result)
 
@@ -114,6 +147,29 @@ class StopSignal:
         return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
+@dataclass
+class FrameSampler:
+    """Which frames are processed: every `stride`-th, or at most `fps` per second of video
+    time (the first frame of each 1/fps interval). Timestamps stay those of the video."""
+
+    stride: int = 1
+    fps: float | None = None
+    _last_slot: int = -1
+
+    def keep(self, index: int, timestamp_ms: int) -> bool:
+        if self.fps is None:
+            return index % self.stride == 0
+        slot = int(timestamp_ms * self.fps / 1000 + 1e-9)
+        if slot == self._last_slot:
+            return False
+        self._last_slot = slot
+        return True
+
+    def output_fps(self, source_fps: float) -> float:
+        """The frame rate of an annotated video of the kept frames."""
+        return min(self.fps, source_fps) if self.fps else source_fps / self.stride
+
+
 def _read(capture: cv2.VideoCapture):
     """The next BGR frame, or None at the end; the decoder's own messages stay off stderr."""
     with native_stderr_silenced():
@@ -121,92 +177,217 @@ def _read(capture: cv2.VideoCapture):
     return frame if ok else None
 
 
+def _stem(source: str) -> str:
+    """A file-name stem for a source's outputs."""
+    if source.isdigit():
+        return f"camera{source}"
+    if is_stream_url(source):
+        name = source.partition("://")[2].rstrip("/").rsplit("/", 1)[-1]
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem) or "stream"
+    return Path(source).stem
+
+
+def output_targets(
+    args: argparse.Namespace, sources: list[str]
+) -> dict[str, dict[str, str | None]]:
+    """Each source's output paths, by option: the path given, or with several inputs (or an
+    existing folder given) `<folder>/<stem><suffix>` per input."""
+    stems: dict[str, str] = {}
+    for source in sources:
+        stem = _stem(source)
+        if stem in stems:
+            raise InputError(
+                f"{stems[stem]} and {source} would write outputs of the same name ({stem}); "
+                "run them separately"
+            )
+        stems[stem] = source
+    targets: dict[str, dict[str, str | None]] = {source: {} for source in sources}
+    for option, suffix in OUTPUTS.items():
+        value = getattr(args, option)
+        per_input = value not in (None, "-") and (len(sources) > 1 or Path(value).is_dir())
+        if option == "out" and value == "-":
+            raise InputError("--out - : an annotated video cannot go to stdout; give a file")
+        for stem, source in stems.items():
+            targets[source][option] = str(Path(value) / f"{stem}{suffix}") if per_input else value
+    return targets
+
+
+QUIT = -1  # the user closed the preview window: no more inputs, exit 0
+STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED, QUIT)
+
+
 def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
-    if args.max_frames is not None and args.max_frames < 1:
-        raise InputError("--max-frames must be at least 1")
-    source_path = [] if args.input.isdigit() else [Path(args.input)]
-    check_outputs(source_path, {"--out": args.out, "--jsonl": args.jsonl, "--csv": args.csv})
-    capture, fps = open_video(args.input)
-    first = _read(capture)
-    if first is None:
-        capture.release()
-        raise InputError(f"no frames in video {args.input}")
-    stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if source_path else 0
-    total = stated or None
-    if args.max_frames:
-        total = min(total or args.max_frames, args.max_frames)
-    live = args.live
-    if live and source_path:
-        print(
+    silence_opencv_logging()
+    sources = video_sources(args.inputs)
+    targets = output_targets(args, sources)
+    local_files = [Path(s) for s in sources if not (s.isdigit() or is_stream_url(s))]
+    for source in sources:
+        check_outputs(local_files, {f"--{k}": v for k, v in targets[source].items()})
+    notices = []
+    if not (args.out or args.jsonl or args.csv or args.show):
+        notices.append(
+            "warning: no output option (--out, --jsonl, --csv, --show): nothing will be "
+            "written; only the summary is printed"
+        )
+    if args.live and local_files:
+        notices.append(
             "warning: --live on a file: frames that arrive while one is being processed are "
             "dropped (the file is read as fast as it decodes); leave out --live to process "
-            "every frame",
+            "every frame"
+        )
+    run = VideoRun(args, options, Preview() if args.show else None, notices, len(sources) > 1)
+    failures: dict[str, str] = {}
+    codes: list[int] = []
+    for source in sources:
+        try:
+            codes.append(run.process(source, targets[source]))
+        except InputError as exc:
+            if args.strict or len(sources) == 1:
+                raise
+            failures[source] = str(exc)
+            print(f"blazepose: skipped {source}: {exc}", file=sys.stderr)
+        if codes[-1:] and codes[-1] in STOPPED:
+            return max(codes[-1], 0)
+    if failures:
+        print(
+            f"blazepose: {len(failures)} of {len(sources)} input(s) could not be read: "
+            f"{', '.join(failures)} (exit code {EXIT_SOME_FAILED})",
             file=sys.stderr,
         )
-    sink_box: list[FrameSink] = []
-    if live:
-        options.running_mode = RunningMode.LIVE_STREAM
+        return EXIT_SOME_FAILED
+    return EXIT_TRUNCATED if EXIT_TRUNCATED in codes else 0
+
+
+@dataclass
+class VideoRun:
+    """What every input of one `blazepose video` command shares: its options, the preview
+    window, the warnings to give once processing starts, and how summaries are labelled."""
+
+    args: argparse.Namespace
+    options: PoseLandmarkerOptions
+    preview: Preview | None
+    notices: list[str]
+    label_summaries: bool
+
+    def process(self, source: str, targets: dict[str, str | None]) -> int:
+        """One input through a fresh landmarker; its exit code: 0, 3 (truncated), 130 or 143
+        (a signal stopped it), or QUIT."""
+        capture, fps = open_video(source)
+        try:
+            first = _read(capture)
+            if first is None:
+                raise InputError(f"no frames in video {source}")
+            is_file = not (source.isdigit() or is_stream_url(source))
+            stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else 0
+            return self._frames(source, targets, capture, fps, first, stated)
+        finally:
+            capture.release()
+
+    def _stream_options(self, sink_box: list[FrameSink], indices: LiveFrameIndex):
+        options = dataclasses.replace(self.options)
+        if self.args.live:
+            options.running_mode = RunningMode.LIVE_STREAM
+            options.result_callback = lambda result, frame, ts: sink_box[0].write(
+                result, frame, indices.take(ts), ts
+            )
+        else:
+            options.running_mode = RunningMode.VIDEO
+        return options
+
+    def _frames(
+        self,
+        source: str,
+        targets: dict[str, str | None],
+        capture: cv2.VideoCapture,
+        fps: float,
+        first,
+        stated: int,
+    ) -> int:
+        args = self.args
+        sampler = FrameSampler(args.stride, args.fps)
+        total = -(-stated // args.stride) if stated and not args.fps else None
+        if args.max_frames:
+            total = min(total or args.max_frames, args.max_frames)
+        start = time.perf_counter()
+        sink_box: list[FrameSink] = []
         indices = LiveFrameIndex()
-        options.result_callback = lambda result, frame, ts: sink_box[0].write(
-            result, frame, indices.take(ts), ts
-        )
-    else:
-        options.running_mode = RunningMode.VIDEO
-    start = time.perf_counter()
-    with ExitStack() as outputs:
-        sink = FrameSink(outputs, args, fps, (first.shape[1], first.shape[0]))
-        sink_box.append(sink)
-        landmarker = outputs.enter_context(PoseLandmarker.create_from_options(options))
-        progress = outputs.enter_context(
-            tqdm(total=total, unit="frame", disable=args.quiet or not sys.stderr.isatty())
-        )
-        index, frame = 0, first
-        with StopSignal() as stop:
-            try:
+        # The model is built before any output is opened: a bad --model or --provider is
+        # reported as itself, and leaves nothing behind.
+        with (
+            PoseLandmarker.create_from_options(
+                self._stream_options(sink_box, indices)
+            ) as landmarker,
+            ExitStack() as outputs,
+        ):
+            size = (first.shape[1], first.shape[0])
+            sink = FrameSink(
+                outputs,
+                targets,
+                source,
+                args.keypoints,
+                sampler.output_fps(fps),
+                size,
+                self.preview,
+            )
+            sink_box.append(sink)
+            outputs.callback(landmarker.close)  # live frames are delivered before outputs close
+            progress = outputs.enter_context(
+                tqdm(total=total, unit="frame", disable=args.quiet or not sys.stderr.isatty())
+            )
+            while self.notices:
+                print(self.notices.pop(0), file=sys.stderr)
+            index, frame, processed = 0, first, 0
+            with StopSignal() as stop:
                 while (
                     frame is not None
                     and stop.signum is None
-                    and (args.max_frames is None or index < args.max_frames)
+                    and not sink.quit
+                    and (args.max_frames is None or processed < args.max_frames)
                 ):
-                    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                     timestamp_ms = round(index * 1000 / fps)
-                    if live:
-                        indices.add(timestamp_ms, index)
-                        landmarker.detect_async(rgb, timestamp_ms, rotation_degrees=args.rotate)
-                    else:
-                        result = landmarker.detect_for_video(
-                            rgb, timestamp_ms, rotation_degrees=args.rotate
-                        )
-                        sink.write(result, rgb, index, timestamp_ms)
+                    if sampler.keep(index, timestamp_ms):
+                        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                        if args.live:
+                            indices.add(timestamp_ms, index)
+                            landmarker.detect_async(rgb, timestamp_ms, rotation_degrees=args.rotate)
+                        else:
+                            result = landmarker.detect_for_video(
+                                rgb, timestamp_ms, rotation_degrees=args.rotate
+                            )
+                            sink.write(result, rgb, index, timestamp_ms)
+                        processed += 1
+                        progress.update(1)
                     index += 1
-                    progress.update(1)
                     frame = _read(capture)
-            finally:
-                capture.release()
-        landmarker.close()  # LIVE_STREAM: deliver what is queued before the outputs close
-        stats = landmarker.stats
-    seconds = time.perf_counter() - start
-    summary = (
-        f"frames: {sink.frames}, poses found: {sink.poses}, "
-        f"frames without a pose: {sink.empty_frames}, "
-        f"average fps: {sink.frames / seconds:.1f}, provider: {options.providers[0]}"
-    )
-    if live:
-        summary += f", dropped frames: {stats['dropped_frames']}"
-    if sink.video is not None:
-        summary += f", video codec: {sink.video.codec}"
-    if stop.signum is not None:
-        summary += " (interrupted: outputs hold the frames done)"
-    print(summary)
-    if stop.signum is not None:
-        return stop.exit_code
-    truncated = frame is None and stated and index < stated and args.max_frames is None
-    if truncated:
-        print(
-            f"warning: {args.input} ended after {index} of its {stated} frames (truncated or "
-            "damaged); outputs hold the frames read"
-            + ("" if args.allow_truncated else " (exit code 3; --allow-truncated accepts it)"),
-            file=sys.stderr,
+            landmarker.close()  # LIVE_STREAM: deliver what is queued before the outputs close
+            stats = landmarker.stats
+        seconds = time.perf_counter() - start
+        summary = (
+            f"frames: {sink.frames}, poses found: {sink.poses}, "
+            f"frames without a pose: {sink.empty_frames}, "
+            f"average fps: {sink.frames / seconds:.1f}, provider: {self.options.providers[0]}"
         )
-        return 0 if args.allow_truncated else EXIT_TRUNCATED
-    return 0
+        if args.live:
+            summary += f", dropped frames: {stats['dropped_frames']}"
+        if sink.video is not None:
+            summary += f", video codec: {sink.video.codec}"
+        if stop.signum is not None:
+            summary += " (interrupted: outputs hold the frames done)"
+        report(
+            f"{source}: {summary}" if self.label_summaries else summary,
+            "-" in (args.jsonl, args.csv),
+        )
+        if stop.signum is not None:
+            return stop.exit_code
+        if sink.quit:
+            return QUIT
+        truncated = frame is None and stated and index < stated and args.max_frames is None
+        if truncated:
+            print(
+                f"warning: {source} ended after {index} of its {stated} frames (truncated or "
+                "damaged); outputs hold the frames read"
+                + ("" if args.allow_truncated else " (exit code 3; --allow-truncated accepts it)"),
+                file=sys.stderr,
+            )
+            return 0 if args.allow_truncated else EXIT_TRUNCATED
+        return 0

@@ -45,8 +45,11 @@ def test_detect_errors_are_one_line(cli_env, tmp_path):
 
 def test_precision_bf16_says_what_it_needs(cli_env, data_dir):
     done = run_cli("detect", str(data_dir / "messi5.jpg"), "--precision", "bf16", env=cli_env)
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "precision='bf16' runs on OpenVINO's CPU plugin" in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        "blazepose detect: error: --precision bf16 runs on OpenVINO's CPU plugin: add "
+        "--provider openvino" in done.stderr
+    )
 
 
 def test_providers_lists_every_provider_with_a_reason(cli_env):

@@ -224,9 +224,9 @@ def test_output_equal_to_input_and_conflicting_flags(cli_env, data_dir, tmp_path
     assert_one_line_error(
         run_cli("video", str(clip), "--out", str(clip), env=cli_env), "is an input file"
     )
-    assert_one_line_error(
-        run_cli("video", str(clip), "--max-frames", "0", env=cli_env), "--max-frames"
-    )
+    bad_usage = run_cli("video", str(clip), "--max-frames", "0", env=cli_env)
+    assert bad_usage.returncode == 2
+    assert "error: argument --max-frames: must be an integer >= 1, got 0" in bad_usage.stderr
 
 
 def test_unwritable_output_leaves_nothing(cli_env, data_dir, tmp_path):
@@ -285,7 +285,7 @@ def test_detect_folder_with_rotation_to_stdout(cli_env, data_dir, tmp_path):
     assert nose["x"] < ankle["x"]  # upright person turned counter-clockwise: head to the left
 
 
-def test_bad_image_among_good_ones_leaves_nothing(cli_env, data_dir, tmp_path):
+def test_strict_run_with_a_bad_image_leaves_nothing(cli_env, data_dir, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(data_dir / "bus.jpg", folder / "a.jpg")
@@ -300,6 +300,7 @@ def test_bad_image_among_good_ones_leaves_nothing(cli_env, data_dir, tmp_path):
         str(out / "r.json"),
         "--annotate",
         str(out / "ann"),
+        "--strict",
         env=cli_env,
     )
     assert_one_line_error(done, "not a readable image")

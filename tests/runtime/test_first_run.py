@@ -19,6 +19,7 @@ from blazepose_onnx.cli.main import main as blazepose_main
 from blazepose_onnx.converter.bundle import write_bundle
 from blazepose_onnx.converter.cli import main as convert_main
 from blazepose_onnx.converter.manifest import load_manifest
+from blazepose_onnx.install import install_command
 
 BIN = Path(sys.executable).parent
 
@@ -28,7 +29,7 @@ def test_version_and_help_with_defaults(cli):
     assert done.returncode == 0 and done.stdout.strip() == f"blazepose-onnx {__version__}"
     help_text = " ".join(cli("detect", "--help").stdout.split())
     for fragment in (
-        "--num-poses NUM_POSES most poses per image (default: 1)",
+        "--num-poses NUM_POSES most poses per image, 1 to 64 (default: 1)",
         "--min-detection-confidence MIN_DETECTION_CONFIDENCE minimum the pose detector's "
         "score, in [0, 1] (default: 0.5)",
         "--model MODEL lite, full, heavy",
@@ -110,7 +111,7 @@ def test_bench_refuses_a_provider_before_the_first_case(cli, one_line_error, tmp
     done = cli("bench", "--providers", "cpu,cuda", "--variants", "lite", "--json",
                str(tmp_path / "b.json"))  # fmt: skip
     line = one_line_error(done, "execution provider 'cuda' is not available")
-    assert "pip install 'blazepose-onnx[gpu]'" in line and "bench [1/" not in done.stderr
+    assert install_command("gpu") in line and "bench [1/" not in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
