@@ -11,6 +11,7 @@ bundle. Every file is written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
@@ -21,12 +22,13 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from blazepose_onnx.converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
 from blazepose_onnx.converter.download import announce, download, sha256_file
 from blazepose_onnx.converter.errors import ConverterError, IntegrityError, SourceError
+from blazepose_onnx.converter.fileio import make_parents, remove_empty_folders
 from blazepose_onnx.converter.manifest import (
     ROLES,
     Manifest,
@@ -200,10 +202,11 @@ def _official_bundle(url: str, work_dir: Path) -> Bundle:
     )
 
 
-def check_writable(model_dir: Path) -> None:
-    """Refuse a model directory that cannot be written, before anything is downloaded."""
+def check_writable(model_dir: Path) -> list[Path]:
+    """Refuse a model directory that cannot be written, before anything is downloaded; create
+    it if missing and return the folders created (deepest first)."""
     try:
-        model_dir.mkdir(parents=True, exist_ok=True)
+        created = make_parents(model_dir)
         with tempfile.TemporaryFile(dir=model_dir):
             pass
     except OSError as exc:
@@ -211,6 +214,19 @@ def check_writable(model_dir: Path) -> None:
             f"the model directory {model_dir} is not writable ({exc.strerror or exc}); set "
             "BLAZEPOSE_MODEL_DIR to a folder you can write"
         ) from exc
+    return created
+
+
+@contextlib.contextmanager
+def writable_model_dir(model_dir: Path) -> Iterator[Path]:
+    """`check_writable` for the block; when the block fails, the folders created for it go again
+    if still empty (a failed first use offline leaves no empty model folder behind)."""
+    created = check_writable(model_dir)
+    try:
+        yield model_dir
+    except BaseException:
+        remove_empty_folders(created)
+        raise
 
 
 def fetch_bundles(
@@ -230,9 +246,11 @@ def fetch_bundles(
     model_dir = model_dir or default_model_dir()
     variants = [check_variant(v) for v in variants]
     paths: dict[str, Path] = {}
-    if force or not all(bundle_path(v, model_dir).is_file() for v in variants):
-        check_writable(model_dir)
-    with tempfile.TemporaryDirectory(prefix="blazepose-fetch-") as tmp:
+    missing = force or not all(bundle_path(v, model_dir).is_file() for v in variants)
+    with (
+        writable_model_dir(model_dir) if missing else contextlib.nullcontext(),
+        tempfile.TemporaryDirectory(prefix="blazepose-fetch-") as tmp,
+    ):
         registry = RegistrySource(manifest, Path(tmp))
         for variant in variants:
             target = bundle_path(variant, model_dir)

@@ -209,6 +209,23 @@ def test_every_hint_names_an_option_of_its_own_command(
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.parametrize(
+    ("main", "argv"),
+    [
+        (blazepose_main, ["detect", str(samples.IMAGE), "--model", "lite"]),
+        (convert_main, ["fetch", "lite"]),
+    ],
+)
+def test_a_failed_first_use_offline_leaves_no_empty_model_folder(
+    monkeypatch, unreachable_registries, capsys, tmp_path, main, argv
+):
+    _failing_sources(monkeypatch)
+    monkeypatch.setenv("BLAZEPOSE_MODEL_DIR", str(tmp_path / "cache" / "blazepose-onnx"))
+    assert main(argv) == 1
+    assert "could not fetch the lite bundle" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_main_job_without_npm_through_the_registry_fallback(cli, tmp_path):
     """A fresh machine with pip but no npm (the official URL unreachable, as here)."""
     assert shutil.which("npm", path=str(BIN)) is None
