@@ -22,7 +22,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from blazepose_onnx.converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
@@ -31,6 +31,7 @@ from blazepose_onnx.converter.errors import ConverterError, IntegrityError, Sour
 from blazepose_onnx.converter.fileio import make_parents, remove_empty_folders
 from blazepose_onnx.converter.manifest import (
     ROLES,
+    VARIANTS,
     Manifest,
     RegistryFile,
     check_variant,
@@ -44,6 +45,7 @@ OFFICIAL_TIMEOUT_S = 15.0
 CLIENT_TIMEOUT_S = 600.0
 REGISTRY_TIMEOUT_S = 60.0
 NPM_REGISTRY = "https://registry.npmjs.org/"
+REGISTRIES = "package registries (pip download mediapipe==0.10.18, npm tarball @mediapipe/pose)"
 
 
 def _run_client(command: list[str], cwd: Path) -> None:
@@ -196,12 +198,6 @@ class RegistrySource:
         )
 
 
-def _official_bundle(url: str, work_dir: Path) -> Bundle:
-    return read_bundle(
-        download(url, work_dir / "official.task", Path(url).name, OFFICIAL_TIMEOUT_S)
-    )
-
-
 def check_writable(model_dir: Path) -> list[Path]:
     """Refuse a model directory that cannot be written, before anything is downloaded; create
     it if missing and return the folders created (deepest first)."""
@@ -229,6 +225,109 @@ def writable_model_dir(model_dir: Path) -> Iterator[Path]:
         raise
 
 
+def _official_bundle(url: str, work_dir: Path) -> Bundle:
+    return read_bundle(
+        download(url, work_dir / "official.task", Path(url).name, OFFICIAL_TIMEOUT_S)
+    )
+
+
+class _Fetch:
+    """The bundles of one `fetch_bundles` call: kept, fetched, or taken from the registry
+    archives that call downloaded."""
+
+    def __init__(
+        self, manifest: Manifest, model_dir: Path, work_dir: Path, use_official: bool, trust: bool
+    ) -> None:
+        self.manifest = manifest
+        self.model_dir = model_dir
+        self.work_dir = work_dir
+        self.use_official = use_official
+        self.trust = trust
+        self.registry = RegistrySource(manifest, work_dir)
+        self.written: dict[str, Path] = {}
+
+    def path(self, variant: str, force: bool) -> Path:
+        """The variant's verified bundle: written in this call, kept (unless `force`) or fetched."""
+        if variant in self.written:
+            return self.written[variant]
+        if not force and (kept := self._kept(variant)) is not None:
+            return kept
+        return self._fetch(variant)
+
+    def _kept(self, variant: str) -> Path | None:
+        """The bundle already in the model directory, if it verifies."""
+        target = bundle_path(variant, self.model_dir)
+        if not target.is_file():
+            return None
+        try:
+            self._verified(variant, str(target), lambda: read_bundle(target))
+        except ConverterError as exc:
+            log.warning("re-fetching %s: %s", target, exc)
+            return None
+        return target
+
+    def _verified(self, variant: str, label: str, source: Callable[[], Bundle]) -> Bundle:
+        bundle = source()
+        entries = {role: self.manifest.entry(variant, role) for role in ROLES}
+        check_bundle(bundle, entries, label, self.trust)
+        return bundle
+
+    def _write(self, variant: str, bundle: Bundle, label: str) -> Path:
+        log.info("%s bundle from %s", variant, label)
+        self.written[variant] = write_bundle(bundle_path(variant, self.model_dir), bundle)
+        return self.written[variant]
+
+    def _fetch(self, variant: str) -> Path:
+        """The official URL, then the registries; when both fail, SourceError lists why."""
+        failures: list[str] = []
+        if self.use_official:
+            url = self.manifest.bundle_urls[variant]
+            label = f"official URL {url}"
+            try:
+                bundle = self._verified(
+                    variant, label, lambda: _official_bundle(url, self.work_dir)
+                )
+            except ConverterError as exc:
+                failures.append(f"  - {label}: {exc}")
+                log.info("%s failed: %s", label, exc)
+            else:
+                return self._write(variant, bundle, label)
+        try:
+            bundle = self._verified(variant, REGISTRIES, lambda: self.registry.bundle(variant))
+        except ConverterError as exc:
+            target = bundle_path(variant, self.model_dir)
+            raise SourceError(
+                f"could not fetch the {variant} bundle; sources tried:\n"
+                + "\n".join([*failures, f"  - {REGISTRIES}: {exc}"])
+                + f"\nDownload pose_landmarker_{variant}.task yourself and place it at {target}"
+            ) from exc
+        path = self._write(variant, bundle, REGISTRIES)
+        self._write_the_rest()
+        return path
+
+    def _write_the_rest(self) -> None:
+        """Write every other variant's bundle from the registry archives already downloaded
+        (they hold all three), so that another variant's first use needs no network."""
+        extra = []
+        for variant in VARIANTS:
+            if variant in self.written or self._kept(variant) is not None:
+                continue
+            try:
+                bundle = self._verified(
+                    variant, REGISTRIES, lambda v=variant: self.registry.bundle(v)
+                )
+                self._write(variant, bundle, REGISTRIES)
+            except ConverterError as exc:
+                log.warning("could not keep the %s bundle as well: %s", variant, exc)
+            else:
+                extra.append(variant)
+        if extra:
+            announce(
+                f"kept the {' and '.join(extra)} bundle{'s' * (len(extra) > 1)} as well, from "
+                "the same downloads: no download on their first use"
+            )
+
+
 def fetch_bundles(
     variants: Iterable[str],
     model_dir: Path | None = None,
@@ -240,57 +339,17 @@ def fetch_bundles(
     """Make sure a verified `.task` bundle exists for each variant; return their paths.
 
     An existing bundle that verifies is kept (unless `force`). Otherwise the official URL is
-    tried, then the registries; when every source fails, `SourceError` lists each one and why.
+    tried, then the registries, whose archives hold every variant: all the bundles they can
+    assemble are written, so no later first use downloads them again. When every source fails,
+    `SourceError` lists each one and why.
     """
     manifest = load_manifest()
     model_dir = model_dir or default_model_dir()
     variants = [check_variant(v) for v in variants]
-    paths: dict[str, Path] = {}
     missing = force or not all(bundle_path(v, model_dir).is_file() for v in variants)
     with (
         writable_model_dir(model_dir) if missing else contextlib.nullcontext(),
         tempfile.TemporaryDirectory(prefix="blazepose-fetch-") as tmp,
     ):
-        registry = RegistrySource(manifest, Path(tmp))
-        for variant in variants:
-            target = bundle_path(variant, model_dir)
-            entries = {role: manifest.entry(variant, role) for role in ROLES}
-            if not force and target.is_file():
-                try:
-                    check_bundle(read_bundle(target), entries, str(target), trust_unverified)
-                    paths[variant] = target
-                    continue
-                except ConverterError as exc:
-                    log.warning("re-fetching %s: %s", target, exc)
-            failures: list[str] = []
-            attempts = []
-            if use_official:
-                url = manifest.bundle_urls[variant]
-                attempts.append(
-                    (f"official URL {url}", lambda url=url: _official_bundle(url, Path(tmp)))
-                )
-            attempts.append(
-                (
-                    "package registries (pip download mediapipe==0.10.18, npm tarball "
-                    "@mediapipe/pose)",
-                    lambda v=variant: registry.bundle(v),
-                )
-            )
-            for label, attempt in attempts:
-                try:
-                    bundle = attempt()
-                    check_bundle(bundle, entries, label, trust_unverified)
-                except ConverterError as exc:
-                    failures.append(f"  - {label}: {exc}")
-                    log.info("%s failed: %s", label, exc)
-                    continue
-                log.info("%s bundle from %s", variant, label)
-                paths[variant] = write_bundle(target, bundle)
-                break
-            else:
-                raise SourceError(
-                    f"could not fetch the {variant} bundle; sources tried:\n"
-                    + "\n".join(failures)
-                    + f"\nDownload pose_landmarker_{variant}.task yourself and place it at {target}"
-                )
-    return paths
+        fetch = _Fetch(manifest, model_dir, Path(tmp), use_official, trust_unverified)
+        return {variant: fetch.path(variant, force) for variant in variants}

