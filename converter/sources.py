@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -48,10 +49,21 @@ NPM_REGISTRY = "https://registry.npmjs.org/"
 REGISTRIES = "package registries (pip download mediapipe==0.10.18, npm tarball @mediapipe/pose)"
 
 
-def _run_client(command: list[str], cwd: Path) -> None:
+def _run_client(command: list[str], cwd: Path, *, show_progress: bool = False) -> None:
+    """Run a registry client; a failure raises SourceError with the client's own last error.
+
+    With `show_progress` the client's stdout (pip's progress bar) goes to our stderr, a terminal;
+    its stderr is captured either way, for that error line.
+    """
     try:
         done = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S, check=False
+            command,
+            cwd=cwd,
+            stdout=sys.stderr if show_progress else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=CLIENT_TIMEOUT_S,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise SourceError(f"{command[0]} is not installed") from exc
@@ -60,12 +72,20 @@ def _run_client(command: list[str], cwd: Path) -> None:
             f"{' '.join(command[:3])} timed out after {CLIENT_TIMEOUT_S:.0f} s"
         ) from exc
     if done.returncode != 0:
-        lines = [
-            line.strip() for line in (done.stderr + "\n" + done.stdout).splitlines() if line.strip()
-        ]
+        output = f"{done.stderr}\n{done.stdout or ''}"
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
         errors = [line for line in lines if line.lower().startswith(("error", "npm error"))]
         detail = (errors or lines or [f"exit code {done.returncode}"])[-1]
         raise SourceError(f"`{' '.join(command[:3])} …` failed: {detail}")
+
+
+def _pip_index() -> str:
+    """The index pip downloads from, as far as the environment tells (credentials left out)."""
+    url = os.environ.get("PIP_INDEX_URL")
+    if not url:
+        return "your pip index (PyPI unless pip is configured otherwise)"
+    parts = urllib.parse.urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _pip_command() -> list[str]:
@@ -100,10 +120,14 @@ class RegistrySource:
         tags = spec["wheel_tags"]
         target = self.work_dir / "pypi"
         target.mkdir(exist_ok=True)
+        detector = self.manifest.entry("full", "detector").registry_file
         announce(
-            f"downloading {spec['requirement']} ({spec['wheel_size'] / 1e6:.1f} MB, the detector's "
-            "wheel) with pip from your package index"
+            f"the pose detector ships in MediaPipe's Python wheel: downloading "
+            f"{spec['requirement']} ({spec['wheel_size'] / 1e6:.1f} MB, of which only the "
+            f"{detector.size / 1e6:.1f} MB {Path(detector.member).name} is kept) with pip from "
+            f"{_pip_index()}"
         )
+        terminal = sys.stderr.isatty()
         _run_client(
             [
                 *_pip_command(),
@@ -119,12 +143,13 @@ class RegistrySource:
                 "--platform",
                 tags["platform"],
                 "--disable-pip-version-check",
-                "-q",
+                *(["--progress-bar", "on"] if terminal else ["-q", "--progress-bar", "off"]),
                 "-d",
                 str(target),
                 spec["requirement"],
             ],
             cwd=self.work_dir,
+            show_progress=terminal,
         )
         wheels = sorted(target.glob("*.whl"))
         if not wheels:
@@ -289,7 +314,7 @@ class _Fetch:
                 )
             except ConverterError as exc:
                 failures.append(f"  - {label}: {exc}")
-                log.info("%s failed: %s", label, exc)
+                announce(f"the official URL {url} failed ({exc}); trying the package registries")
             else:
                 return self._write(variant, bundle, label)
         try:

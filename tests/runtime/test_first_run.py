@@ -239,6 +239,16 @@ def test_first_use_without_npm_fetches_once_for_every_variant(cli, close_registr
     assert "downloading @mediapipe/pose@0.5.1675469404 (41.0 MB) from " in done.stderr
     assert "pose-0.5.1675469404.tgz" in done.stderr
     assert "kept the full and heavy bundles as well" in done.stderr
+    said = done.stderr.splitlines()
+    assert any(
+        line.startswith("blazepose-onnx: the official URL https://storage.googleapis.com/")
+        and line.endswith("; trying the package registries")
+        for line in said
+    ), done.stderr
+    assert any(
+        line.startswith("blazepose-onnx: the pose detector ships in MediaPipe's Python wheel: ")
+        for line in said
+    ), done.stderr
     assert len(json.loads(done.stdout)["images"][str(samples.IMAGE)]["pose_landmarks"]) == 1
     assert sorted(p.name for p in models.glob("*.task")) == [
         f"pose_landmarker_{variant}.task" for variant in ("full", "heavy", "lite")
