@@ -6,7 +6,8 @@ detector and npm's `@mediapipe/pose` tarball the three landmarkers. The wheel co
 plain HTTPS file, fetched with the standard library (`npm_config_registry` and the proxy
 variables respected), with `npm pack` only as a fallback where npm exists. Archives and members
 are checked against the manifest's sha256 and weights fingerprints and assembled into a `.task`
-bundle. Every file is written atomically.
+bundle. The archives hold every variant, so one registry fetch writes all three bundles (the
+archives themselves stay in a temporary folder). Every file is written atomically.
 """
 
 from __future__ import annotations
