@@ -15,7 +15,7 @@ from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import default_model_dir, onnx_paths
 from blazepose_onnx.converter.seal import sealed_bytes
-from blazepose_onnx.converter.sources import check_writable, fetch_bundles
+from blazepose_onnx.converter.sources import fetch_bundles, writable_model_dir
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,6 @@ def ensure_converted(
     paths = onnx_paths(variant, model_dir, precision)
     if all(p.is_file() for p in paths.values()):
         return paths
-    check_writable(model_dir)
-    announce(f"first use of the {variant} model: fetching and converting it into {model_dir}")
-    return convert_variant(variant, model_dir, precision=precision)
+    with writable_model_dir(model_dir):
+        announce(f"first use of the {variant} model: fetching and converting it into {model_dir}")
+        return convert_variant(variant, model_dir, precision=precision)

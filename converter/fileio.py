@@ -63,7 +63,7 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
     return removed
 
 
-def _make_parents(folder: Path) -> list[Path]:
+def make_parents(folder: Path) -> list[Path]:
     """Create `folder` and its missing parents; return those created, deepest first."""
     missing = []
     while not folder.exists():
@@ -74,6 +74,13 @@ def _make_parents(folder: Path) -> list[Path]:
     for created in reversed(missing):
         created.mkdir()
     return missing
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove the folders of `folders` (deepest first) that are empty; leave the others."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 @contextlib.contextmanager
@@ -89,7 +96,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path
         return
     target = Path(os.path.realpath(target))
     try:
-        created = _make_parents(target.parent)
+        created = make_parents(target.parent)
         remove_stale_temporaries(target)
         fd, temp = tempfile.mkstemp(
             prefix=f".{target.name}{TEMP_MARK}{os.getpid()}-", suffix=suffix, dir=target.parent
@@ -106,9 +113,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path
         os.replace(temp_path, target)
     except BaseException:
         temp_path.unlink(missing_ok=True)
-        for folder in created:  # deepest first; only the empty ones go
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_empty_folders(created)
         raise
     finally:
         temp_path.unlink(missing_ok=True)

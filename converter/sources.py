@@ -6,11 +6,13 @@ detector and npm's `@mediapipe/pose` tarball the three landmarkers. The wheel co
 plain HTTPS file, fetched with the standard library (`npm_config_registry` and the proxy
 variables respected), with `npm pack` only as a fallback where npm exists. Archives and members
 are checked against the manifest's sha256 and weights fingerprints and assembled into a `.task`
-bundle. Every file is written atomically.
+bundle. The archives hold every variant, so one registry fetch writes all three bundles (the
+archives themselves stay in a temporary folder). Every file is written atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
@@ -20,15 +22,18 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from blazepose_onnx.converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
 from blazepose_onnx.converter.download import announce, download, sha256_file
 from blazepose_onnx.converter.errors import ConverterError, IntegrityError, SourceError
+from blazepose_onnx.converter.fileio import make_parents, remove_empty_folders
 from blazepose_onnx.converter.manifest import (
     ROLES,
+    VARIANTS,
     Manifest,
     RegistryFile,
     check_variant,
@@ -42,12 +47,24 @@ OFFICIAL_TIMEOUT_S = 15.0
 CLIENT_TIMEOUT_S = 600.0
 REGISTRY_TIMEOUT_S = 60.0
 NPM_REGISTRY = "https://registry.npmjs.org/"
+REGISTRIES = "package registries (pip download mediapipe==0.10.18, npm tarball @mediapipe/pose)"
 
 
-def _run_client(command: list[str], cwd: Path) -> None:
+def _run_client(command: list[str], cwd: Path, *, show_progress: bool = False) -> None:
+    """Run a registry client; a failure raises SourceError with the client's own last error.
+
+    With `show_progress` the client's stdout (pip's progress bar) goes to our stderr, a terminal;
+    its stderr is captured either way, for that error line.
+    """
     try:
         done = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S, check=False
+            command,
+            cwd=cwd,
+            stdout=sys.stderr if show_progress else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=CLIENT_TIMEOUT_S,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise SourceError(f"{command[0]} is not installed") from exc
@@ -56,12 +73,20 @@ def _run_client(command: list[str], cwd: Path) -> None:
             f"{' '.join(command[:3])} timed out after {CLIENT_TIMEOUT_S:.0f} s"
         ) from exc
     if done.returncode != 0:
-        lines = [
-            line.strip() for line in (done.stderr + "\n" + done.stdout).splitlines() if line.strip()
-        ]
+        output = f"{done.stderr}\n{done.stdout or ''}"
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
         errors = [line for line in lines if line.lower().startswith(("error", "npm error"))]
         detail = (errors or lines or [f"exit code {done.returncode}"])[-1]
         raise SourceError(f"`{' '.join(command[:3])} …` failed: {detail}")
+
+
+def _pip_index() -> str:
+    """The index pip downloads from, as far as the environment tells (credentials left out)."""
+    url = os.environ.get("PIP_INDEX_URL")
+    if not url:
+        return "your pip index (PyPI unless pip is configured otherwise)"
+    parts = urllib.parse.urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _pip_command() -> list[str]:
@@ -96,10 +121,14 @@ class RegistrySource:
         tags = spec["wheel_tags"]
         target = self.work_dir / "pypi"
         target.mkdir(exist_ok=True)
+        detector = self.manifest.entry("full", "detector").registry_file
         announce(
-            f"downloading {spec['requirement']} ({spec['wheel_size'] / 1e6:.1f} MB, the detector's "
-            "wheel) with pip from your package index"
+            f"the pose detector ships in MediaPipe's Python wheel: downloading "
+            f"{spec['requirement']} ({spec['wheel_size'] / 1e6:.1f} MB, of which only the "
+            f"{detector.size / 1e6:.1f} MB {Path(detector.member).name} is kept) with pip from "
+            f"{_pip_index()}"
         )
+        terminal = sys.stderr.isatty()
         _run_client(
             [
                 *_pip_command(),
@@ -115,12 +144,13 @@ class RegistrySource:
                 "--platform",
                 tags["platform"],
                 "--disable-pip-version-check",
-                "-q",
+                *(["--progress-bar", "on"] if terminal else ["-q", "--progress-bar", "off"]),
                 "-d",
                 str(target),
                 spec["requirement"],
             ],
             cwd=self.work_dir,
+            show_progress=terminal,
         )
         wheels = sorted(target.glob("*.whl"))
         if not wheels:
@@ -194,16 +224,11 @@ class RegistrySource:
         )
 
 
-def _official_bundle(url: str, work_dir: Path) -> Bundle:
-    return read_bundle(
-        download(url, work_dir / "official.task", Path(url).name, OFFICIAL_TIMEOUT_S)
-    )
-
-
-def check_writable(model_dir: Path) -> None:
-    """Refuse a model directory that cannot be written, before anything is downloaded."""
+def check_writable(model_dir: Path) -> list[Path]:
+    """Refuse a model directory that cannot be written, before anything is downloaded; create
+    it if missing and return the folders created (deepest first)."""
     try:
-        model_dir.mkdir(parents=True, exist_ok=True)
+        created = make_parents(model_dir)
         with tempfile.TemporaryFile(dir=model_dir):
             pass
     except OSError as exc:
@@ -211,6 +236,122 @@ def check_writable(model_dir: Path) -> None:
             f"the model directory {model_dir} is not writable ({exc.strerror or exc}); set "
             "BLAZEPOSE_MODEL_DIR to a folder you can write"
         ) from exc
+    return created
+
+
+@contextlib.contextmanager
+def writable_model_dir(model_dir: Path) -> Iterator[Path]:
+    """`check_writable` for the block; when the block fails, the folders created for it go again
+    if still empty (a failed first use offline leaves no empty model folder behind)."""
+    created = check_writable(model_dir)
+    try:
+        yield model_dir
+    except BaseException:
+        remove_empty_folders(created)
+        raise
+
+
+def _official_bundle(url: str, work_dir: Path) -> Bundle:
+    return read_bundle(
+        download(url, work_dir / "official.task", Path(url).name, OFFICIAL_TIMEOUT_S)
+    )
+
+
+class _Fetch:
+    """The bundles of one `fetch_bundles` call: kept, fetched, or taken from the registry
+    archives that call downloaded."""
+
+    def __init__(
+        self, manifest: Manifest, model_dir: Path, work_dir: Path, use_official: bool, trust: bool
+    ) -> None:
+        self.manifest = manifest
+        self.model_dir = model_dir
+        self.work_dir = work_dir
+        self.use_official = use_official
+        self.trust = trust
+        self.registry = RegistrySource(manifest, work_dir)
+        self.written: dict[str, Path] = {}
+
+    def path(self, variant: str, force: bool) -> Path:
+        """The variant's verified bundle: written in this call, kept (unless `force`) or fetched."""
+        if variant in self.written:
+            return self.written[variant]
+        if not force and (kept := self._kept(variant)) is not None:
+            return kept
+        return self._fetch(variant)
+
+    def _kept(self, variant: str) -> Path | None:
+        """The bundle already in the model directory, if it verifies."""
+        target = bundle_path(variant, self.model_dir)
+        if not target.is_file():
+            return None
+        try:
+            self._verified(variant, str(target), lambda: read_bundle(target))
+        except ConverterError as exc:
+            log.warning("re-fetching %s: %s", target, exc)
+            return None
+        return target
+
+    def _verified(self, variant: str, label: str, source: Callable[[], Bundle]) -> Bundle:
+        bundle = source()
+        entries = {role: self.manifest.entry(variant, role) for role in ROLES}
+        check_bundle(bundle, entries, label, self.trust)
+        return bundle
+
+    def _write(self, variant: str, bundle: Bundle, label: str) -> Path:
+        log.info("%s bundle from %s", variant, label)
+        self.written[variant] = write_bundle(bundle_path(variant, self.model_dir), bundle)
+        return self.written[variant]
+
+    def _fetch(self, variant: str) -> Path:
+        """The official URL, then the registries; when both fail, SourceError lists why."""
+        failures: list[str] = []
+        if self.use_official:
+            url = self.manifest.bundle_urls[variant]
+            label = f"official URL {url}"
+            try:
+                bundle = self._verified(
+                    variant, label, lambda: _official_bundle(url, self.work_dir)
+                )
+            except ConverterError as exc:
+                failures.append(f"  - {label}: {exc}")
+                announce(f"the official URL {url} failed ({exc}); trying the package registries")
+            else:
+                return self._write(variant, bundle, label)
+        try:
+            bundle = self._verified(variant, REGISTRIES, lambda: self.registry.bundle(variant))
+        except ConverterError as exc:
+            target = bundle_path(variant, self.model_dir)
+            raise SourceError(
+                f"could not fetch the {variant} bundle; sources tried:\n"
+                + "\n".join([*failures, f"  - {REGISTRIES}: {exc}"])
+                + f"\nDownload pose_landmarker_{variant}.task yourself and place it at {target}"
+            ) from exc
+        path = self._write(variant, bundle, REGISTRIES)
+        self._write_the_rest()
+        return path
+
+    def _write_the_rest(self) -> None:
+        """Write every other variant's bundle from the registry archives already downloaded
+        (they hold all three), so that another variant's first use needs no network."""
+        extra = []
+        for variant in VARIANTS:
+            if variant in self.written or self._kept(variant) is not None:
+                continue
+            try:
+                bundle = self._verified(
+                    variant, REGISTRIES, lambda v=variant: self.registry.bundle(v)
+                )
+                self._write(variant, bundle, REGISTRIES)
+            except ConverterError as exc:
+                log.warning("could not keep the %s bundle as well: %s", variant, exc)
+            else:
+                extra.append(variant)
+        if extra:
+            announce(
+                f"kept the {' and '.join(extra)} bundle{'s' * (len(extra) > 1)} as well, from "
+                "the same downloads: no download on their first use"
+            )
 
 
 def fetch_bundles(
@@ -224,55 +365,17 @@ def fetch_bundles(
     """Make sure a verified `.task` bundle exists for each variant; return their paths.
 
     An existing bundle that verifies is kept (unless `force`). Otherwise the official URL is
-    tried, then the registries; when every source fails, `SourceError` lists each one and why.
+    tried, then the registries, whose archives hold every variant: all the bundles they can
+    assemble are written, so no later first use downloads them again. When every source fails,
+    `SourceError` lists each one and why.
     """
     manifest = load_manifest()
     model_dir = model_dir or default_model_dir()
     variants = [check_variant(v) for v in variants]
-    paths: dict[str, Path] = {}
-    if force or not all(bundle_path(v, model_dir).is_file() for v in variants):
-        check_writable(model_dir)
-    with tempfile.TemporaryDirectory(prefix="blazepose-fetch-") as tmp:
-        registry = RegistrySource(manifest, Path(tmp))
-        for variant in variants:
-            target = bundle_path(variant, model_dir)
-            entries = {role: manifest.entry(variant, role) for role in ROLES}
-            if not force and target.is_file():
-                try:
-                    check_bundle(read_bundle(target), entries, str(target), trust_unverified)
-                    paths[variant] = target
-                    continue
-                except ConverterError as exc:
-                    log.warning("re-fetching %s: %s", target, exc)
-            failures: list[str] = []
-            attempts = []
-            if use_official:
-                url = manifest.bundle_urls[variant]
-                attempts.append(
-                    (f"official URL {url}", lambda url=url: _official_bundle(url, Path(tmp)))
-                )
-            attempts.append(
-                (
-                    "package registries (pip download mediapipe==0.10.18, npm tarball "
-                    "@mediapipe/pose)",
-                    lambda v=variant: registry.bundle(v),
-                )
-            )
-            for label, attempt in attempts:
-                try:
-                    bundle = attempt()
-                    check_bundle(bundle, entries, label, trust_unverified)
-                except ConverterError as exc:
-                    failures.append(f"  - {label}: {exc}")
-                    log.info("%s failed: %s", label, exc)
-                    continue
-                log.info("%s bundle from %s", variant, label)
-                paths[variant] = write_bundle(target, bundle)
-                break
-            else:
-                raise SourceError(
-                    f"could not fetch the {variant} bundle; sources tried:\n"
-                    + "\n".join(failures)
-                    + f"\nDownload pose_landmarker_{variant}.task yourself and place it at {target}"
-                )
-    return paths
+    missing = force or not all(bundle_path(v, model_dir).is_file() for v in variants)
+    with (
+        writable_model_dir(model_dir) if missing else contextlib.nullcontext(),
+        tempfile.TemporaryDirectory(prefix="blazepose-fetch-") as tmp,
+    ):
+        fetch = _Fetch(manifest, model_dir, Path(tmp), use_official, trust_unverified)
+        return {variant: fetch.path(variant, force) for variant in variants}

@@ -168,14 +168,32 @@ def one_line_error():
     return _one_line_error
 
 
+CLOSED_PORT = "http://127.0.0.1:9"
+# pip and the npm registry at a closed loopback port, with no retries and no other index.
+CLOSED_REGISTRIES = {
+    "PIP_CONFIG_FILE": "/dev/null",
+    "PIP_INDEX_URL": f"{CLOSED_PORT}/simple",
+    "PIP_RETRIES": "0",
+    "npm_config_registry": f"{CLOSED_PORT}/",
+    "npm_config_fetch_retries": "0",
+}
+
+
 @pytest.fixture()
-def unreachable_registries(monkeypatch):
-    """pip and the npm registry point at a closed loopback port (no retries): every registry
-    source fails fast, with the clients' own errors."""
-    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
-    monkeypatch.setenv("npm_config_fetch_retries", "0")
+def close_registries(monkeypatch):
+    """Function that points pip and the npm registry at a closed loopback port for the rest of
+    the test: from then on every registry source fails fast, with the clients' own errors."""
+
+    def close() -> None:
+        for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in CLOSED_REGISTRIES.items():
+            monkeypatch.setenv(name, value)
+
+    return close
+
+
+@pytest.fixture()
+def unreachable_registries(close_registries):
+    """The registries closed (`close_registries`) for the whole test."""
+    close_registries()

