@@ -25,7 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx.converter.fileio import write_bytes_atomic
-from blazepose_onnx.converter.manifest import check_variant
+from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
@@ -234,6 +234,18 @@ def bench_parallel_video(
     )
 
 
+def _mediapipe_landmarker(bundle: Path, mode: str):
+    """MediaPipe's own PoseLandmarker on `bundle`, in VIDEO mode for "video", else IMAGE."""
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
+    return vision.PoseLandmarker.create_from_options(
+        vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(bundle)), running_mode=running
+        )
+    )
+
+
 def bench_mediapipe(
     bundle_dir: Path,
     variant: str,
@@ -242,24 +254,11 @@ def bench_mediapipe(
     frames: Sequence[np.ndarray],
     warmup: int,
     iterations: int,
-) -> BenchResult | None:
-    """MediaPipe's own PoseLandmarker on the same inputs, or None when it is not available."""
-    try:
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
-    except ImportError:
-        return None
-    bundle = bundle_dir / f"pose_landmarker_{variant}.task"
-    running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
-    try:
-        landmarker = vision.PoseLandmarker.create_from_options(
-            vision.PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(bundle)), running_mode=running
-            )
-        )
-    except Exception:  # bundles without TFLite metadata cannot be loaded by MediaPipe
-        return None
-    with landmarker:
+) -> BenchResult:
+    """MediaPipe's own PoseLandmarker on the same inputs (checked loadable by the plan)."""
+    import mediapipe as mp
+
+    with _mediapipe_landmarker(bundle_dir / f"pose_landmarker_{variant}.task", mode) as landmarker:
         if mode == "video":
             wrapped = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
             counter = iter(range(10**9))
@@ -418,6 +417,23 @@ def _check_mediapipe(bundle_dir: Path, variants: list[str]) -> None:
     ]
     if missing:
         raise InputError(f"--mediapipe-bundles: {bundle_dir} has no {', '.join(missing)}")
+    for variant in variants:
+        bundle = bundle_dir / f"pose_landmarker_{variant}.task"
+        try:
+            _mediapipe_landmarker(bundle, "image").close()
+        except Exception as exc:  # MediaPipe raises FileNotFoundError, RuntimeError, ValueError
+            raise InputError(_unloadable(bundle, variant, exc)) from exc
+
+
+def _unloadable(bundle: Path, variant: str, exc: Exception) -> str:
+    """One line: MediaPipe's reason for refusing `bundle`, and where loadable bundles come from."""
+    reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+    return (
+        f"--mediapipe-bundles: MediaPipe cannot load {bundle}: {reason}; it needs bundles with "
+        f"MediaPipe Tasks metadata: the official {load_manifest().bundle_urls[variant]}, or "
+        "this one with metadata added by the repository's tests/golden/add_metadata.py IN.task "
+        "OUT.task (run with mediapipe==0.10.18)"
+    )
 
 
 @dataclass(frozen=True)
@@ -503,7 +519,7 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                     (
                         f"MediaPipe {variant} {mode}",
                         partial(
-                            _mediapipe_case,
+                            bench_mediapipe,
                             args.mediapipe_bundles,
                             variant,
                             mode,
@@ -525,13 +541,6 @@ def _provider_precisions(plan: BenchPlan) -> list[tuple[str, str]]:
         for precision in plan.precisions
         if precision != "bf16" or provider == "openvino"
     ]
-
-
-def _mediapipe_case(*args) -> BenchResult:
-    result = bench_mediapipe(*args)
-    if result is None:
-        raise InputError(f"MediaPipe cannot load the bundles in {args[0]}")
-    return result
 
 
 def _write(results: list[BenchResult], args: argparse.Namespace) -> str:
