@@ -566,9 +566,13 @@ def run_bench(args: argparse.Namespace) -> int:
             print(f"bench [{k}/{len(cases)}] {label}", file=sys.stderr, flush=True)
             results.append(run())
     except BaseException:
-        if results:
+        outputs = [path for path in (args.json, args.markdown) if path]
+        if results and outputs:
             _write(results, args)
-            print(f"bench: the {len(results)} finished case(s) were written", file=sys.stderr)
+            print(
+                f"bench: the {len(results)} finished case(s) were written to {', '.join(outputs)}",
+                file=sys.stderr,
+            )
         raise
     print(_write(results, args))
     return 0
