@@ -61,6 +61,26 @@ def _percentiles(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]
     }
 
 
+def timed_step(
+    step: Callable[[], object],
+    model_seconds: dict[str, float] | None,
+    samples: dict[str, list[float]],
+) -> None:
+    """Run `step` once; append its time (s) to samples["total"] and, given the pipeline's
+    `model_seconds`, the time inside each model and the rest to the other `STAGES`."""
+    before = dict(model_seconds) if model_seconds is not None else None
+    start = time.perf_counter()
+    step()
+    total = time.perf_counter() - start
+    samples["total"].append(total)
+    if before is not None:
+        detector = model_seconds["detector"] - before["detector"]
+        landmarker = model_seconds["landmarker"] - before["landmarker"]
+        samples["detector"].append(detector)
+        samples["landmarker"].append(landmarker)
+        samples["other"].append(total - detector - landmarker)
+
+
 def _time_steps(
     step: Callable[[], None], model_seconds: dict[str, float] | None, warmup: int, iterations: int
 ) -> dict[str, list[float]]:
@@ -68,17 +88,7 @@ def _time_steps(
         step()
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for _ in range(iterations):
-        before = dict(model_seconds) if model_seconds is not None else None
-        start = time.perf_counter()
-        step()
-        total = time.perf_counter() - start
-        samples["total"].append(total)
-        if before is not None:
-            detector = model_seconds["detector"] - before["detector"]
-            landmarker = model_seconds["landmarker"] - before["landmarker"]
-            samples["detector"].append(detector)
-            samples["landmarker"].append(landmarker)
-            samples["other"].append(total - detector - landmarker)
+        timed_step(step, model_seconds, samples)
     return samples
 
 
