@@ -244,6 +244,11 @@ def bench_parallel_video(
     )
 
 
+def _mediapipe_bundle(bundle_dir: Path, variant: str) -> Path:
+    """Where `--mediapipe-bundles` keeps `variant`."""
+    return bundle_dir / f"pose_landmarker_{variant}.task"
+
+
 def _mediapipe_landmarker(bundle: Path, mode: str):
     """MediaPipe's own PoseLandmarker on `bundle`, in VIDEO mode for "video", else IMAGE."""
     from mediapipe.tasks.python import BaseOptions, vision
@@ -268,7 +273,7 @@ def bench_mediapipe(
     """MediaPipe's own PoseLandmarker on the same inputs (checked loadable by the plan)."""
     import mediapipe as mp
 
-    with _mediapipe_landmarker(bundle_dir / f"pose_landmarker_{variant}.task", mode) as landmarker:
+    with _mediapipe_landmarker(_mediapipe_bundle(bundle_dir, variant), mode) as landmarker:
         if mode == "video":
             wrapped = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
             counter = iter(range(10**9))
@@ -420,15 +425,11 @@ def _check_mediapipe(bundle_dir: Path, variants: list[str]) -> None:
         raise InputError("--mediapipe-bundles needs MediaPipe installed (pip install mediapipe)")
     if not bundle_dir.is_dir():
         raise InputError(f"--mediapipe-bundles: no such folder {bundle_dir}")
-    missing = [
-        f"pose_landmarker_{v}.task"
-        for v in variants
-        if not (bundle_dir / f"pose_landmarker_{v}.task").is_file()
-    ]
+    bundles = {v: _mediapipe_bundle(bundle_dir, v) for v in variants}
+    missing = [bundle.name for bundle in bundles.values() if not bundle.is_file()]
     if missing:
         raise InputError(f"--mediapipe-bundles: {bundle_dir} has no {', '.join(missing)}")
-    for variant in variants:
-        bundle = bundle_dir / f"pose_landmarker_{variant}.task"
+    for variant, bundle in bundles.items():
         try:
             _mediapipe_landmarker(bundle, "image").close()
         except Exception as exc:  # MediaPipe raises FileNotFoundError, RuntimeError, ValueError
