@@ -1,5 +1,5 @@
 """VIDEO mode: `detect_for_video()` per tracked frame on squat.mp4 (pre-decoded), ours against
-MediaPipe in the same run, plus the split of a frame into landmarker model time and the rest.
+MediaPipe in the same run, with the split of each timed frame into model time and the rest.
 
 Run: python -m pytest benchmarks/test_video_mode.py --benchmark-json=video.json
 """
@@ -7,7 +7,6 @@ Run: python -m pytest benchmarks/test_video_mode.py --benchmark-json=video.json
 from __future__ import annotations
 
 import itertools
-import time
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,7 @@ def _frame_feeder(frames: list, call):
 
 @pytest.mark.parametrize("threads", [None, 1], ids=["all-threads", "one-thread"])
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_ours(benchmark, squat_frames, variant, threads):
+def test_ours(benchmark, timed_rounds, squat_frames, variant, threads):
     from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
     options = PoseLandmarkerOptions(
@@ -47,28 +46,14 @@ def test_ours(benchmark, squat_frames, variant, threads):
         step = _frame_feeder(squat_frames, landmarker.detect_for_video)
         benchmark.group = f"video {variant} squat (tracked)"
         benchmark.extra_info.update(impl="blazepose-onnx", threads=threads or "all")
-        benchmark.pedantic(step, rounds=ROUNDS, warmup_rounds=5)
-        seconds = landmarker._pipeline.model_seconds
-        seconds.update(detector=0.0, landmarker=0.0)
-        start = time.perf_counter()
-        for _ in range(ROUNDS):
-            step()
-        total = (time.perf_counter() - start) / ROUNDS * 1e3
-        detector = seconds["detector"] / ROUNDS * 1e3
-        landmarks = seconds["landmarker"] / ROUNDS * 1e3
-        benchmark.extra_info.update(
-            total_ms=total,
-            detector_ms=detector,
-            landmarker_ms=landmarks,
-            other_ms=total - detector - landmarks,
-        )
+        timed_rounds(step, ROUNDS, 5, landmarker._pipeline.model_seconds)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_mediapipe(benchmark, mediapipe_factory, squat_frames, variant):
+def test_mediapipe(benchmark, timed_rounds, mediapipe_factory, squat_frames, variant):
     landmarker, mp = mediapipe_factory(variant, video=True)
     images = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in squat_frames]
     step = _frame_feeder(images, landmarker.detect_for_video)
     benchmark.group = f"video {variant} squat (tracked)"
     benchmark.extra_info.update(impl="mediapipe")
-    benchmark.pedantic(step, rounds=ROUNDS, warmup_rounds=5)
+    timed_rounds(step, ROUNDS, 5)

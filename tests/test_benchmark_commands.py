@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -22,24 +23,62 @@ def run_python(*args: str, env: dict | None = None, timeout: int = 600):
     )
 
 
-def test_pytest_benchmark_suite_and_report(cli_env, tmp_path):
+def _same_rounds(bench: dict) -> None:
+    """Our per-round samples are pytest-benchmark's own rounds: each lies inside the benchmark's
+    timed call, and each round's split adds up to that round's total."""
+    ours = bench["extra_info"]["step_seconds"]
+    timed = bench["stats"]["data"]
+    assert len(ours["total"]) == len(timed) == bench["stats"]["rounds"]
+    overheads = [t - mine for mine, t in zip(ours["total"], timed, strict=True)]
+    assert min(overheads) >= 0 and statistics.median(overheads) < 1e-3
+    for total, detector, landmarker, other in zip(
+        ours["total"], ours["detector"], ours["landmarker"], ours["other"], strict=True
+    ):
+        assert 0 < detector + landmarker <= total and other == total - detector - landmarker
+
+
+def _row_adds_up(line: str) -> None:
+    """A report row's detector, landmarker and other add up to its median, none above it."""
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    median, detector, landmarker = float(cells[2]), float(cells[4]), float(cells[5])
+    other = float(cells[6].split()[0])
+    assert max(detector, landmarker, other) <= median
+    assert abs(detector + landmarker + other - median) <= 0.11  # cells rounded to 0.1 / 0.01 ms
+
+
+def test_pytest_benchmark_suites_and_report_from_the_same_rounds(cli_env, tmp_path):
     out = tmp_path / "bench.json"
     done = run_python(
         "-m",
         "pytest",
         "benchmarks/test_image_mode.py",
+        "benchmarks/test_video_mode.py",
         "-q",
         "-p",
         "no:cacheprovider",
         "-k",
-        "lite and messi5 and all-threads",
+        "test_ours and lite and all-threads and not bus",
         f"--benchmark-json={out}",
+        "--benchmark-save-data",  # the benchmark's own per-round times, to compare with ours
         env=cli_env,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    benches = json.loads(out.read_text())["benchmarks"]
+    assert sorted(b["group"] for b in benches) == [
+        "image lite messi5 num_poses=1",
+        "video lite squat (tracked)",
+    ]
+    for bench in benches:
+        _same_rounds(bench)
     report = run_python("benchmarks/report.py", str(out), timeout=60)
     assert report.returncode == 0, report.stderr
-    assert "| image lite messi5 num_poses=1 | blazepose-onnx (cpu, threads=all) |" in report.stdout
+    rows = [line for line in report.stdout.splitlines() if "| blazepose-onnx (cpu" in line]
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "image lite messi5 num_poses=1",
+        "video lite squat (tracked)",
+    ]
+    for row in rows:
+        _row_adds_up(row)
 
 
 def test_soak_script_reports_memory(cli_env):

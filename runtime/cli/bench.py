@@ -25,7 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx.converter.fileio import write_bytes_atomic
-from blazepose_onnx.converter.manifest import check_variant
+from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
@@ -61,6 +61,26 @@ def _percentiles(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]
     }
 
 
+def timed_step(
+    step: Callable[[], object],
+    model_seconds: dict[str, float] | None,
+    samples: dict[str, list[float]],
+) -> None:
+    """Run `step` once; append its time (s) to samples["total"] and, given the pipeline's
+    `model_seconds`, the time inside each model and the rest to the other `STAGES`."""
+    before = dict(model_seconds) if model_seconds is not None else None
+    start = time.perf_counter()
+    step()
+    total = time.perf_counter() - start
+    samples["total"].append(total)
+    if before is not None:
+        detector = model_seconds["detector"] - before["detector"]
+        landmarker = model_seconds["landmarker"] - before["landmarker"]
+        samples["detector"].append(detector)
+        samples["landmarker"].append(landmarker)
+        samples["other"].append(total - detector - landmarker)
+
+
 def _time_steps(
     step: Callable[[], None], model_seconds: dict[str, float] | None, warmup: int, iterations: int
 ) -> dict[str, list[float]]:
@@ -68,17 +88,7 @@ def _time_steps(
         step()
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for _ in range(iterations):
-        before = dict(model_seconds) if model_seconds is not None else None
-        start = time.perf_counter()
-        step()
-        total = time.perf_counter() - start
-        samples["total"].append(total)
-        if before is not None:
-            detector = model_seconds["detector"] - before["detector"]
-            landmarker = model_seconds["landmarker"] - before["landmarker"]
-            samples["detector"].append(detector)
-            samples["landmarker"].append(landmarker)
-            samples["other"].append(total - detector - landmarker)
+        timed_step(step, model_seconds, samples)
     return samples
 
 
@@ -234,6 +244,23 @@ def bench_parallel_video(
     )
 
 
+def _mediapipe_bundle(bundle_dir: Path, variant: str) -> Path:
+    """Where `--mediapipe-bundles` keeps `variant`."""
+    return bundle_dir / f"pose_landmarker_{variant}.task"
+
+
+def _mediapipe_landmarker(bundle: Path, mode: str):
+    """MediaPipe's own PoseLandmarker on `bundle`, in VIDEO mode for "video", else IMAGE."""
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
+    return vision.PoseLandmarker.create_from_options(
+        vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(bundle)), running_mode=running
+        )
+    )
+
+
 def bench_mediapipe(
     bundle_dir: Path,
     variant: str,
@@ -242,24 +269,11 @@ def bench_mediapipe(
     frames: Sequence[np.ndarray],
     warmup: int,
     iterations: int,
-) -> BenchResult | None:
-    """MediaPipe's own PoseLandmarker on the same inputs, or None when it is not available."""
-    try:
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
-    except ImportError:
-        return None
-    bundle = bundle_dir / f"pose_landmarker_{variant}.task"
-    running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
-    try:
-        landmarker = vision.PoseLandmarker.create_from_options(
-            vision.PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(bundle)), running_mode=running
-            )
-        )
-    except Exception:  # bundles without TFLite metadata cannot be loaded by MediaPipe
-        return None
-    with landmarker:
+) -> BenchResult:
+    """MediaPipe's own PoseLandmarker on the same inputs (checked loadable by the plan)."""
+    import mediapipe as mp
+
+    with _mediapipe_landmarker(_mediapipe_bundle(bundle_dir, variant), mode) as landmarker:
         if mode == "video":
             wrapped = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
             counter = iter(range(10**9))
@@ -411,13 +425,26 @@ def _check_mediapipe(bundle_dir: Path, variants: list[str]) -> None:
         raise InputError("--mediapipe-bundles needs MediaPipe installed (pip install mediapipe)")
     if not bundle_dir.is_dir():
         raise InputError(f"--mediapipe-bundles: no such folder {bundle_dir}")
-    missing = [
-        f"pose_landmarker_{v}.task"
-        for v in variants
-        if not (bundle_dir / f"pose_landmarker_{v}.task").is_file()
-    ]
+    bundles = {v: _mediapipe_bundle(bundle_dir, v) for v in variants}
+    missing = [bundle.name for bundle in bundles.values() if not bundle.is_file()]
     if missing:
         raise InputError(f"--mediapipe-bundles: {bundle_dir} has no {', '.join(missing)}")
+    for variant, bundle in bundles.items():
+        try:
+            _mediapipe_landmarker(bundle, "image").close()
+        except Exception as exc:  # MediaPipe raises FileNotFoundError, RuntimeError, ValueError
+            raise InputError(_unloadable(bundle, variant, exc)) from exc
+
+
+def _unloadable(bundle: Path, variant: str, exc: Exception) -> str:
+    """One line: MediaPipe's reason for refusing `bundle`, and where loadable bundles come from."""
+    reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+    return (
+        f"--mediapipe-bundles: MediaPipe cannot load {bundle}: {reason}; it needs bundles with "
+        f"MediaPipe Tasks metadata: the official {load_manifest().bundle_urls[variant]}, or "
+        "this one with metadata added by the repository's tests/golden/add_metadata.py IN.task "
+        "OUT.task (run with mediapipe==0.10.18)"
+    )
 
 
 @dataclass(frozen=True)
@@ -503,7 +530,7 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                     (
                         f"MediaPipe {variant} {mode}",
                         partial(
-                            _mediapipe_case,
+                            bench_mediapipe,
                             args.mediapipe_bundles,
                             variant,
                             mode,
@@ -525,13 +552,6 @@ def _provider_precisions(plan: BenchPlan) -> list[tuple[str, str]]:
         for precision in plan.precisions
         if precision != "bf16" or provider == "openvino"
     ]
-
-
-def _mediapipe_case(*args) -> BenchResult:
-    result = bench_mediapipe(*args)
-    if result is None:
-        raise InputError(f"MediaPipe cannot load the bundles in {args[0]}")
-    return result
 
 
 def _write(results: list[BenchResult], args: argparse.Namespace) -> str:
@@ -557,9 +577,13 @@ def run_bench(args: argparse.Namespace) -> int:
             print(f"bench [{k}/{len(cases)}] {label}", file=sys.stderr, flush=True)
             results.append(run())
     except BaseException:
-        if results:
+        outputs = [path for path in (args.json, args.markdown) if path]
+        if results and outputs:
             _write(results, args)
-            print(f"bench: the {len(results)} finished case(s) were written", file=sys.stderr)
+            print(
+                f"bench: the {len(results)} finished case(s) were written to {', '.join(outputs)}",
+                file=sys.stderr,
+            )
         raise
     print(_write(results, args))
     return 0

@@ -131,7 +131,9 @@ def test_bench_argument_errors(cli, one_line_error, args, fragment):
     one_line_error(cli("bench", "--variants", "lite", *args), fragment)
 
 
-def test_bench_keeps_the_finished_cases_when_a_later_one_fails(cli, cli_env, model_dir, tmp_path):
+@pytest.fixture()
+def broken_heavy_bench(cli, cli_env, model_dir, tmp_path):
+    """Run `blazepose bench ARGS` over lite (fine) then heavy (a corrupted landmarker)."""
     models = tmp_path / "models"
     for variant in ("lite", "heavy"):
         shutil.copytree(model_dir / variant, models / variant)
@@ -140,12 +142,26 @@ def test_bench_keeps_the_finished_cases_when_a_later_one_fails(cli, cli_env, mod
     data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
     broken.write_bytes(bytes(data))
     env = {**cli_env, "BLAZEPOSE_MODEL_DIR": str(models)}
+
+    def run(*args: str):
+        done = cli("bench", "--variants", "lite,heavy", "--modes", "image", "--iterations", "2",
+                   "--warmup", "0", *args, env=env)  # fmt: skip
+        assert done.returncode == 1 and "landmarker.onnx is corrupted" in done.stderr
+        assert "bench [1/2] cpu lite image batch 1" in done.stderr
+        return done
+
+    return run
+
+
+def test_bench_keeps_the_finished_cases_when_a_later_one_fails(broken_heavy_bench, tmp_path):
     out = tmp_path / "b.json"
-    done = cli("bench", "--variants", "lite,heavy", "--modes", "image", "--iterations", "2",
-               "--warmup", "0", "--json", str(out), env=env)  # fmt: skip
-    assert done.returncode == 1 and "landmarker.onnx is corrupted" in done.stderr
-    assert "bench [1/2] cpu lite image batch 1" in done.stderr
+    done = broken_heavy_bench("--json", str(out))
+    assert f"bench: the 1 finished case(s) were written to {out}" in done.stderr
     assert [r["variant"] for r in json.loads(out.read_text())["results"]] == ["lite"]
+
+
+def test_bench_claims_no_written_cases_without_output_files(broken_heavy_bench):
+    assert "were written" not in broken_heavy_bench().stderr
 
 
 def _tampered_bundle(bundles, tamper, path: Path) -> Path:
