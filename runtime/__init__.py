@@ -19,7 +19,7 @@ from blazepose_onnx._version import __version__
 from blazepose_onnx.install import require_onnxruntime
 
 if TYPE_CHECKING:
-    from blazepose_onnx import solutions
+    from blazepose_onnx import samples, solutions
     from blazepose_onnx.errors import LandmarkerClosedError, ProviderError
     from blazepose_onnx.landmarks import POSE_CONNECTIONS, PoseLandmark
     from blazepose_onnx.mp_image import Image, ImageFormat
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from blazepose_onnx.pose_landmarker import PoseLandmarker
     from blazepose_onnx.results import Landmark, PoseLandmarkerResult
 
+_MODULES = ("samples", "solutions")  # subpackages reached as attributes (mp.solutions.pose)
 _HOMES = {
+    "samples": "blazepose_onnx.samples",
     "solutions": "blazepose_onnx.solutions",
     "LandmarkerClosedError": "blazepose_onnx.errors",
     "ProviderError": "blazepose_onnx.errors",
@@ -53,7 +55,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'blazepose_onnx' has no attribute {name!r}")
     require_onnxruntime()
     module = importlib.import_module(home)
-    value = module if name == "solutions" else getattr(module, name)
+    value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value
 
@@ -77,5 +79,6 @@ __all__ = [
     "ProviderError",
     "RunningMode",
     "__version__",
+    "samples",
     "solutions",
 ]

@@ -22,10 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
-    "heading", ["## Quick start (Python)", "Drawing from Python", "## Coming from mp.solutions"]
+    "heading",
+    [
+        "## Quick start (Python)",
+        "Drawing from Python",
+        "**Porting MediaPipe's own example**",
+        "## Coming from mp.solutions",
+    ],
 )
 def test_readme_snippet_runs_from_an_empty_folder(heading, cli_env, tmp_path):
-    snippet = snippet_after(heading).replace("runtime/data/", f"{ROOT}/runtime/data/")
+    snippet = snippet_after(heading)
     done = subprocess.run(
         [sys.executable, "-c", snippet],
         cwd=tmp_path,
@@ -39,5 +45,7 @@ def test_readme_snippet_runs_from_an_empty_folder(heading, cli_env, tmp_path):
         assert (tmp_path / "annotated.png").stat().st_size > 100_000
     elif heading.startswith("## Coming"):
         assert done.stdout.startswith("NormalizedLandmark(x=0.28")
+    elif heading.startswith("**Porting"):
+        assert done.stdout == "1 pose\n"
     else:
         assert "(1, 33, 5)" in done.stdout

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from blazepose_onnx.cli.bench_arguments import MODES, VIDEO_FRAMES
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
@@ -33,8 +34,6 @@ from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.providers import available_providers, resolve_providers
 
 STAGES = ("total", "detector", "landmarker", "other")
-MODES = ("image", "video", "video-parallel")
-VIDEO_FRAMES = 120
 
 
 @dataclass
@@ -351,53 +350,6 @@ def to_markdown(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
 
 def to_json(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
     return json.dumps({"machine": machine, "results": [asdict(r) for r in results]}, indent=1)
-
-
-def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) -> None:
-    """The `blazepose bench` options; `image` and `video` are the default inputs."""
-    command.add_argument(
-        "--providers", help="comma-separated (default: every provider that runs here)"
-    )
-    command.add_argument(
-        "--precision",
-        default="fp32",
-        help="comma-separated fp32, fp16, bf16; bf16 times the openvino cases only "
-        "(default: %(default)s)",
-    )
-    command.add_argument(
-        "--variants", default="full", help="comma-separated lite,full,heavy (default: %(default)s)"
-    )
-    command.add_argument(
-        "--modes", default="image,video", help=f"of {', '.join(MODES)} (default: %(default)s)"
-    )
-    command.add_argument(
-        "--batch", default="1", help="IMAGE-mode batch sizes, e.g. 1,4 (default: %(default)s)"
-    )
-    command.add_argument(
-        "--streams", default="1", help="VIDEO-mode stream counts, e.g. 1,2 (default: %(default)s)"
-    )
-    command.add_argument(
-        "--iterations", type=int, default=100, help="timed steps per case (default: %(default)s)"
-    )
-    command.add_argument(
-        "--warmup", type=int, default=10, help="untimed steps first (default: %(default)s)"
-    )
-    command.add_argument(
-        "--image", type=Path, default=image, help="photo to time (default: the shipped sample)"
-    )
-    command.add_argument(
-        "--video",
-        type=Path,
-        default=video,
-        help=f"clip to time, first {VIDEO_FRAMES} frames (default: the shipped sample)",
-    )
-    command.add_argument(
-        "--mediapipe-bundles",
-        type=Path,
-        help="folder of MediaPipe-loadable pose_landmarker_<variant>.task: time MediaPipe too",
-    )
-    command.add_argument("--json", help="write the results as JSON")
-    command.add_argument("--markdown", help="write the table as Markdown")
 
 
 def _csv(text: str, name: str, cast: Callable = str) -> list:

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from blazepose_onnx._version import __version__
-from blazepose_onnx.cli import bench, serve
+from blazepose_onnx.cli import bench_arguments, serve
 from blazepose_onnx.cli.arguments import int_in, positive_float, quarter_turns, unit_interval
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
@@ -81,6 +81,8 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     require_onnxruntime()
+    from blazepose_onnx.cli import bench
+
     return bench.run_bench(args)
 
 
@@ -261,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_arguments(serve_cmd)
 
     bench_cmd = commands.add_parser("bench", help="time providers x variants x modes x batch sizes")
-    bench.add_arguments(bench_cmd, IMAGE, VIDEO)
+    bench_arguments.add_arguments(bench_cmd, IMAGE, VIDEO)
     bench_cmd.set_defaults(run=cmd_bench)
     return parser
 

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from blazepose_onnx.converter.fileio import atomic_path
-from blazepose_onnx.models import resolve_model
 from blazepose_onnx.options import PoseLandmarkerOptions
 
 MODELS = ("pose_image", "pose_video")
@@ -187,6 +186,8 @@ def write_repository(out_dir: str | Path, options: RepositoryOptions | None = No
     has no path outside it and can be mounted into a container as is.
     """
     options = (options or RepositoryOptions()).checked()
+    from blazepose_onnx.models import resolve_model  # onnxruntime: only when writing
+
     paths = resolve_model(options.variant, options.precision)
     out = Path(out_dir)
     for model in options.models:
