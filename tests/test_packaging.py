@@ -79,3 +79,25 @@ def test_local_runtime_and_converter_modules_do_not_shadow_it(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "blazepose_onnx.pose_landmarker"
+
+
+def test_install_hints_name_how_this_package_was_installed(wheel, tmp_path):
+    """An install from a wheel file is told to add extras to that file; from a checkout, to it."""
+    target = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+         str(wheel)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    hint = subprocess.run(
+        [sys.executable, "-c", "from blazepose_onnx.install import install_command as c; "
+         "import blazepose_onnx; print(blazepose_onnx.__file__); print(c('cpu'))"],
+        capture_output=True, text=True, env={"PYTHONPATH": str(target)}, cwd=tmp_path,
+    )  # fmt: skip
+    location, command = hint.stdout.splitlines()
+    assert location.startswith(str(target)), hint.stderr
+    assert command == f"pip install '{wheel}[cpu]'"
+    from blazepose_onnx.install import install_command
+
+    assert install_command("gpu") == f"pip install -e '{ROOT}[gpu]'"  # this editable checkout

@@ -207,6 +207,10 @@ def output_targets(
         per_input = value not in (None, "-") and (len(sources) > 1 or Path(value).is_dir())
         if option == "out" and value == "-":
             raise InputError("--out - : an annotated video cannot go to stdout; give a file")
+        if option == "csv" and value == "-" and len(sources) > 1:
+            raise InputError(
+                "--csv - takes one input (each would repeat the header); give a folder"
+            )
         for stem, source in stems.items():
             targets[source][option] = str(Path(value) / f"{stem}{suffix}") if per_input else value
     return targets
