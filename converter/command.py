@@ -7,6 +7,7 @@ import difflib
 import logging
 import signal
 import sys
+import traceback
 
 from blazepose_onnx.converter.errors import SourceError
 
@@ -33,8 +34,8 @@ def run_command(
 
     `supply_hint` ends a SourceError (no source had the model) with this command's own way of
     giving a bundle by path. Exit codes: 0 success, 1 an error from `errors` (printed as
-    `prog: error: ...`, no traceback), 2 bad usage (argparse), 130 interrupted (SIGINT), 143
-    terminated (SIGTERM).
+    `prog: error: ...`; with `-v` its traceback first), 2 bad usage (argparse), 130 interrupted
+    (SIGINT), 143 terminated (SIGTERM).
     """
     args = parse_arguments(parser, argv)
     logging.basicConfig(
@@ -44,6 +45,8 @@ def run_command(
     try:
         return args.run(args)
     except errors as exc:
+        if args.verbose:
+            traceback.print_exc()
         hint = f" {supply_hint}" if isinstance(exc, SourceError) and supply_hint else ""
         print(f"{parser.prog}: error: {exc}{hint}", file=sys.stderr)
         return 1

@@ -170,10 +170,15 @@ class FrameSampler:
         return min(self.fps, source_fps) if self.fps else source_fps / self.stride
 
 
-def _read(capture: cv2.VideoCapture):
-    """The next BGR frame, or None at the end; the decoder's own messages stay off stderr."""
-    with native_stderr_silenced():
+def _read(capture: cv2.VideoCapture, quiet: bool = True):
+    """The next BGR frame, or None at the end. With `quiet`, the decoder's own messages stay
+    off stderr: that silences the whole process's stderr for the call, so LIVE_STREAM (whose
+    worker thread may be logging meanwhile) reads without it."""
+    if not quiet:
         ok, frame = capture.read()
+    else:
+        with native_stderr_silenced():
+            ok, frame = capture.read()
     return frame if ok else None
 
 
@@ -228,16 +233,16 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     for source in sources:
         check_outputs(local_files, {f"--{k}": v for k, v in targets[source].items()})
     notices = []
-    if not (args.out or args.jsonl or args.csv or args.show):
-        notices.append(
-            "warning: no output option (--out, --jsonl, --csv, --show): nothing will be "
-            "written; only the summary is printed"
-        )
     if args.live and local_files:
         notices.append(
             "warning: --live on a file: frames that arrive while one is being processed are "
             "dropped (the file is read as fast as it decodes); leave out --live to process "
             "every frame"
+        )
+    if not (args.out or args.jsonl or args.csv or args.show):
+        notices.append(
+            "warning: no output option (--out, --jsonl, --csv, --show): nothing will be "
+            "written; only the summary is printed"
         )
     run = VideoRun(args, options, Preview() if args.show else None, notices, len(sources) > 1)
     failures: dict[str, str] = {}
@@ -362,7 +367,7 @@ class VideoRun:
                         processed += 1
                         progress.update(1)
                     index += 1
-                    frame = _read(capture)
+                    frame = _read(capture, quiet=not args.live)
             landmarker.close()  # LIVE_STREAM: deliver what is queued before the outputs close
             stats = landmarker.stats
         seconds = time.perf_counter() - start

@@ -35,7 +35,7 @@ ARRAYS = hnp.arrays(
     elements={"allow_nan": True, "allow_infinity": True},
 )
 NOT_ARRAYS = st.one_of(
-    st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=5)
+    st.none(), st.integers(), st.binary(max_size=5), st.lists(st.integers(), max_size=5)
 )
 
 

@@ -242,3 +242,11 @@ def test_start_up_imports_only_what_the_command_needs(model_dir, data_dir, tmp_p
         )  # fmt: skip
         assert detect.returncode == 0, detect.stderr
     assert detect.stdout.splitlines()[-1] == "['cv2', 'numpy', 'onnxruntime']"
+
+
+def test_verbose_shows_the_traceback_before_the_line(cli, tmp_path):
+    done = cli("-v", "detect", str(tmp_path / "none.jpg"))
+    assert done.returncode == 1 and "Traceback (most recent call last)" in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"blazepose: error: no such image file: {tmp_path / 'none.jpg'}"
+    )
