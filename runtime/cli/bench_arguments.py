@@ -22,7 +22,13 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
         "(default: %(default)s)",
     )
     command.add_argument(
-        "--variants", default="full", help="comma-separated lite,full,heavy (default: %(default)s)"
+        "--model",
+        "--variants",
+        dest="variants",
+        metavar="MODELS",
+        default="full",
+        help="comma-separated lite,full,heavy, as --model of detect and video (--variants: the "
+        "old name) (default: %(default)s)",
     )
     command.add_argument(
         "--modes", default="image,video", help=f"of {', '.join(MODES)} (default: %(default)s)"

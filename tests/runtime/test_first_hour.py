@@ -250,3 +250,12 @@ def test_verbose_shows_the_traceback_before_the_line(cli, tmp_path):
     assert done.stderr.strip().splitlines()[-1] == (
         f"blazepose: error: no such image file: {tmp_path / 'none.jpg'}"
     )
+
+
+def test_one_name_for_the_model_option_with_the_old_one_kept():
+    from blazepose_onnx.cli.main import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["bench", "--model", "lite,heavy"]).variants == "lite,heavy"
+    assert parser.parse_args(["bench", "--variants", "lite"]).variants == "lite"
+    assert parser.parse_args(["detect", "a.jpg", "--model", "heavy"]).model == "heavy"
