@@ -17,6 +17,7 @@ from blazepose_onnx.inputs import InputError
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions
 from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
 from blazepose_onnx.quiet import silence_opencv_logging
+from blazepose_onnx.serving.server import ServingError
 
 
 def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(
         build_parser(),
         argv,
-        (InputError, ConverterError, ValueError, TypeError, OSError),
+        (InputError, ConverterError, ServingError, ValueError, TypeError, OSError),
         "(or pass it with --model PATH.task).",
     )
 

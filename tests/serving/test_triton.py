@@ -200,24 +200,75 @@ def test_a_client_whose_server_went_away_gets_a_clear_error(model_dir, tmp_path,
     assert time.monotonic() - start < 15
 
 
-def test_launcher_prints_endpoints_and_stops_cleanly_on_sigterm(model_dir, tmp_path, cli_env):
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def serve_args(repository: Path, ports: list[int]) -> list[str]:
+    """`serve triton` arguments for a repository on these HTTP, gRPC and metrics ports."""
+    flags = ("--http-port", "--grpc-port", "--metrics-port")
+    return ["serve", "triton", str(repository)] + [
+        item for flag, port in zip(flags, ports, strict=True) for item in (flag, str(port))
+    ]
+
+
+@pytest.fixture()
+def launch():
+    """Start `blazepose serve triton` on given HTTP, gRPC and metrics ports; what a failed test
+    leaves running gets SIGTERM (the launcher then stops its server)."""
+    started: list[subprocess.Popen] = []
+
+    def start(repository: Path, ports: list[int], env: dict, **popen) -> subprocess.Popen:
+        started.append(subprocess.Popen(
+            [str(Path(sys.executable).with_name("blazepose")), *serve_args(repository, ports)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen,
+        ))  # fmt: skip
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            process.communicate(timeout=60)
+
+
+def workspaces(temp: Path) -> list[Path]:
+    return list(temp.glob("blazepose-triton-*"))
+
+
+@pytest.fixture()
+def temp_env(cli_env, tmp_path) -> tuple[dict, Path]:
+    """A CLI environment whose TMPDIR is a fresh folder (where the launcher's workspace goes)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    return {**cli_env, "TMPDIR": str(temp)}, temp
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
+)
+def test_launcher_prints_endpoints_and_stops_cleanly_on_a_signal(
+    model_dir, tmp_path, temp_env, launch, signum, code, said
+):
     repository = write_repository(tmp_path / "repo", RepositoryOptions(variant="lite"))
     ports = [free_port() for _ in range(3)]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("blazepose")), "serve", "triton", str(repository),
-         "--http-port", str(ports[0]), "--grpc-port", str(ports[1]),
-         "--metrics-port", str(ports[2])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
-    )  # fmt: skip
+    env, temp = temp_env
+    # SIGINT: started as `blazepose serve triton repo/ &` in a script is, with SIGINT ignored
+    started = {"preexec_fn": ignore_sigint} if signum == signal.SIGINT else {}
+    process = launch(repository, ports, env, **started)
     first = process.stdout.readline()
     assert first.startswith(f"ready: HTTP 127.0.0.1:{ports[0]}, gRPC 127.0.0.1:{ports[1]}"), first
     with TritonPoseClient(f"127.0.0.1:{ports[1]}") as client:
         assert client.is_ready()
+    assert len(workspaces(temp)) == 1
     start = time.monotonic()
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 143, stderr
+    assert process.returncode == code, stderr
+    assert stderr.strip() == f"blazepose: {said}"
     assert "stopped" in stdout and time.monotonic() - start < 15
+    assert workspaces(temp) == []
     leftovers = subprocess.run(["pgrep", "-f", str(repository)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""  # no server, no stub left
     for port in ports:  # nobody listens any more, and a new server can listen there
