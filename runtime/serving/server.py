@@ -10,14 +10,16 @@ environment its python backend needs (each fix is a failure measured in shared/S
   BLAZEPOSE_SERVING_SITE_PACKAGES and the generated model.py puts them first;
 - stopping waits for open sequences for `--exit-timeout-secs` (default 30 s): 5 s here.
 
-The server listens on loopback unless told otherwise; `stop()` ends it and its stubs (one process
-group) and frees the ports.
+The server listens on loopback unless told otherwise. The workspace exists only while the server
+runs: `stop()`, and any failed start, end the server and its stubs (one process group), free the
+ports and remove it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import site
@@ -36,6 +38,7 @@ from blazepose_onnx.converter.errors import MissingDependencyError
 from blazepose_onnx.serving.repository import SITE_PACKAGES_ENV
 
 EXIT_TIMEOUT_S = 5
+ERROR_LINE = re.compile(r"E\d{4} |error: ")  # glog's error severity; the server's last word
 
 
 class ServingError(RuntimeError):
@@ -69,8 +72,8 @@ class Endpoints:
 class TritonServer:
     """`tritonserver` on a model repository, as a context manager.
 
-    `ports` default to free ones; `log` is the server's own log file (in the workspace when
-    not given; its path is `log_path`).
+    `ports` default to free ones; `log` is the server's own log file (when not given, one in the
+    workspace, which `stop()` removes; its path is `log_path` once started).
     """
 
     def __init__(
@@ -93,8 +96,9 @@ class TritonServer:
             "metrics": metrics_port or free_port(host),
         }
         self.verbose = verbose
-        self._workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))
-        self.log_path = Path(log) if log else self._workspace / "tritonserver.log"
+        self._log = Path(log) if log else None
+        self.log_path: Path | None = self._log
+        self._workspace: Path | None = None
         self.process: subprocess.Popen | None = None
 
     @property
@@ -105,8 +109,8 @@ class TritonServer:
             f"http://{self.host}:{self.ports['metrics']}/metrics",
         )
 
-    def _prepare(self) -> Path:
-        dist = _pytriton_dist()
+    def _prepare(self, dist: Path) -> Path:
+        """The dist folder copied into the workspace, with this Python's backend stub."""
         server = self._workspace / "tritonserver"
         shutil.copytree(dist, server, ignore=shutil.ignore_patterns("python_backend_stubs"))
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -130,8 +134,20 @@ class TritonServer:
         return env
 
     def start(self, timeout_s: float = 120.0) -> TritonServer:
-        """Start the server and wait until every model is ready."""
-        server = self._prepare()
+        """Start the server and wait until every model is ready. On any failure, Ctrl-C or
+        SIGTERM included, nothing is left running and the workspace is gone."""
+        dist = _pytriton_dist()
+        self._workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))
+        try:
+            self._launch(dist)
+            self._wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self, dist: Path) -> None:
+        server = self._prepare(dist)
         command = [
             str(server / "bin" / "tritonserver"),
             f"--model-repository={self.repository}",
@@ -147,18 +163,16 @@ class TritonServer:
             "--log-info=true",
             f"--log-verbose={1 if self.verbose else 0}",
         ]
+        self.log_path = self._log or self._workspace / "tritonserver.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=self._environment(_pytriton_dist()),
-            start_new_session=True,  # one process group: the server and its stubs
-        )
-        log.close()
-        self._wait_ready(timeout_s)
-        return self
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._environment(dist),
+                start_new_session=True,  # one process group: the server and its stubs
+            )
 
     def _wait_ready(self, timeout_s: float) -> None:
         url = f"http://{self.endpoints.http}/v2/health/ready"
@@ -175,33 +189,38 @@ class TritonServer:
                 if response.status == 200:
                     return
             time.sleep(0.2)
-        self.stop()
         raise ServingError(
             f"tritonserver was not ready after {timeout_s:.0f} s:\n{self.log_tail()}"
         )
 
-    def log_tail(self, lines: int = 20) -> str:
+    def log_tail(self, lines: int = 5) -> str:
+        """The log's error lines and its last `lines` lines, in order (its option table, 20
+        lines of 200 characters, would hide why a model failed)."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             return "(no log)"
+        last = len(text) - lines
+        return "\n".join(t for i, t in enumerate(text) if i >= last or ERROR_LINE.match(t))
 
     def stop(self) -> None:
-        """Stop the server and every stub (SIGTERM to the group, SIGKILL if it lingers)."""
+        """Stop the server and every stub (SIGTERM to the group, SIGKILL if it lingers or a
+        second signal cuts the wait short) and remove the workspace."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=EXIT_TIMEOUT_S + 10)
-            except subprocess.TimeoutExpired:
+        try:
+            if process is not None and process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                    os.killpg(process.pid, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=EXIT_TIMEOUT_S + 10)
+        finally:
+            if process is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)  # a lingering server, or its stubs
                 process.wait(timeout=10)
-        if process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # stubs that outlived the server
-        shutil.rmtree(self._workspace, ignore_errors=True)  # binaries, stub, and a log kept there
+            workspace, self._workspace = self._workspace, None
+            if workspace is not None:  # binaries, stub, and a log kept there
+                shutil.rmtree(workspace, ignore_errors=True)
 
     def __enter__(self) -> TritonServer:
         return self.start() if self.process is None else self

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -278,6 +279,43 @@ def test_launcher_prints_endpoints_and_stops_cleanly_on_a_signal(
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
             probe.bind(("127.0.0.1", port))
             probe.listen()
+
+
+def broken_repository(folder: Path, initialize: str) -> Path:
+    """A one-model repository whose python model runs `initialize` when it loads."""
+    version = folder / "broken" / "1"
+    version.mkdir(parents=True)
+    (folder / "broken" / "config.pbtxt").write_text(
+        'backend: "python"\nmax_batch_size: 0\n'
+        'input [ { name: "x" data_type: TYPE_FP32 dims: [ 1 ] } ]\n'
+        'output [ { name: "y" data_type: TYPE_FP32 dims: [ 1 ] } ]\n'
+    )
+    (version / "model.py").write_text(
+        f"class TritonPythonModel:\n    def initialize(self, args):\n        {initialize}\n"
+    )
+    return folder
+
+
+def test_a_server_that_exits_while_starting_reports_its_log_on_stderr(tmp_path, temp_env, cli):
+    repository = broken_repository(tmp_path / "repo", "raise RuntimeError('broken on purpose')")
+    env, temp = temp_env
+    done = cli(*serve_args(repository, [free_port() for _ in range(3)]), env=env, timeout=120)
+    assert done.returncode == 1 and done.stdout == "", done.stdout
+    assert done.stderr.startswith("blazepose: error: tritonserver exited (1):\n"), done.stderr
+    assert "broken on purpose" in done.stderr
+    assert workspaces(temp) == []
+
+
+def test_a_server_not_ready_in_time_reports_its_log_and_is_stopped(tmp_path, monkeypatch):
+    repository = broken_repository(tmp_path / "repo", "import time; time.sleep(120)")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    server = TritonServer(repository)
+    with pytest.raises(ServingError, match="not ready after 3 s") as raised:
+        server.start(timeout_s=3)
+    assert "loading: broken:1" in str(raised.value)
+    assert workspaces(tmp_path) == [] and server.process is None
+    leftovers = subprocess.run(["pgrep", "-f", str(repository)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""
 
 
 def test_write_repo_command(cli, tmp_path):
