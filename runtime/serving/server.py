@@ -10,14 +10,16 @@ environment its python backend needs (each fix is a failure measured in shared/S
   BLAZEPOSE_SERVING_SITE_PACKAGES and the generated model.py puts them first;
 - stopping waits for open sequences for `--exit-timeout-secs` (default 30 s): 5 s here.
 
-The server listens on loopback unless told otherwise. The workspace exists only while the server
-runs: `stop()`, and any failed start, end the server and its stubs (one process group), free the
-ports and remove it.
+The server listens on loopback unless told otherwise. `start()` first checks that nothing listens
+on its ports (else Triton's readiness check would reach that other server); the workspace exists
+only while the server runs: `stop()`, and any failed start, end the server and its stubs (one
+process group), free the ports and remove it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -38,6 +40,7 @@ from blazepose_onnx.converter.errors import MissingDependencyError
 from blazepose_onnx.serving.repository import SITE_PACKAGES_ENV
 
 EXIT_TIMEOUT_S = 5
+PORT_NAMES = {"http": "HTTP", "grpc": "gRPC", "metrics": "metrics"}
 ERROR_LINE = re.compile(r"E\d{4} |error: ")  # glog's error severity; the server's last word
 
 
@@ -60,6 +63,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def _bind_probe(host: str, port: int) -> None:
+    """Bind host:port as a server would (SO_REUSEADDR: closed connections in TIME_WAIT do not
+    count); OSError when another socket holds it."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,20 @@ class TritonServer:
             f"http://{self.host}:{self.ports['metrics']}/metrics",
         )
 
+    def _check_ports(self) -> None:
+        """Refuse ports another process holds: Triton would fail on them after its first ports
+        were up, and the health check would reach the other server."""
+        for name, port in self.ports.items():
+            try:
+                _bind_probe(self.host, port)
+            except OSError as exc:
+                where = f"port {port} ({PORT_NAMES[name]}) on {self.host}"
+                if exc.errno != errno.EADDRINUSE:
+                    raise ServingError(f"cannot listen on {where}: {exc.strerror}") from exc
+                raise ServingError(
+                    f"{where} is in use (another server?): stop it or pass --{name}-port"
+                ) from exc
+
     def _prepare(self, dist: Path) -> Path:
         """The dist folder copied into the workspace, with this Python's backend stub."""
         server = self._workspace / "tritonserver"
@@ -137,6 +163,7 @@ class TritonServer:
         """Start the server and wait until every model is ready. On any failure, Ctrl-C or
         SIGTERM included, nothing is left running and the workspace is gone."""
         dist = _pytriton_dist()
+        self._check_ports()
         self._workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))
         try:
             self._launch(dist)

@@ -281,6 +281,21 @@ def test_launcher_prints_endpoints_and_stops_cleanly_on_a_signal(
             probe.listen()
 
 
+@pytest.mark.parametrize(("busy", "name"), [(0, "HTTP"), (1, "gRPC"), (2, "metrics")])
+def test_a_second_launcher_on_busy_ports_fails_in_one_line(
+    server, temp_env, cli, one_line_error, busy, name
+):
+    """A server already listens on one of the ports: one error line naming it, nothing else."""
+    ports = [free_port() for _ in range(3)]
+    ports[busy] = list(server.ports.values())[busy]
+    env, temp = temp_env
+    done = cli(*serve_args(server.repository, ports), env=env, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    one_line_error(done, f"port {ports[busy]} ({name}) on 127.0.0.1 is in use")
+    assert workspaces(temp) == []
+    assert TritonPoseClient(server.endpoints.grpc).is_ready()  # the first one serves on
+
+
 def broken_repository(folder: Path, initialize: str) -> Path:
     """A one-model repository whose python model runs `initialize` when it loads."""
     version = folder / "broken" / "1"
