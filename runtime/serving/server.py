@@ -174,6 +174,7 @@ class TritonServer:
         return self
 
     def _launch(self, dist: Path) -> None:
+        """Run the workspace's copy of the server, its output going to the log."""
         server = self._prepare(dist)
         command = [
             str(server / "bin" / "tritonserver"),
