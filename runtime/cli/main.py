@@ -18,6 +18,7 @@ from blazepose_onnx.errors import InputError
 from blazepose_onnx.install import MissingRuntimeError, require_onnxruntime
 from blazepose_onnx.options import MAX_NUM_POSES, PRECISIONS, PoseLandmarkerOptions
 from blazepose_onnx.samples import IMAGE, VIDEO
+from blazepose_onnx.serving.server import ServingError
 
 KEYPOINT_SETS = ("mediapipe33", "coco17")
 
@@ -272,7 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(
         build_parser(),
         argv,
-        (InputError, ConverterError, MissingRuntimeError, ValueError, TypeError, OSError),
+        (
+            InputError,
+            ConverterError,
+            MissingRuntimeError,
+            ServingError,
+            ValueError,
+            TypeError,
+            OSError,
+        ),
         "(or pass it with --model PATH.task).",
     )
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import signal
-import threading
+from typing import NoReturn
 
+from blazepose_onnx.converter.command import Terminated
 from blazepose_onnx.serving.repository import MODELS, RepositoryOptions, write_repository
+from blazepose_onnx.serving.server import ServingError, TritonServer
 
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
@@ -19,7 +21,7 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     write.add_argument("out", help="repository folder (its pose_* models are replaced)")
     defaults = RepositoryOptions()
     for flag, field, kind, what in (
-        ("variant", "variant", str, "lite, full or heavy"),
+        ("model", "variant", str, "lite, full or heavy, as for detect and video"),
         ("num-poses", "num_poses", int, "most poses per image (fixed-size outputs)"),
         ("min-detection-confidence", "min_pose_detection_confidence", float, "detector score"),
         ("min-presence-confidence", "min_pose_presence_confidence", float, "presence score"),
@@ -36,8 +38,14 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         ("idle-timeout-s", "idle_timeout_s", float, "pose_video: free a stream idle this long"),
     ):
         default = getattr(defaults, field)
+        aliases = ["--variant"] if flag == "model" else []  # the old name
         write.add_argument(
-            f"--{flag}", type=kind, default=default, dest=field, help=f"{what} (default: {default})"
+            f"--{flag}",
+            *aliases,
+            type=kind,
+            default=default,
+            dest=field,
+            help=f"{what} (default: {default})",
         )
     write.add_argument("--masks", action="store_true", help="serve segmentation masks too")
     write.add_argument(
@@ -75,33 +83,30 @@ def run_write_repo(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_triton(args: argparse.Namespace) -> int:
-    from blazepose_onnx.serving.server import TritonServer
-
-    stopped = threading.Event()
-    caught: list[int] = []
-
-    def stop(signum: int, frame: object) -> None:
-        caught.append(signum)
-        stopped.set()
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+def run_triton(args: argparse.Namespace) -> NoReturn:
+    """Serve until Ctrl-C (exit 130) or SIGTERM (143); a server that exits by itself is an
+    error, reported with its log's tail on stderr. SIGINT stops it even where the shell started
+    it ignoring SIGINT (`blazepose serve triton repo/ &` in a script)."""
+    server = TritonServer(
+        args.repository, args.host, args.http_port, args.grpc_port, args.metrics_port, args.log
+    )
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        server = TritonServer(
-            args.repository, args.host, args.http_port, args.grpc_port, args.metrics_port, args.log
-        )
-        with server:
-            ends = server.endpoints
-            print(f"ready: HTTP {ends.http}, gRPC {ends.grpc}, metrics {ends.metrics}", flush=True)
-            print(f"server log: {server.log_path}", flush=True)
-            while not stopped.wait(0.5):
-                if server.process.poll() is not None:
-                    print(
-                        f"tritonserver exited ({server.process.returncode}):\n{server.log_tail()}"
-                    )
-                    return 1
-        print("stopped", flush=True)
+        _serve(server)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return 143 if caught and caught[0] == signal.SIGTERM else 0
+        signal.signal(signal.SIGINT, previous)
+
+
+def _serve(server: TritonServer) -> NoReturn:
+    """Start `server`, say where it listens, and wait for a signal or its exit."""
+    with server:
+        ends = server.endpoints
+        print(f"ready: HTTP {ends.http}, gRPC {ends.grpc}, metrics {ends.metrics}", flush=True)
+        print(f"server log: {server.log_path}", flush=True)
+        try:
+            returncode = server.process.wait()
+        except (KeyboardInterrupt, Terminated):
+            server.stop()
+            print("stopped", flush=True)
+            raise  # run_command: 130 or 143
+        raise ServingError(f"tritonserver exited ({returncode}):\n{server.log_tail()}")

@@ -23,6 +23,7 @@ import numpy as np
 
 from blazepose_onnx.converter.errors import MissingDependencyError
 from blazepose_onnx.image import to_rgb_uint8
+from blazepose_onnx.install import install_command
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.serving.server import ServingError
 
@@ -47,7 +48,7 @@ def _tritonclient(protocol: str):
         from tritonclient.utils import InferenceServerException
     except ImportError as exc:
         raise MissingDependencyError(
-            "the Triton client needs the triton extra: pip install 'blazepose-onnx[triton]'"
+            "the Triton client needs the triton extra: " + install_command("triton")
         ) from exc
     return module, InferenceServerException
 

@@ -10,14 +10,18 @@ environment its python backend needs (each fix is a failure measured in shared/S
   BLAZEPOSE_SERVING_SITE_PACKAGES and the generated model.py puts them first;
 - stopping waits for open sequences for `--exit-timeout-secs` (default 30 s): 5 s here.
 
-The server listens on loopback unless told otherwise; `stop()` ends it and its stubs (one process
-group) and frees the ports.
+The server listens on loopback unless told otherwise. `start()` first checks that nothing listens
+on its ports (else Triton's readiness check would reach that other server); the workspace exists
+only while the server runs: `stop()`, and any failed start, end the server and its stubs (one
+process group), free the ports and remove it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
 import signal
 import site
@@ -33,9 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blazepose_onnx.converter.errors import MissingDependencyError
+from blazepose_onnx.install import install_command
 from blazepose_onnx.serving.repository import SITE_PACKAGES_ENV
 
 EXIT_TIMEOUT_S = 5
+PORT_NAMES = {"http": "HTTP", "grpc": "gRPC", "metrics": "metrics"}
+ERROR_LINE = re.compile(r"E\d{4} |error: ")  # glog's error severity; the server's last word
 
 
 class ServingError(RuntimeError):
@@ -47,7 +54,7 @@ def _pytriton_dist() -> Path:
         import pytriton
     except ImportError as exc:
         raise MissingDependencyError(
-            "serving on Triton needs the triton extra: pip install 'blazepose-onnx[triton]'"
+            "serving on Triton needs the triton extra: " + install_command("triton")
         ) from exc
     return Path(pytriton.__file__).resolve().parent / "tritonserver"
 
@@ -57,6 +64,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def _bind_probe(host: str, port: int) -> None:
+    """Bind host:port as a server would (SO_REUSEADDR: closed connections in TIME_WAIT do not
+    count); OSError when another socket holds it."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
 
 
 @dataclass(frozen=True)
@@ -69,8 +85,8 @@ class Endpoints:
 class TritonServer:
     """`tritonserver` on a model repository, as a context manager.
 
-    `ports` default to free ones; `log` is the server's own log file (in the workspace when
-    not given; its path is `log_path`).
+    `ports` default to free ones; `log` is the server's own log file (when not given, one in the
+    workspace, which `stop()` removes; its path is `log_path` once started).
     """
 
     def __init__(
@@ -93,8 +109,9 @@ class TritonServer:
             "metrics": metrics_port or free_port(host),
         }
         self.verbose = verbose
-        self._workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))
-        self.log_path = Path(log) if log else self._workspace / "tritonserver.log"
+        self._log = Path(log) if log else None
+        self.log_path: Path | None = self._log
+        self._workspace: Path | None = None
         self.process: subprocess.Popen | None = None
 
     @property
@@ -105,8 +122,22 @@ class TritonServer:
             f"http://{self.host}:{self.ports['metrics']}/metrics",
         )
 
-    def _prepare(self) -> Path:
-        dist = _pytriton_dist()
+    def _check_ports(self) -> None:
+        """Refuse ports another process holds: Triton would fail on them after its first ports
+        were up, and the health check would reach the other server."""
+        for name, port in self.ports.items():
+            try:
+                _bind_probe(self.host, port)
+            except OSError as exc:
+                where = f"port {port} ({PORT_NAMES[name]}) on {self.host}"
+                if exc.errno != errno.EADDRINUSE:
+                    raise ServingError(f"cannot listen on {where}: {exc.strerror}") from exc
+                raise ServingError(
+                    f"{where} is in use (another server?): stop it or pass --{name}-port"
+                ) from exc
+
+    def _prepare(self, dist: Path) -> Path:
+        """The dist folder copied into the workspace, with this Python's backend stub."""
         server = self._workspace / "tritonserver"
         shutil.copytree(dist, server, ignore=shutil.ignore_patterns("python_backend_stubs"))
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -130,8 +161,22 @@ class TritonServer:
         return env
 
     def start(self, timeout_s: float = 120.0) -> TritonServer:
-        """Start the server and wait until every model is ready."""
-        server = self._prepare()
+        """Start the server and wait until every model is ready. On any failure, Ctrl-C or
+        SIGTERM included, nothing is left running and the workspace is gone."""
+        dist = _pytriton_dist()
+        self._check_ports()
+        self._workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))
+        try:
+            self._launch(dist)
+            self._wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self, dist: Path) -> None:
+        """Run the workspace's copy of the server, its output going to the log."""
+        server = self._prepare(dist)
         command = [
             str(server / "bin" / "tritonserver"),
             f"--model-repository={self.repository}",
@@ -147,18 +192,16 @@ class TritonServer:
             "--log-info=true",
             f"--log-verbose={1 if self.verbose else 0}",
         ]
+        self.log_path = self._log or self._workspace / "tritonserver.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=self._environment(_pytriton_dist()),
-            start_new_session=True,  # one process group: the server and its stubs
-        )
-        log.close()
-        self._wait_ready(timeout_s)
-        return self
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._environment(dist),
+                start_new_session=True,  # one process group: the server and its stubs
+            )
 
     def _wait_ready(self, timeout_s: float) -> None:
         url = f"http://{self.endpoints.http}/v2/health/ready"
@@ -175,33 +218,38 @@ class TritonServer:
                 if response.status == 200:
                     return
             time.sleep(0.2)
-        self.stop()
         raise ServingError(
             f"tritonserver was not ready after {timeout_s:.0f} s:\n{self.log_tail()}"
         )
 
-    def log_tail(self, lines: int = 20) -> str:
+    def log_tail(self, lines: int = 5) -> str:
+        """The log's error lines and its last `lines` lines, in order (its option table, 20
+        lines of 200 characters, would hide why a model failed)."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             return "(no log)"
+        last = len(text) - lines
+        return "\n".join(t for i, t in enumerate(text) if i >= last or ERROR_LINE.match(t))
 
     def stop(self) -> None:
-        """Stop the server and every stub (SIGTERM to the group, SIGKILL if it lingers)."""
+        """Stop the server and every stub (SIGTERM to the group, SIGKILL if it lingers or a
+        second signal cuts the wait short) and remove the workspace."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=EXIT_TIMEOUT_S + 10)
-            except subprocess.TimeoutExpired:
+        try:
+            if process is not None and process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                    os.killpg(process.pid, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=EXIT_TIMEOUT_S + 10)
+        finally:
+            if process is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)  # a lingering server, or its stubs
                 process.wait(timeout=10)
-        if process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # stubs that outlived the server
-        shutil.rmtree(self._workspace, ignore_errors=True)  # binaries, stub, and a log kept there
+            workspace, self._workspace = self._workspace, None
+            if workspace is not None:  # binaries, stub, and a log kept there
+                shutil.rmtree(workspace, ignore_errors=True)
 
     def __enter__(self) -> TritonServer:
         return self.start() if self.process is None else self

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -200,24 +201,75 @@ def test_a_client_whose_server_went_away_gets_a_clear_error(model_dir, tmp_path,
     assert time.monotonic() - start < 15
 
 
-def test_launcher_prints_endpoints_and_stops_cleanly_on_sigterm(model_dir, tmp_path, cli_env):
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def serve_args(repository: Path, ports: list[int]) -> list[str]:
+    """`serve triton` arguments for a repository on these HTTP, gRPC and metrics ports."""
+    flags = ("--http-port", "--grpc-port", "--metrics-port")
+    return ["serve", "triton", str(repository)] + [
+        item for flag, port in zip(flags, ports, strict=True) for item in (flag, str(port))
+    ]
+
+
+@pytest.fixture()
+def launch():
+    """Start `blazepose serve triton` on given HTTP, gRPC and metrics ports; what a failed test
+    leaves running gets SIGTERM (the launcher then stops its server)."""
+    started: list[subprocess.Popen] = []
+
+    def start(repository: Path, ports: list[int], env: dict, **popen) -> subprocess.Popen:
+        started.append(subprocess.Popen(
+            [str(Path(sys.executable).with_name("blazepose")), *serve_args(repository, ports)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen,
+        ))  # fmt: skip
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            process.communicate(timeout=60)
+
+
+def workspaces(temp: Path) -> list[Path]:
+    return list(temp.glob("blazepose-triton-*"))
+
+
+@pytest.fixture()
+def temp_env(cli_env, tmp_path) -> tuple[dict, Path]:
+    """A CLI environment whose TMPDIR is a fresh folder (where the launcher's workspace goes)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    return {**cli_env, "TMPDIR": str(temp)}, temp
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
+)
+def test_launcher_prints_endpoints_and_stops_cleanly_on_a_signal(
+    model_dir, tmp_path, temp_env, launch, signum, code, said
+):
     repository = write_repository(tmp_path / "repo", RepositoryOptions(variant="lite"))
     ports = [free_port() for _ in range(3)]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("blazepose")), "serve", "triton", str(repository),
-         "--http-port", str(ports[0]), "--grpc-port", str(ports[1]),
-         "--metrics-port", str(ports[2])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
-    )  # fmt: skip
+    env, temp = temp_env
+    # SIGINT: started as `blazepose serve triton repo/ &` in a script is, with SIGINT ignored
+    started = {"preexec_fn": ignore_sigint} if signum == signal.SIGINT else {}
+    process = launch(repository, ports, env, **started)
     first = process.stdout.readline()
     assert first.startswith(f"ready: HTTP 127.0.0.1:{ports[0]}, gRPC 127.0.0.1:{ports[1]}"), first
     with TritonPoseClient(f"127.0.0.1:{ports[1]}") as client:
         assert client.is_ready()
+    assert len(workspaces(temp)) == 1
     start = time.monotonic()
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 143, stderr
+    assert process.returncode == code, stderr
+    assert stderr.strip() == f"blazepose: {said}"
     assert "stopped" in stdout and time.monotonic() - start < 15
+    assert workspaces(temp) == []
     leftovers = subprocess.run(["pgrep", "-f", str(repository)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""  # no server, no stub left
     for port in ports:  # nobody listens any more, and a new server can listen there
@@ -229,8 +281,60 @@ def test_launcher_prints_endpoints_and_stops_cleanly_on_sigterm(model_dir, tmp_p
             probe.listen()
 
 
+@pytest.mark.parametrize(("busy", "name"), [(0, "HTTP"), (1, "gRPC"), (2, "metrics")])
+def test_a_second_launcher_on_busy_ports_fails_in_one_line(
+    server, temp_env, cli, one_line_error, busy, name
+):
+    """A server already listens on one of the ports: one error line naming it, nothing else."""
+    ports = [free_port() for _ in range(3)]
+    ports[busy] = list(server.ports.values())[busy]
+    env, temp = temp_env
+    done = cli(*serve_args(server.repository, ports), env=env, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    one_line_error(done, f"port {ports[busy]} ({name}) on 127.0.0.1 is in use")
+    assert workspaces(temp) == []
+    assert TritonPoseClient(server.endpoints.grpc).is_ready()  # the first one serves on
+
+
+def broken_repository(folder: Path, initialize: str) -> Path:
+    """A one-model repository whose python model runs `initialize` when it loads."""
+    version = folder / "broken" / "1"
+    version.mkdir(parents=True)
+    (folder / "broken" / "config.pbtxt").write_text(
+        'backend: "python"\nmax_batch_size: 0\n'
+        'input [ { name: "x" data_type: TYPE_FP32 dims: [ 1 ] } ]\n'
+        'output [ { name: "y" data_type: TYPE_FP32 dims: [ 1 ] } ]\n'
+    )
+    (version / "model.py").write_text(
+        f"class TritonPythonModel:\n    def initialize(self, args):\n        {initialize}\n"
+    )
+    return folder
+
+
+def test_a_server_that_exits_while_starting_reports_its_log_on_stderr(tmp_path, temp_env, cli):
+    repository = broken_repository(tmp_path / "repo", "raise RuntimeError('broken on purpose')")
+    env, temp = temp_env
+    done = cli(*serve_args(repository, [free_port() for _ in range(3)]), env=env, timeout=120)
+    assert done.returncode == 1 and done.stdout == "", done.stdout
+    assert done.stderr.startswith("blazepose: error: tritonserver exited (1):\n"), done.stderr
+    assert "broken on purpose" in done.stderr
+    assert workspaces(temp) == []
+
+
+def test_a_server_not_ready_in_time_reports_its_log_and_is_stopped(tmp_path, monkeypatch):
+    repository = broken_repository(tmp_path / "repo", "import time; time.sleep(120)")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    server = TritonServer(repository)
+    with pytest.raises(ServingError, match="not ready after 3 s") as raised:
+        server.start(timeout_s=3)
+    assert "loading: broken:1" in str(raised.value)
+    assert workspaces(tmp_path) == [] and server.process is None
+    leftovers = subprocess.run(["pgrep", "-f", str(repository)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""
+
+
 def test_write_repo_command(cli, tmp_path):
-    done = cli("serve", "write-repo", str(tmp_path / "repo"), "--variant", "lite", "--kind", "gpu",
+    done = cli("serve", "write-repo", str(tmp_path / "repo"), "--model", "lite", "--kind", "gpu",
                "--instances", "2", "--gpus", "0,1", "--num-poses", "3", "--masks")  # fmt: skip
     assert done.returncode == 0, done.stderr
     config = (tmp_path / "repo" / "pose_video" / "config.pbtxt").read_text()
