@@ -132,7 +132,7 @@ class MultiStreamPoseLandmarker:
         needing = [
             step
             for step in steps
-            if step.stream.needs_detection(step.image) and id(step) not in boxed
+            if id(step) not in boxed and step.stream.needs_detection(step.image)
         ]
         found = dict(
             zip(
