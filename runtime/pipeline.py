@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from blazepose_onnx.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
+from blazepose_onnx.model_stats import ModelStats
 from blazepose_onnx.models import input_spec, resolve_session_models
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.person_boxes import box_rois
@@ -97,7 +97,7 @@ class PosePipeline:
         )  # fmt: skip
         self.detector_spec = None if self.detector is None else input_spec(self.detector)
         self.landmarker_spec = input_spec(self.landmarker)
-        self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
+        self.stats = ModelStats()
 
     def _session(self, path: Path, model: bytes) -> InferenceSession:
         options = self.options
@@ -128,9 +128,8 @@ class PosePipeline:
         spec = self.detector_spec
         inputs = [detector_input(image) for image in images]
         tensor = np.concatenate([t for t, _ in inputs]) if len(inputs) > 1 else inputs[0][0]
-        start = time.perf_counter()
-        boxes, scores = self.detector.run(["boxes", "scores"], {spec.name: tensor})
-        self.model_seconds["detector"] += time.perf_counter() - start
+        with self.stats.timed("detector", len(images)):
+            boxes, scores = self.detector.run(["boxes", "scores"], {spec.name: tensor})
         rois = []
         for k, (image, (_, letterbox)) in enumerate(zip(images, inputs, strict=True)):
             detections = decode_detections(
@@ -177,9 +176,8 @@ class PosePipeline:
         crops = np.concatenate(
             [crop_inputs(image, r) for image, r in zip(images, rois, strict=True) if len(r)]
         )
-        start = time.perf_counter()
-        values = self.landmarker.run(self.landmarker_outputs, {spec.name: crops})
-        self.model_seconds["landmarker"] += time.perf_counter() - start
+        with self.stats.timed("landmarker", len(crops)):
+            values = self.landmarker.run(self.landmarker_outputs, {spec.name: crops})
         outputs = dict(zip(self.landmarker_outputs, values, strict=True))
         raw = decode_outputs(
             outputs["landmarks"],

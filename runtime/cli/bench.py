@@ -25,6 +25,11 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx.cli.bench_arguments import MODES, VIDEO_FRAMES
+from blazepose_onnx.cli.timing import (
+    frame_feeder,
+    percentiles_ms,
+    time_steps,
+)
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
@@ -32,8 +37,6 @@ from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.providers import available_providers, resolve_providers
-
-STAGES = ("total", "detector", "landmarker", "other")
 
 
 @dataclass
@@ -50,45 +53,6 @@ class BenchResult:
     frames_per_second: float
     percentiles_ms: dict[str, dict[str, float]] = field(default_factory=dict)
     precision: str = "fp32"
-
-
-def _percentiles(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
-    return {
-        stage: {f"p{q}": float(np.percentile(np.array(values) * 1e3, q)) for q in (50, 90, 99)}
-        for stage, values in samples.items()
-        if values
-    }
-
-
-def timed_step(
-    step: Callable[[], object],
-    model_seconds: dict[str, float] | None,
-    samples: dict[str, list[float]],
-) -> None:
-    """Run `step` once; append its time (s) to samples["total"] and, given the pipeline's
-    `model_seconds`, the time inside each model and the rest to the other `STAGES`."""
-    before = dict(model_seconds) if model_seconds is not None else None
-    start = time.perf_counter()
-    step()
-    total = time.perf_counter() - start
-    samples["total"].append(total)
-    if before is not None:
-        detector = model_seconds["detector"] - before["detector"]
-        landmarker = model_seconds["landmarker"] - before["landmarker"]
-        samples["detector"].append(detector)
-        samples["landmarker"].append(landmarker)
-        samples["other"].append(total - detector - landmarker)
-
-
-def _time_steps(
-    step: Callable[[], None], model_seconds: dict[str, float] | None, warmup: int, iterations: int
-) -> dict[str, list[float]]:
-    for _ in range(warmup):
-        step()
-    samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
-    for _ in range(iterations):
-        timed_step(step, model_seconds, samples)
-    return samples
 
 
 def _result(
@@ -112,7 +76,7 @@ def _result(
         threads,
         len(samples["total"]),
         fps,
-        _percentiles(samples),
+        percentiles_ms(samples),
         precision,
     )
 
@@ -137,7 +101,7 @@ def bench_image(
             step = partial(landmarker.detect, chosen[0])
         else:
             step = partial(landmarker.detect_batch, chosen)
-        samples = _time_steps(step, landmarker._pipeline.model_seconds, warmup, iterations)
+        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
     return _result(
         "blazepose-onnx",
         provider,
@@ -177,7 +141,7 @@ def bench_video(
                 {k: (frames[(i + offsets[k]) % len(frames)], i * 33) for k in range(streams)}
             )
 
-        samples = _time_steps(step, landmarker._pipeline.model_seconds, warmup, iterations)
+        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
     return _result(
         "blazepose-onnx",
         provider,
@@ -275,18 +239,14 @@ def bench_mediapipe(
     with _mediapipe_landmarker(_mediapipe_bundle(bundle_dir, variant), mode) as landmarker:
         if mode == "video":
             wrapped = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
-            counter = iter(range(10**9))
-
-            def step() -> None:
-                i = next(counter)
-                landmarker.detect_for_video(wrapped[i % len(wrapped)], i * 33)
+            step = frame_feeder(wrapped, landmarker.detect_for_video)
         else:
             image = mp.Image(image_format=mp.ImageFormat.SRGB, data=images[0])
 
             def step() -> None:
                 landmarker.detect(image)
 
-        samples = _time_steps(step, None, warmup, iterations)
+        samples = time_steps(step, iterations, warmup)
     return _result(
         f"MediaPipe {mp.__version__}", "tflite-xnnpack", variant, mode, 1, "own", samples, 1
     )
