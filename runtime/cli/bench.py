@@ -14,8 +14,6 @@ import json
 import os
 import platform
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -26,6 +24,8 @@ import onnxruntime as ort
 
 from blazepose_onnx.cli.bench_arguments import MODES, VIDEO_FRAMES
 from blazepose_onnx.cli.timing import (
+    STAGES,
+    concurrently,
     frame_feeder,
     percentiles_ms,
     time_steps,
@@ -160,10 +160,12 @@ def bench_parallel_video(
     variant: str,
     frames: Sequence[np.ndarray],
     streams: int,
+    warmup: int,
     iterations: int,
     precision: str = "fp32",
 ) -> BenchResult:
-    """Throughput of `streams` independent VIDEO landmarkers, one thread each, run concurrently."""
+    """`streams` independent VIDEO landmarkers, one thread each, run concurrently: per-frame
+    times of every stream (after `warmup` untimed frames each) and the throughput of all."""
     landmarkers = [
         PoseLandmarker.create_from_options(
             PoseLandmarkerOptions(
@@ -176,23 +178,23 @@ def bench_parallel_video(
         )
         for _ in range(streams)
     ]
-
-    def run(landmarker: PoseLandmarker, count: int, first: int) -> None:
-        for i in range(count):
-            landmarker.detect_for_video(frames[i % len(frames)], (first + i) * 33)
-
-    for landmarker in landmarkers:
-        run(landmarker, 5, 0)
-    workers = [threading.Thread(target=run, args=(lm, iterations, 5)) for lm in landmarkers]
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    wall = time.perf_counter() - start
-    for landmarker in landmarkers:
-        landmarker.close()
-    per_frame = wall / iterations
+    steps = [frame_feeder(frames, landmarker.detect_for_video) for landmarker in landmarkers]
+    try:
+        for step in steps:
+            for _ in range(warmup):
+                step()
+        samples, wall = concurrently(
+            [
+                partial(time_steps, step, iterations, model_stats=lambda lm=lm: lm.model_stats)
+                for step, lm in zip(steps, landmarkers, strict=True)
+            ]
+        )
+    finally:
+        for landmarker in landmarkers:
+            landmarker.close()
+    if not all(samples):
+        raise RuntimeError("a video-parallel stream failed (its traceback is above)")
+    pooled = {stage: [t for one in samples for t in one[stage]] for stage in STAGES}
     return BenchResult(
         "blazepose-onnx",
         provider,
@@ -202,7 +204,7 @@ def bench_parallel_video(
         "1 each",
         iterations,
         streams * iterations / wall,
-        {"total": {"p50": per_frame * 1e3, "p90": per_frame * 1e3, "p99": per_frame * 1e3}},
+        percentiles_ms(pooled),
         precision,
     )
 
@@ -430,7 +432,9 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                 cases += [
                     (
                         f"{label} video-parallel {n} streams",
-                        partial(bench_parallel_video, frames=frames, streams=n, **timed),
+                        partial(
+                            bench_parallel_video, frames=frames, streams=n, warmup=warmup, **timed
+                        ),
                     )
                     for n in plan.streams
                     if n > 1
