@@ -79,9 +79,10 @@ class PosePipeline:
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
-        roles = {"landmarker": self.landmarker_outputs}  # no masks: the head is pruned
-        if options.person_detector is None:  # a person detector, when given, replaces it
-            roles["detector"] = None
+        # A person detector, when given, replaces the pose detector; no masks: the landmarker's
+        # segmentation head is pruned from the graph, never run.
+        roles = {"detector": None} if options.person_detector is None else {}
+        roles["landmarker"] = self.landmarker_outputs
         models = resolve_session_models(
             options.model, options.model_precision, options.trust_unverified, roles
         )
