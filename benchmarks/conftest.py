@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from blazepose_onnx.cli.bench import STAGES, timed_step
+from blazepose_onnx.cli.timing import STAGES, timed_step
 from blazepose_onnx.converter.convert import ensure_converted
 from blazepose_onnx.converter.paths import default_model_dir
 
@@ -23,15 +23,16 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 @pytest.fixture()
 def timed_rounds(benchmark):
     """Time `step` with `benchmark.pedantic` for `rounds` rounds after `warmup` untimed calls,
-    keeping each round's time and, given the pipeline's `model_seconds`, its split into detector,
+    keeping each round's time and, given a reader of the landmarker's `model_stats`, its split
+    into detector,
     landmarker and the rest in extra_info["step_seconds"]: benchmarks/report.py reads every
     number from these samples, so a split always comes from the same rounds as its total."""
 
-    def run(step, rounds: int, warmup: int, model_seconds: dict | None = None) -> None:
+    def run(step, rounds: int, warmup: int, model_stats=None) -> None:
         for _ in range(warmup):
             step()
         samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
-        benchmark.pedantic(timed_step, args=(step, model_seconds, samples), rounds=rounds)
+        benchmark.pedantic(timed_step, args=(step, model_stats, samples), rounds=rounds)
         benchmark.extra_info["step_seconds"] = {
             stage: values[:rounds] for stage, values in samples.items() if values
         }

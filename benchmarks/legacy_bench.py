@@ -13,24 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from blazepose_onnx import samples
+from blazepose_onnx.cli.timing import time_steps
 from blazepose_onnx.inputs import read_frames
 from blazepose_onnx.solutions import pose as ours
 
 
 def _median_ms(step, calls: int) -> float:
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
+    return float(np.median(time_steps(step, calls)["total"]) * 1e3)
 
 
 def _cases(pose_module, complexity: int, image: np.ndarray, frames: list) -> dict:

@@ -12,12 +12,12 @@ import argparse
 import itertools
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.cli.timing import frame_feeder, time_steps
 from blazepose_onnx.inputs import read_frames, read_image
 from blazepose_onnx.provider_check import bf16_problem
 
@@ -83,13 +83,10 @@ def timed_steps(variant: str, config: dict, image: np.ndarray, frames: list) -> 
     video = PoseLandmarker.create_from_options(
         PoseLandmarkerOptions(model=variant, running_mode=RunningMode.VIDEO, **config)
     )
-    counter = iter(range(10**9))
-
-    def frame() -> None:
-        k = next(counter)
-        video.detect_for_video(frames[k % len(frames)], k * 33)
-
-    return {"image": lambda: still.detect(image), "video": frame}
+    return {
+        "image": lambda: still.detect(image),
+        "video": frame_feeder(frames, video.detect_for_video),
+    }
 
 
 def mediapipe_steps(variant: str, bundles: Path, image: np.ndarray, frames: list) -> dict:
@@ -104,13 +101,10 @@ def mediapipe_steps(variant: str, bundles: Path, image: np.ndarray, frames: list
     still, video = make(vision.RunningMode.IMAGE), make(vision.RunningMode.VIDEO)
     mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
     mp_frames = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
-    counter = iter(range(10**9))
-
-    def frame() -> None:
-        k = next(counter)
-        video.detect_for_video(mp_frames[k % len(mp_frames)], k * 33)
-
-    return {"image": lambda: still.detect(mp_image), "video": frame}
+    return {
+        "image": lambda: still.detect(mp_image),
+        "video": frame_feeder(mp_frames, video.detect_for_video),
+    }
 
 
 def speed(steps: dict[str, dict], rounds: int, calls: int) -> dict:
@@ -118,14 +112,7 @@ def speed(steps: dict[str, dict], rounds: int, calls: int) -> dict:
     medians: dict = {(name, mode): [] for name in steps for mode in steps[name]}
     for _ in range(rounds):
         for (name, mode), rounds in medians.items():
-            step = steps[name][mode]
-            for _ in range(3):
-                step()
-            times = []
-            for _ in range(calls):
-                start = time.perf_counter()
-                step()
-                times.append(time.perf_counter() - start)
+            times = time_steps(steps[name][mode], calls, warmup=3)["total"]
             rounds.append(float(np.median(times)) * 1e3)
     return {f"{name} {mode}": float(np.median(v)) for (name, mode), v in medians.items()}
 

@@ -14,13 +14,14 @@ import json
 import pstats
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode, samples
+from blazepose_onnx.cli.timing import frame_feeder, time_steps
 from blazepose_onnx.detector import detector_input
 from blazepose_onnx.graph_edits import session_model
 from blazepose_onnx.inputs import read_frames, read_image
@@ -61,23 +62,17 @@ def inside_vs_alone(landmarker, step, feeds: dict, rounds: int = 6, calls: int =
     """Each model's ms per run inside the pipeline against the same session run alone on the
     same input, in interleaved blocks (medians of the rounds' medians): what running among
     the rest of the pipeline costs a model, free of the machine's drift between phases."""
-    pipeline = landmarker._pipeline
+    pipeline = landmarker._pipeline  # its sessions, run alone below
     sessions = {"detector": pipeline.detector, "landmarker": pipeline.landmarker}
     inside: dict = {role: [] for role in feeds}
     alone: dict = {role: [] for role in feeds}
     for _ in range(rounds):
-        before = dict(pipeline.model_seconds)
-        for _ in range(calls):
-            step()
+        samples = time_steps(step, calls, model_stats=lambda: landmarker.model_stats)
         for role, feed in feeds.items():
-            inside[role].append((pipeline.model_seconds[role] - before[role]) / calls * 1e3)
+            inside[role].append(float(np.mean(samples[role])) * 1e3)
             session = sessions[role]
             inputs = {session.get_inputs()[0].name: feed}
-            times = []
-            for _ in range(calls):
-                start = time.perf_counter()
-                session.run(None, inputs)
-                times.append(time.perf_counter() - start)
+            times = time_steps(partial(session.run, None, inputs), calls)["total"]
             alone[role].append(float(np.median(times)) * 1e3)
     return {
         role: {
@@ -128,30 +123,20 @@ def host_alone_ms(landmarker, step, calls: int) -> float:
         None if s is None else ReplayedSession(s) for s in sessions
     )
     try:
-        times = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
+        times = time_steps(step, calls)["total"]
     finally:
         pipeline.detector, pipeline.landmarker = sessions
     return float(np.median(times[10:]) * 1e3)
 
 
 def pipeline_split(landmarker, step, calls: int) -> dict:
-    seconds = landmarker._pipeline.model_seconds
-    before = dict(seconds)
-    start = time.perf_counter()
-    for _ in range(calls):
-        step()
-    total = (time.perf_counter() - start) / calls * 1e3
-    detector = (seconds["detector"] - before["detector"]) / calls * 1e3
-    landmarker_ms = (seconds["landmarker"] - before["landmarker"]) / calls * 1e3
+    samples = time_steps(step, calls, model_stats=lambda: landmarker.model_stats)
+    mean_ms = {stage: float(np.mean(values)) * 1e3 for stage, values in samples.items()}
     return {
-        "total_ms": total,
-        "detector_ms": detector,
-        "landmarker_ms": landmarker_ms,
-        "host_ms": total - detector - landmarker_ms,
+        "total_ms": mean_ms["total"],
+        "detector_ms": mean_ms["detector"],
+        "landmarker_ms": mean_ms["landmarker"],
+        "host_ms": mean_ms["other"],
     }
 
 
@@ -179,12 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         report["image"]["models"] = inside_vs_alone(still, lambda: still.detect(image), feeds)
     video_options = PoseLandmarkerOptions(model=args.variant, running_mode=RunningMode.VIDEO)
     with PoseLandmarker.create_from_options(video_options) as video:
-        counter = iter(range(10**9))
-
-        def frame() -> None:
-            i = next(counter)
-            video.detect_for_video(frames[i % len(frames)], i * 33)
-
+        frame = frame_feeder(frames, video.detect_for_video)
         for _ in range(10):
             frame()
         report["video"] = pipeline_split(video, frame, args.calls)

@@ -15,13 +15,14 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker
+from blazepose_onnx.cli.timing import concurrently, elapsed
 from blazepose_onnx.inputs import read_frames, read_image
 from blazepose_onnx.serving import RepositoryOptions, write_repository
 from blazepose_onnx.serving.client import TritonPoseClient
@@ -42,29 +43,9 @@ def _stats(latencies: list[float], frames: int, seconds: float) -> dict:
 
 def _concurrently(workers: int, work) -> tuple[list[float], int, float]:
     """Run work(k) -> latencies in `workers` threads; all latencies, frames and wall time."""
-    results: list[list[float]] = [[] for _ in range(workers)]
-    barrier = threading.Barrier(workers + 1)
-
-    def run(k: int) -> None:
-        barrier.wait()
-        results[k] = work(k)
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(workers)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - start
+    results, seconds = concurrently([partial(work, k) for k in range(workers)])
     latencies = [t for r in results for t in r]
     return latencies, len(latencies), seconds
-
-
-def _timed(call) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 def image_cases(server, options, images, clients_list, requests_per_client) -> list[dict]:
@@ -75,7 +56,7 @@ def image_cases(server, options, images, clients_list, requests_per_client) -> l
             for _ in range(3):
                 local.detect_batch(batch)
             steps = max(3, requests_per_client)
-            latencies = [_timed(lambda b=batch: local.detect_batch(b)) for _ in range(steps)]
+            latencies = [elapsed(lambda b=batch: local.detect_batch(b)) for _ in range(steps)]
             local_stats = _stats(latencies, steps * clients, sum(latencies))
             rows.append({"mode": "image", "clients": clients, "kind": "in-process", **local_stats})
             for shared in (False, True):
@@ -84,7 +65,7 @@ def image_cases(server, options, images, clients_list, requests_per_client) -> l
                     with TritonPoseClient(server.endpoints.grpc, shared_memory=shared) as client:
                         client.detect(images[k % len(images)])  # warm the connection
                         return [
-                            _timed(lambda i=i: client.detect(images[(k + i) % len(images)]))
+                            elapsed(lambda i=i: client.detect(images[(k + i) % len(images)]))
                             for i in range(requests_per_client)
                         ]
 
@@ -107,7 +88,7 @@ def video_cases(server, options, clips, streams_list, frames_per_stream) -> list
             for k in range(streams):
                 local.open_stream(k)
             latencies = [
-                _timed(
+                elapsed(
                     lambda i=i, sources=sources: local.process(
                         {k: (frames[i % len(frames)], i * 33) for k, frames in enumerate(sources)}
                     )
@@ -121,7 +102,7 @@ def video_cases(server, options, clips, streams_list, frames_per_stream) -> list
             frames = sources[k]
             with TritonPoseClient(server.endpoints.grpc) as client, client.open_stream() as stream:
                 return [
-                    _timed(lambda i=i: stream.detect(frames[i % len(frames)], i * 33))
+                    elapsed(lambda i=i: stream.detect(frames[i % len(frames)], i * 33))
                     for i in range(frames_per_stream)
                 ]
 

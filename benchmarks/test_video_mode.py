@@ -6,11 +6,11 @@ Run: python -m pytest benchmarks/test_video_mode.py --benchmark-json=video.json
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
 
+from blazepose_onnx.cli.timing import frame_feeder
 from blazepose_onnx.inputs import read_frames
 
 VARIANTS = ["lite", "full", "heavy"]
@@ -23,17 +23,6 @@ def squat_frames() -> list:
     return read_frames(str(CLIP))
 
 
-def _frame_feeder(frames: list, call):
-    """A no-argument callable feeding the next frame with a strictly increasing timestamp."""
-    counter = itertools.count()
-    cycle = itertools.cycle(frames)
-
-    def step():
-        return call(next(cycle), next(counter) * 33)
-
-    return step
-
-
 @pytest.mark.parametrize("threads", [None, 1], ids=["all-threads", "one-thread"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_ours(benchmark, timed_rounds, squat_frames, variant, threads):
@@ -43,17 +32,17 @@ def test_ours(benchmark, timed_rounds, squat_frames, variant, threads):
         model=variant, running_mode=RunningMode.VIDEO, num_threads=threads
     )
     with PoseLandmarker.create_from_options(options) as landmarker:
-        step = _frame_feeder(squat_frames, landmarker.detect_for_video)
+        step = frame_feeder(squat_frames, landmarker.detect_for_video)
         benchmark.group = f"video {variant} squat (tracked)"
         benchmark.extra_info.update(impl="blazepose-onnx", threads=threads or "all")
-        timed_rounds(step, ROUNDS, 5, landmarker._pipeline.model_seconds)
+        timed_rounds(step, ROUNDS, 5, lambda: landmarker.model_stats)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_mediapipe(benchmark, timed_rounds, mediapipe_factory, squat_frames, variant):
     landmarker, mp = mediapipe_factory(variant, video=True)
     images = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in squat_frames]
-    step = _frame_feeder(images, landmarker.detect_for_video)
+    step = frame_feeder(images, landmarker.detect_for_video)
     benchmark.group = f"video {variant} squat (tracked)"
     benchmark.extra_info.update(impl="mediapipe")
     timed_rounds(step, ROUNDS, 5)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import onnxruntime as ort
 
+from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.converter.manifest import VARIANTS
 from blazepose_onnx.converter.paths import default_model_dir, model_files, onnx_paths
+from blazepose_onnx.session_cache import cached_session_model
 
 log = logging.getLogger(__name__)
 CANONICAL_BUNDLE = re.compile(rf"pose_landmarker_({'|'.join(VARIANTS)})\.task")
@@ -62,6 +65,34 @@ def resolve_model(
     raise ValueError(
         f"model {path} must be a .task bundle or a directory with detector.onnx and landmarker.onnx"
     )
+
+
+def resolve_session_models(
+    model: str | os.PathLike,
+    precision: str,
+    trust_unverified: bool,
+    outputs: Mapping[str, Sequence[str] | None],
+) -> dict[str, tuple[Path, bytes]]:
+    """Per role in `outputs`: the model file and the serialised model its session is built
+    from (restricted to those outputs; None: all). Files converted by an older blazepose-onnx
+    (`StaleModelError`) are converted again once where that is possible (variants, bundles)."""
+    paths = resolve_model(model, precision, trust_unverified)
+    try:
+        return _session_models(paths, outputs)
+    except StaleModelError:
+        paths = reconvert(model, precision, trust_unverified)
+        if paths is None:
+            raise
+        return _session_models(paths, outputs)
+
+
+def _session_models(
+    paths: dict[str, Path], outputs: Mapping[str, Sequence[str] | None]
+) -> dict[str, tuple[Path, bytes]]:
+    return {
+        role: (paths[role], cached_session_model(paths[role], role, kept))
+        for role, kept in outputs.items()
+    }
 
 
 def _canonical_variant(path: Path) -> str | None:

@@ -43,6 +43,7 @@ class MultiStreamPoseLandmarker:
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
+        self._model_stats = self._pipeline.stats
         self._streams: dict[Hashable, tuple[PoseStream, TimestampCheck]] = {}
         self._closed_ids: set[Hashable] = set()
         self._guard = CallGuard()
@@ -70,6 +71,13 @@ class MultiStreamPoseLandmarker:
         with self._guard.call("stream_stats"):
             stream, _ = self._stream(stream_id)
             return {"frames": stream.frames, "detector_runs": stream.detector_runs}
+
+    @property
+    def model_stats(self) -> dict[str, dict[str, float]]:
+        """Per model ("detector", "landmarker"): the seconds spent inside it, its runs and the
+        batch items (images, crops) they were given, since creation. A consistent snapshot, safe
+        to read from any thread while calls run, and after close()."""
+        return self._model_stats.snapshot()
 
     def process(
         self,
@@ -132,7 +140,7 @@ class MultiStreamPoseLandmarker:
         needing = [
             step
             for step in steps
-            if step.stream.needs_detection(step.image) and id(step) not in boxed
+            if id(step) not in boxed and step.stream.needs_detection(step.image)
         ]
         found = dict(
             zip(

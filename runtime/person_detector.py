@@ -16,6 +16,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from blazepose_onnx.person_boxes import check_person_boxes
+
 MIN_SCORE = 0.25
 NMS_IOU = 0.45
 LETTERBOX_GREY = 114
@@ -76,3 +78,32 @@ class OnnxPersonDetector:
         tensor, scale, padding = letterbox(image, self.size)
         (output,) = self.session.run(None, {self.input_name: tensor})[:1]
         return decode_yolo(output, scale, padding)
+
+
+def person_detector_stage(
+    detector: Callable[[np.ndarray], Any] | str | os.PathLike | None,
+    session_factory: Callable[[bytes], Any],
+) -> Callable[[np.ndarray], Any] | None:
+    """The first stage that replaces the pose detector, if any: the callable itself, or the
+    ONNX person detector at that path with sessions from `session_factory`."""
+    if detector is None or callable(detector):
+        return detector
+    return OnnxPersonDetector(detector, session_factory)
+
+
+def checked_person_boxes(
+    detector: Callable[[np.ndarray], Any], image: np.ndarray, num_poses: int
+) -> np.ndarray:
+    """The detector's boxes for this image, checked as `person_boxes` are (the best
+    `num_poses`); any failure of a user's callable becomes a ValueError naming it."""
+    try:
+        boxes, scores = detector(image)
+    except Exception as exc:  # a user's callable: any failure becomes a clear error
+        raise ValueError(f"person_detector failed: {type(exc).__name__}: {exc}") from exc
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
+    scores = np.asarray(scores, np.float64).reshape(-1)
+    if len(scores) != len(boxes):
+        raise ValueError(f"person_detector returned {len(boxes)} boxes but {len(scores)} scores")
+    height, width = image.shape[:2]
+    table = np.concatenate([boxes, scores[:, None]], axis=1)
+    return check_person_boxes(table, width, height, num_poses, "person_detector's boxes")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from onnxruntime import InferenceSession
 
-from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.detector import (
     NMS_IOU_THRESHOLD,
     decode_detections,
@@ -30,13 +26,13 @@ from blazepose_onnx.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
-from blazepose_onnx.models import input_spec, reconvert, resolve_model
+from blazepose_onnx.model_stats import ModelStats
+from blazepose_onnx.models import input_spec, resolve_session_models
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.person_boxes import box_rois, check_person_boxes
-from blazepose_onnx.person_detector import OnnxPersonDetector
+from blazepose_onnx.person_boxes import box_rois
+from blazepose_onnx.person_detector import checked_person_boxes, person_detector_stage
 from blazepose_onnx.pose_similarity import duplicates
 from blazepose_onnx.providers import create_session
-from blazepose_onnx.session_cache import cached_session_model
 from blazepose_onnx.tracking import next_frame_rois
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
@@ -83,46 +79,31 @@ class PosePipeline:
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
-        model = (options.model, options.model_precision, options.trust_unverified)
-        try:
-            self._build_sessions(resolve_model(*model))
-        except StaleModelError:
-            paths = reconvert(*model)
-            if paths is None:
-                raise
-            self._build_sessions(paths)
-        self.person_detector = self._person_detector(options.person_detector)
-        self.detector_spec = None if self.detector is None else input_spec(self.detector)
-        self.landmarker_spec = input_spec(self.landmarker)
-        self.model_seconds = {"detector": 0.0, "landmarker": 0.0}  # time spent in each model
-
-    def _person_detector(self, detector: Any) -> Callable[[np.ndarray], Any] | None:
-        """The first stage that replaces the pose detector, if any (a callable or an ONNX
-        person detector on the landmarker's providers)."""
-        if detector is None or callable(detector):
-            return detector
-        options = self.options
-        return OnnxPersonDetector(
-            detector,
+        # A person detector, when given, replaces the pose detector; no masks: the landmarker's
+        # segmentation head is pruned from the graph, never run.
+        roles = {"detector": None} if options.person_detector is None else {}
+        roles["landmarker"] = self.landmarker_outputs
+        models = resolve_session_models(
+            options.model, options.model_precision, options.trust_unverified, roles
+        )
+        sessions = {role: self._session(*models[role]) for role in models}
+        self.detector = sessions.get("detector")
+        self.landmarker = sessions["landmarker"]
+        self.person_detector = person_detector_stage(
+            options.person_detector,
             lambda data: create_session(
                 data, options.providers, options.num_threads, options.provider_fallback,
-                label=str(detector),
+                label=str(options.person_detector),
             ),
         )  # fmt: skip
+        self.detector_spec = None if self.detector is None else input_spec(self.detector)
+        self.landmarker_spec = input_spec(self.landmarker)
+        self.stats = ModelStats()
 
-    def _build_sessions(self, paths: dict[str, Path]) -> None:
-        self.detector = (  # a person detector, when given, replaces it
-            self._session(paths["detector"], "detector", None)
-            if self.options.person_detector is None
-            else None
-        )
-        # No masks: the segmentation head is pruned from the graph, never run.
-        self.landmarker = self._session(paths["landmarker"], "landmarker", self.landmarker_outputs)
-
-    def _session(self, path: Path, role: str, outputs: list[str] | None) -> InferenceSession:
+    def _session(self, path: Path, model: bytes) -> InferenceSession:
         options = self.options
         return create_session(
-            cached_session_model(path, role, outputs),
+            model,
             options.providers,
             options.num_threads,
             options.provider_fallback,
@@ -140,13 +121,16 @@ class PosePipeline:
         if not images:
             return []
         if self.person_detector is not None:
-            return self.box_rois_batch(images, [self._person_boxes(image) for image in images])
+            boxes = [
+                checked_person_boxes(self.person_detector, image, self.options.num_poses)
+                for image in images
+            ]
+            return self.box_rois_batch(images, boxes)
         spec = self.detector_spec
         inputs = [detector_input(image) for image in images]
         tensor = np.concatenate([t for t, _ in inputs]) if len(inputs) > 1 else inputs[0][0]
-        start = time.perf_counter()
-        boxes, scores = self.detector.run(["boxes", "scores"], {spec.name: tensor})
-        self.model_seconds["detector"] += time.perf_counter() - start
+        with self.stats.timed("detector", len(images)):
+            boxes, scores = self.detector.run(["boxes", "scores"], {spec.name: tensor})
         rois = []
         for k, (image, (_, letterbox)) in enumerate(zip(images, inputs, strict=True)):
             detections = decode_detections(
@@ -158,24 +142,6 @@ class PosePipeline:
             height, width = image.shape[:2]
             rois.append(detection_rois(detections, width, height))
         return rois
-
-    def _person_boxes(self, image: np.ndarray) -> np.ndarray:
-        try:
-            found = self.person_detector(image)
-            boxes, scores = found
-        except Exception as exc:  # a user's callable: any failure becomes a clear error
-            raise ValueError(f"person_detector failed: {type(exc).__name__}: {exc}") from exc
-        boxes = np.asarray(boxes, np.float64).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
-        scores = np.asarray(scores, np.float64).reshape(-1)
-        if len(scores) != len(boxes):
-            raise ValueError(
-                f"person_detector returned {len(boxes)} boxes but {len(scores)} scores"
-            )
-        height, width = image.shape[:2]
-        table = np.concatenate([boxes, scores[:, None]], axis=1)
-        return check_person_boxes(
-            table, width, height, self.options.num_poses, "person_detector's boxes"
-        )
 
     def box_rois_batch(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
         """Landmarker ROIs from checked pixel person boxes: a ROI around each box, one
@@ -211,9 +177,8 @@ class PosePipeline:
         crops = np.concatenate(
             [crop_inputs(image, r) for image, r in zip(images, rois, strict=True) if len(r)]
         )
-        start = time.perf_counter()
-        values = self.landmarker.run(self.landmarker_outputs, {spec.name: crops})
-        self.model_seconds["landmarker"] += time.perf_counter() - start
+        with self.stats.timed("landmarker", len(crops)):
+            values = self.landmarker.run(self.landmarker_outputs, {spec.name: crops})
         outputs = dict(zip(self.landmarker_outputs, values, strict=True))
         raw = decode_outputs(
             outputs["landmarks"],

@@ -35,6 +35,7 @@ class PoseLandmarker:
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
+        self._model_stats = self._pipeline.stats
         self._guard = CallGuard()
         self._timestamps = TimestampCheck()
         self._stream_lock = threading.Lock()
@@ -173,6 +174,13 @@ class PoseLandmarker:
             "dropped_frames": worker.dropped if worker else 0,
             "delivered_frames": worker.delivered if worker else 0,
         }
+
+    @property
+    def model_stats(self) -> dict[str, dict[str, float]]:
+        """Per model ("detector", "landmarker"): the seconds spent inside it, its runs and the
+        batch items (images, crops) they were given, since creation. A consistent snapshot, safe
+        to read from any thread while calls run, and after close()."""
+        return self._model_stats.snapshot()
 
     def close(self) -> None:
         """Finish the calls in flight and queued live frames, release the sessions; further

@@ -80,6 +80,13 @@ def object_scale(roi: np.ndarray, width: int, height: int) -> float:
     return float((roi[2] * width + roi[3] * height) / 2)
 
 
+def aux_box_px(aux: np.ndarray, width: int, height: int) -> float:
+    """The object scale without the ROI margin (MediaPipe's legacy graph): the side in pixels
+    of the box a pose's (2, >=2) auxiliary points span (twice their distance)."""
+    delta = (aux[1, :2] - aux[0, :2]) * (width, height)
+    return float(2.0 * np.hypot(delta[0], delta[1]))
+
+
 class PoseSmoother:
     """Smooths one tracked pose: image landmarks, world landmarks and visibility.
 

@@ -1,59 +1,113 @@
-"""Stream processing (VIDEO and LIVE_STREAM): tracking, detector on demand, smoothing."""
+"""The one stream step (VIDEO, LIVE_STREAM, multi-stream and the legacy `Pose`): tracking,
+the detector on demand, smoothing and pose ids, with the rules of a `StreamPolicy`."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
 from blazepose_onnx.pose_similarity import oks_matrix
-from blazepose_onnx.smoothing import PoseSmoother, object_scale
-from blazepose_onnx.tracking import RoiTracker
+from blazepose_onnx.roi import rois_from_keypoints
+from blazepose_onnx.smoothing import OneEuroFilter, PoseSmoother, aux_box_px, object_scale
+from blazepose_onnx.tracking import RoiTracker, next_frame_rois
 
 IDENTITY_OKS = 0.3  # a track's pose below this OKS with its last one is someone else
 
 
-class PoseStream:
-    """State of one video stream: tracked ROIs and per-track smoothers.
+@dataclass(frozen=True)
+class StreamPolicy:
+    """How a stream carries poses from frame to frame; the defaults are MediaPipe Tasks' rules
+    (the legacy graph's: `solutions.legacy_tracking.legacy_policy`).
 
-    `detector_runs` and `frames` count what happened, for users and tests.
+    track: carry ROIs to the next frame (False: the detector on every frame);
+    rescale_on_resize: a new frame size rescales the tracked ROIs (False: drops the tracks);
+    roi_filter: one-euro parameters for the auxiliary points the next ROI comes from (None: raw);
+    scale_with_margin: the smoothing scale is the next ROI's size (False: the auxiliary points'
+    box, without the ROI margin); frame_step_us: a fixed clock (None: the frames' timestamps);
+    smooth_mask: blends a track's mask with its previous one (None: masks pass through).
     """
 
-    def __init__(self, pipeline: PosePipeline, options: PoseLandmarkerOptions) -> None:
+    smooth_landmarks: bool = True
+    track: bool = True
+    rescale_on_resize: bool = True
+    roi_filter: tuple[float, float, float] | None = None
+    scale_with_margin: bool = True
+    frame_step_us: int | None = None
+    smooth_mask: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+
+
+def tasks_policy(options: PoseLandmarkerOptions) -> StreamPolicy:
+    """MediaPipe Tasks' rules for these options."""
+    return StreamPolicy(
+        smooth_landmarks=options.smooth_landmarks
+        and (options.num_poses == 1 or options.smooth_multiple_poses)
+    )
+
+
+@dataclass
+class Track:
+    """What a stream keeps of one tracked pose between frames."""
+
+    roi_filter: OneEuroFilter | None
+    pose_id: int = -1  # none yet
+    smoother: PoseSmoother = field(default_factory=PoseSmoother)
+    landmarks: np.ndarray | None = None  # its last pose
+    mask: np.ndarray | None = None  # its last (smoothed) mask
+
+
+class PoseStream:
+    """State of one video stream: tracked ROIs and per-track filters.
+
+    `process` runs one step; a multi-stream step calls its phases (`needs_detection`,
+    `frame_rois`, `finish`) around batched model calls. `detector_runs` and `frames` count
+    what happened, for users and tests.
+    """
+
+    def __init__(
+        self,
+        pipeline: PosePipeline,
+        options: PoseLandmarkerOptions,
+        policy: StreamPolicy | None = None,
+    ) -> None:
         self.pipeline = pipeline
-        self.options = options
+        self.policy = policy or tasks_policy(options)
         self.tracker = RoiTracker(options.num_poses, options.min_tracking_confidence)
-        self.smoothers: dict[int, PoseSmoother] = {}
-        self.smooth = options.smooth_landmarks and (
-            options.num_poses == 1 or options.smooth_multiple_poses
-        )
+        self.tracks: dict[int, Track] = {}  # tracker id -> its state
         self.frames = 0
         self.detector_runs = 0
-        self.pose_ids: dict[int, int] = {}  # tracker id -> public pose id
-        self.last_landmarks: dict[int, np.ndarray] = {}  # tracker id -> its last pose
         self.next_pose_id = 0
 
     def process(
-        self, image: np.ndarray, timestamp_ms: int, person_boxes: np.ndarray | None = None
+        self,
+        image: np.ndarray,
+        timestamp_ms: int | None = None,
+        person_boxes: np.ndarray | None = None,
     ) -> FramePoses:
         """Poses of the next frame of this stream (the image is RGB uint8, upright); checked
-        pixel `person_boxes` seed or refresh tracks in place of the detector."""
-        needs = self.needs_detection(image)
+        pixel `person_boxes` seed or refresh tracks in place of the detector. `timestamp_ms`
+        may be None only with a fixed clock."""
         if person_boxes is not None:
             detected = self.pipeline.box_rois_batch([image], [person_boxes])[0]
         else:
-            detected = self.pipeline.detect_rois(image) if needs else None
+            detected = self.pipeline.detect_rois(image) if self.needs_detection(image) else None
         rois, ids = self.frame_rois(image, detected, distinct=person_boxes is not None)
         return self.finish(image, self.pipeline.landmarks(image, rois), ids, timestamp_ms)
 
     def needs_detection(self, image: np.ndarray) -> bool:
-        """Whether this frame needs the detector (fewer than num_poses tracked poses)."""
+        """Whether this frame needs the detector (fewer than num_poses poses carried over to
+        it). Changes nothing."""
+        return not self._keeps_tracks(image) or self.tracker.needs_detection()
+
+    def _keeps_tracks(self, image: np.ndarray) -> bool:
+        """Whether the tracks carry over to this frame (the policy's rules on tracking and on
+        a new frame size)."""
         height, width = image.shape[:2]
-        if self.tracker.frame_size not in (None, (width, height)):
-            self.smoothers.clear()  # pixel-space filter state does not carry over a resize
-        return self.tracker.needs_detection()
+        resized = self.tracker.frame_size not in (None, (width, height))
+        return self.policy.track and (self.policy.rescale_on_resize or not resized)
 
     def frame_rois(
         self, image: np.ndarray, detected: np.ndarray | None, distinct: bool = False
@@ -63,55 +117,103 @@ class PoseStream:
         if detected is not None:
             self.detector_runs += 1
         height, width = image.shape[:2]
+        if not self._keeps_tracks(image):
+            self.tracker.rois, self.tracker.ids = np.zeros((0, 5)), np.zeros(0, np.int64)
+            self.tracks = {}
+        elif self.tracker.frame_size not in (None, (width, height)):
+            for track in self.tracks.values():  # pixel-space filter state does not carry over
+                track.smoother = PoseSmoother()
         return self.tracker.frame_rois(
             width, height, np.zeros((0, 5)) if detected is None else detected, distinct
         )
 
     def finish(
-        self, image: np.ndarray, poses: FramePoses, ids: np.ndarray, timestamp_ms: int
+        self, image: np.ndarray, poses: FramePoses, ids: np.ndarray, timestamp_ms: int | None
     ) -> FramePoses:
-        """Update tracking from this frame's poses and smooth them."""
+        """Update tracking from this frame's poses, smooth them and give them pose ids."""
         height, width = image.shape[:2]
+        step_us = self.policy.frame_step_us
+        timestamp_us = self.frames * step_us if step_us is not None else timestamp_ms * 1000
         track_ids = ids[poses.indices]
-        self.tracker.update(poses.aux, track_ids, width, height)
+        tracks = [self._track(track) for track in track_ids.tolist()]
+        next_rois = self._next_rois(poses.aux, tracks, width, height, timestamp_us)
+        self.tracker.update(next_rois, track_ids, width, height)
         self.frames += 1
-        if self.smooth:
-            poses = self._smoothed(poses, track_ids, width, height, timestamp_ms)
-        return replace(poses, ids=self._public_ids(track_ids, poses.landmarks, width, height))
+        if self.policy.smooth_landmarks:
+            poses = self._smoothed(poses, tracks, width, height, timestamp_us)
+        if poses.masks is not None and self.policy.smooth_mask is not None:
+            poses = replace(poses, masks=self._smoothed_masks(poses.masks, tracks))
+        pose_ids = self._pose_ids(tracks, poses.landmarks, width, height)
+        self.tracks = dict(zip(track_ids.tolist(), tracks, strict=True))
+        return replace(poses, ids=pose_ids)
 
-    def _public_ids(
-        self, track_ids: np.ndarray, landmarks: np.ndarray, width: int, height: int
+    def _track(self, track_id: int) -> Track:
+        """The state of a track, new for a track first seen in this frame."""
+        if track_id in self.tracks:
+            return self.tracks[track_id]
+        parameters = self.policy.roi_filter
+        return Track(None if parameters is None else OneEuroFilter(*parameters))
+
+    def _next_rois(
+        self, aux: np.ndarray, tracks: list[Track], width: int, height: int, timestamp_us: int
+    ) -> np.ndarray:
+        """The next frame's ROIs from the auxiliary points, raw or one-euro filtered."""
+        if self.policy.roi_filter is None:
+            return next_frame_rois(aux, width, height)
+        if not tracks:
+            return np.zeros((0, 5))
+        size = (width, height)
+        points = np.stack(
+            [
+                track.roi_filter.apply(
+                    (aux[k, :, :2] * size).astype(np.float64),
+                    timestamp_us,
+                    1.0 / aux_box_px(aux[k], width, height),
+                )
+                for k, track in enumerate(tracks)
+            ]
+        )
+        points = points / size
+        return rois_from_keypoints(points[:, 0], points[:, 1], width, height)
+
+    def _pose_ids(
+        self, tracks: list[Track], landmarks: np.ndarray, width: int, height: int
     ) -> np.ndarray:
         """Pose ids: a track's id while its pose stays the same person; a new one when the
         tracked ROI jumped to someone else (OKS with the track's last pose below 0.3), which
         MediaPipe's ROI tracking does between people who overlap."""
-        out = []
-        for k, track in enumerate(track_ids.tolist()):
-            previous = self.last_landmarks.get(track)
+        for k, track in enumerate(tracks):
+            previous = track.landmarks
             jumped = previous is not None and (
                 oks_matrix(np.stack([previous, landmarks[k]]), width, height)[0, 1] < IDENTITY_OKS
             )
-            if track not in self.pose_ids or jumped:
-                self.pose_ids[track] = self.next_pose_id
+            if track.pose_id < 0 or jumped:
+                track.pose_id = self.next_pose_id
                 self.next_pose_id += 1
-            out.append(self.pose_ids[track])
-        tracks = track_ids.tolist()
-        self.last_landmarks = {t: landmarks[k] for k, t in enumerate(tracks)}
-        self.pose_ids = {t: self.pose_ids[t] for t in tracks}
-        return np.array(out, np.int64)
+            track.landmarks = landmarks[k]
+        return np.array([track.pose_id for track in tracks], np.int64)
 
     def _smoothed(
-        self, poses: FramePoses, track_ids: np.ndarray, width: int, height: int, timestamp_ms: int
+        self, poses: FramePoses, tracks: list[Track], width: int, height: int, timestamp_us: int
     ) -> FramePoses:
-        self.smoothers = {i: self.smoothers.get(i) or PoseSmoother() for i in track_ids.tolist()}
         landmarks, world = poses.landmarks.copy(), poses.world.copy()
-        for k, track in enumerate(track_ids.tolist()):  # one vectorised filter per pose
-            landmarks[k], world[k] = self.smoothers[track].apply(
-                poses.landmarks[k],
-                poses.world[k],
-                object_scale(self.tracker.rois[k], width, height),
-                width,
-                height,
-                timestamp_ms * 1000,
+        for k, track in enumerate(tracks):  # one vectorised filter per pose
+            scale = (
+                object_scale(self.tracker.rois[k], width, height)
+                if self.policy.scale_with_margin
+                else aux_box_px(poses.aux[k], width, height)
+            )
+            landmarks[k], world[k] = track.smoother.apply(
+                poses.landmarks[k], poses.world[k], scale, width, height, timestamp_us
             )
         return replace(poses, landmarks=landmarks, world=world)
+
+    def _smoothed_masks(self, masks: list[np.ndarray], tracks: list[Track]) -> list[np.ndarray]:
+        """Each mask blended with its track's previous one (same size only), then kept."""
+        out = []
+        for mask, track in zip(masks, tracks, strict=True):
+            if track.mask is not None and track.mask.shape == mask.shape:
+                mask = self.policy.smooth_mask(mask, track.mask)
+            track.mask = mask
+            out.append(mask)
+        return out

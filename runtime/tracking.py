@@ -98,8 +98,8 @@ class RoiTracker:
                 self._next_id += 1
         return np.concatenate([previous, detected])[kept], candidate_ids[kept]
 
-    def update(self, aux: np.ndarray, ids: np.ndarray, width: int, height: int) -> None:
+    def update(self, rois: np.ndarray, ids: np.ndarray, width: int, height: int) -> None:
         """Remember the next-frame ROIs of the poses found in this frame."""
-        self.rois = next_frame_rois(aux, width, height)
+        self.rois = rois
         self.ids = ids
         self.frame_size = (width, height)

@@ -14,8 +14,6 @@ import json
 import os
 import platform
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -25,6 +23,13 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx.cli.bench_arguments import MODES, VIDEO_FRAMES
+from blazepose_onnx.cli.timing import (
+    STAGES,
+    concurrently,
+    frame_feeder,
+    percentiles_ms,
+    time_steps,
+)
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
@@ -32,8 +37,6 @@ from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.providers import available_providers, resolve_providers
-
-STAGES = ("total", "detector", "landmarker", "other")
 
 
 @dataclass
@@ -50,45 +53,6 @@ class BenchResult:
     frames_per_second: float
     percentiles_ms: dict[str, dict[str, float]] = field(default_factory=dict)
     precision: str = "fp32"
-
-
-def _percentiles(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
-    return {
-        stage: {f"p{q}": float(np.percentile(np.array(values) * 1e3, q)) for q in (50, 90, 99)}
-        for stage, values in samples.items()
-        if values
-    }
-
-
-def timed_step(
-    step: Callable[[], object],
-    model_seconds: dict[str, float] | None,
-    samples: dict[str, list[float]],
-) -> None:
-    """Run `step` once; append its time (s) to samples["total"] and, given the pipeline's
-    `model_seconds`, the time inside each model and the rest to the other `STAGES`."""
-    before = dict(model_seconds) if model_seconds is not None else None
-    start = time.perf_counter()
-    step()
-    total = time.perf_counter() - start
-    samples["total"].append(total)
-    if before is not None:
-        detector = model_seconds["detector"] - before["detector"]
-        landmarker = model_seconds["landmarker"] - before["landmarker"]
-        samples["detector"].append(detector)
-        samples["landmarker"].append(landmarker)
-        samples["other"].append(total - detector - landmarker)
-
-
-def _time_steps(
-    step: Callable[[], None], model_seconds: dict[str, float] | None, warmup: int, iterations: int
-) -> dict[str, list[float]]:
-    for _ in range(warmup):
-        step()
-    samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
-    for _ in range(iterations):
-        timed_step(step, model_seconds, samples)
-    return samples
 
 
 def _result(
@@ -112,7 +76,7 @@ def _result(
         threads,
         len(samples["total"]),
         fps,
-        _percentiles(samples),
+        percentiles_ms(samples),
         precision,
     )
 
@@ -137,7 +101,7 @@ def bench_image(
             step = partial(landmarker.detect, chosen[0])
         else:
             step = partial(landmarker.detect_batch, chosen)
-        samples = _time_steps(step, landmarker._pipeline.model_seconds, warmup, iterations)
+        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
     return _result(
         "blazepose-onnx",
         provider,
@@ -177,7 +141,7 @@ def bench_video(
                 {k: (frames[(i + offsets[k]) % len(frames)], i * 33) for k in range(streams)}
             )
 
-        samples = _time_steps(step, landmarker._pipeline.model_seconds, warmup, iterations)
+        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
     return _result(
         "blazepose-onnx",
         provider,
@@ -196,10 +160,12 @@ def bench_parallel_video(
     variant: str,
     frames: Sequence[np.ndarray],
     streams: int,
+    warmup: int,
     iterations: int,
     precision: str = "fp32",
 ) -> BenchResult:
-    """Throughput of `streams` independent VIDEO landmarkers, one thread each, run concurrently."""
+    """`streams` independent VIDEO landmarkers, one thread each, run concurrently: per-frame
+    times of every stream (after `warmup` untimed frames each) and the throughput of all."""
     landmarkers = [
         PoseLandmarker.create_from_options(
             PoseLandmarkerOptions(
@@ -212,23 +178,23 @@ def bench_parallel_video(
         )
         for _ in range(streams)
     ]
-
-    def run(landmarker: PoseLandmarker, count: int, first: int) -> None:
-        for i in range(count):
-            landmarker.detect_for_video(frames[i % len(frames)], (first + i) * 33)
-
-    for landmarker in landmarkers:
-        run(landmarker, 5, 0)
-    workers = [threading.Thread(target=run, args=(lm, iterations, 5)) for lm in landmarkers]
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    wall = time.perf_counter() - start
-    for landmarker in landmarkers:
-        landmarker.close()
-    per_frame = wall / iterations
+    steps = [frame_feeder(frames, landmarker.detect_for_video) for landmarker in landmarkers]
+    try:
+        for step in steps:
+            for _ in range(warmup):
+                step()
+        samples, wall = concurrently(
+            [
+                partial(time_steps, step, iterations, model_stats=lambda lm=lm: lm.model_stats)
+                for step, lm in zip(steps, landmarkers, strict=True)
+            ]
+        )
+    finally:
+        for landmarker in landmarkers:
+            landmarker.close()
+    if not all(samples):
+        raise RuntimeError("a video-parallel stream failed (its traceback is above)")
+    pooled = {stage: [t for one in samples for t in one[stage]] for stage in STAGES}
     return BenchResult(
         "blazepose-onnx",
         provider,
@@ -238,7 +204,7 @@ def bench_parallel_video(
         "1 each",
         iterations,
         streams * iterations / wall,
-        {"total": {"p50": per_frame * 1e3, "p90": per_frame * 1e3, "p99": per_frame * 1e3}},
+        percentiles_ms(pooled),
         precision,
     )
 
@@ -275,18 +241,14 @@ def bench_mediapipe(
     with _mediapipe_landmarker(_mediapipe_bundle(bundle_dir, variant), mode) as landmarker:
         if mode == "video":
             wrapped = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
-            counter = iter(range(10**9))
-
-            def step() -> None:
-                i = next(counter)
-                landmarker.detect_for_video(wrapped[i % len(wrapped)], i * 33)
+            step = frame_feeder(wrapped, landmarker.detect_for_video)
         else:
             image = mp.Image(image_format=mp.ImageFormat.SRGB, data=images[0])
 
             def step() -> None:
                 landmarker.detect(image)
 
-        samples = _time_steps(step, None, warmup, iterations)
+        samples = time_steps(step, iterations, warmup)
     return _result(
         f"MediaPipe {mp.__version__}", "tflite-xnnpack", variant, mode, 1, "own", samples, 1
     )
@@ -470,7 +432,9 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                 cases += [
                     (
                         f"{label} video-parallel {n} streams",
-                        partial(bench_parallel_video, frames=frames, streams=n, **timed),
+                        partial(
+                            bench_parallel_video, frames=frames, streams=n, warmup=warmup, **timed
+                        ),
                     )
                     for n in plan.streams
                     if n > 1

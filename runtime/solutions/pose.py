@@ -25,7 +25,8 @@ from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline import PosePipeline
 from blazepose_onnx.solutions.landmark_lists import NormalizedLandmarkList, SolutionOutputs
-from blazepose_onnx.solutions.legacy_tracking import LEGACY_NMS_IOU_THRESHOLD, LegacyPoseTracker
+from blazepose_onnx.solutions.legacy_tracking import LEGACY_NMS_IOU_THRESHOLD, legacy_policy
+from blazepose_onnx.stream import PoseStream
 
 POSE_CONNECTIONS = frozenset(_CONNECTIONS)
 MODEL_COMPLEXITIES = {0: "lite", 1: "full", 2: "heavy"}
@@ -83,12 +84,10 @@ class Pose:
             precision=precision,
         ).validated()
         self._pipeline = PosePipeline(options, nms_iou_threshold=LEGACY_NMS_IOU_THRESHOLD)
-        self._tracker = LegacyPoseTracker(
-            self._pipeline,
-            flags["static_image_mode"],
-            flags["smooth_landmarks"],
-            flags["smooth_segmentation"],
+        self._policy = legacy_policy(
+            flags["static_image_mode"], flags["smooth_landmarks"], flags["smooth_segmentation"]
         )
+        self._stream = PoseStream(self._pipeline, options, self._policy)
         self._guard = CallGuard()
 
     def process(self, image: np.ndarray) -> SolutionOutputs:
@@ -104,7 +103,7 @@ class Pose:
             if image.dtype != np.uint8:
                 raise TypeError(f"image must be uint8 RGB, got dtype {image.dtype}")
             rgb = to_rgb_uint8(image, "rgb", self._pipeline.options.max_image_pixels)
-            poses = self._tracker.process(rgb)
+            poses = self._stream.process(rgb)
         if len(poses.landmarks) == 0:
             return SolutionOutputs(None, None, None)
         mask = None if poses.masks is None else poses.masks[0]
@@ -117,12 +116,12 @@ class Pose:
     def reset(self) -> None:
         """Forget the tracked pose and the filters (the next frame starts a new stream)."""
         with self._guard.call("reset"):
-            self._tracker.reset()
+            self._stream = PoseStream(self._pipeline, self._pipeline.options, self._policy)
 
     def close(self) -> None:
         """Release the models; later calls raise LandmarkerClosedError."""
         if self._guard.close():
-            self._pipeline = self._tracker = None
+            self._pipeline = self._stream = None
 
     def __enter__(self) -> Pose:
         return self

@@ -13,7 +13,7 @@ from onnx import numpy_helper
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
 from blazepose_onnx.converter.bundle import read_bundle
-from blazepose_onnx.converter.errors import BundleError, ModelFormatError
+from blazepose_onnx.converter.errors import BundleError, ModelFormatError, StaleModelError
 from blazepose_onnx.converter.paths import onnx_paths
 from blazepose_onnx.converter.seal import GRAPH_DIGEST_KEY, graph_digest
 
@@ -74,3 +74,16 @@ def test_a_bundle_member_far_larger_than_any_model_is_refused_unread(bundles, tm
     assert bomb.stat().st_size < 5_000_000  # the detector (2.9 MB) and the compressed zeros
     with pytest.raises(BundleError, match="far larger than any pose model"):
         read_bundle(bomb)
+
+
+def test_a_folder_converted_before_graph_digests_is_refused_with_the_fix(lite_copy):
+    """A folder of ONNX files without graph digests cannot be converted again here (only
+    variants and bundles can): StaleModelError names the file and the command."""
+    path = lite_copy / "landmarker.onnx"
+    model = onnx.load(str(path))
+    kept = [p for p in model.metadata_props if p.key != GRAPH_DIGEST_KEY]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    onnx.save(model, str(path))
+    with pytest.raises(StaleModelError, match=r"landmarker\.onnx was converted by an older"):
+        PoseLandmarker.create_from_options(PoseLandmarkerOptions(model=lite_copy))

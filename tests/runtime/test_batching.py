@@ -14,21 +14,10 @@ from blazepose_onnx import (
 )
 
 
-class CallCounter:
-    """Wraps a real InferenceSession and records the batch size of each run."""
-
-    def __init__(self, session) -> None:
-        self.session, self.batches = session, []
-
-    def run(self, names, feeds):
-        self.batches.append(next(iter(feeds.values())).shape[0])
-        return self.session.run(names, feeds)
-
-
-def count_calls(pipeline) -> tuple[CallCounter, CallCounter]:
-    pipeline.detector = CallCounter(pipeline.detector)
-    pipeline.landmarker = CallCounter(pipeline.landmarker)
-    return pipeline.detector, pipeline.landmarker
+def runs(landmarker, role: str) -> tuple[int, int]:
+    """Runs of a model so far and the batch items they were given (its public model_stats)."""
+    stats = landmarker.model_stats[role]
+    return stats["runs"], stats["batch_items"]
 
 
 def test_detect_batch_equals_single_images_in_one_call_per_model(model_dir, images, test_providers):
@@ -45,10 +34,9 @@ def test_detect_batch_equals_single_images_in_one_call_per_model(model_dir, imag
         PoseLandmarker.create_from_options(options) as batched,
     ):
         expected = [single.detect(image) for image in batch]
-        detector, landmarker = count_calls(batched._pipeline)
         results = batched.detect_batch(batch)
-    assert detector.batches == [4]
-    assert landmarker.batches == [sum(len(r.pose_landmarks) for r in expected)]
+        assert runs(batched, "detector") == (1, 4)
+        assert runs(batched, "landmarker") == (1, sum(len(r.pose_landmarks) for r in expected))
     for got, want in zip(results, expected, strict=True):
         np.testing.assert_allclose(got.as_arrays()[0], want.as_arrays()[0], atol=1e-5)
         np.testing.assert_allclose(got.as_arrays()[1], want.as_arrays()[1], atol=1e-5)
@@ -82,15 +70,16 @@ def test_multi_stream_equals_separate_streams_with_one_call_per_model(
     with MultiStreamPoseLandmarker(PoseLandmarkerOptions(**options)) as many:
         for name in streams:
             many.open_stream(name)
-        detector, landmarker = count_calls(many._pipeline)
         for i in range(25):
+            before = {role: runs(many, role) for role in ("detector", "landmarker")}
             step = many.process({name: (frames[i], i * 33) for name, frames in streams.items()})
+            detector_runs, images = np.subtract(runs(many, "detector"), before["detector"])
+            assert runs(many, "landmarker")[0] == before["landmarker"][0] + 1  # for all streams
+            assert detector_runs <= 1 and images <= 3
             for name, result in step.items():
                 got, want = result.as_arrays(), expected[name][i]
                 np.testing.assert_allclose(got[0], want[0], atol=1e-5)
                 np.testing.assert_allclose(got[1], want[1], atol=1e-5)
-        assert len(landmarker.batches) == 25  # one landmarker call per step for all streams
-        assert len(detector.batches) <= 25 and max(detector.batches) <= 3
         assert many.stream_stats("squat")["detector_runs"] == 1  # tracked, as alone
 
 

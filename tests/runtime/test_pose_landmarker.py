@@ -60,21 +60,36 @@ def test_all_rois_go_through_one_batched_landmarker_call(landmarker_factory, ima
         min_pose_presence_confidence=0.0,
         suppress_duplicate_poses=False,
     )
-    session = landmarker._pipeline.landmarker
-    batches = []
+    before = landmarker.model_stats["landmarker"]
+    result = landmarker.detect(images["zidane"])
+    after = landmarker.model_stats["landmarker"]
+    crops = after["batch_items"] - before["batch_items"]
+    assert after["runs"] - before["runs"] == 1 and crops >= 3
+    assert len(result.pose_landmarks) == crops
 
-    class CountingSession:
-        def run(self, names, feeds):
-            batches.append(next(iter(feeds.values())).shape[0])
-            return session.run(names, feeds)
 
-    landmarker._pipeline.landmarker = CountingSession()
-    try:
-        result = landmarker.detect(images["zidane"])
-    finally:
-        landmarker._pipeline.landmarker = session
-    assert len(batches) == 1 and batches[0] >= 3
-    assert len(result.pose_landmarks) == batches[0]
+def test_model_stats_count_every_run_from_every_thread(model_dir, images, test_providers):
+    """`model_stats`: seconds, runs and batch items per model, consistent while two threads
+    call detect(), and still readable after close()."""
+    import threading
+
+    options = PoseLandmarkerOptions(model="lite", providers=test_providers)
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        before = landmarker.model_stats
+        workers = [
+            threading.Thread(target=lambda: [landmarker.detect(images["messi5"]) for _ in range(6)])
+            for _ in range(2)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert landmarker.model_stats != before  # a snapshot, not the live totals
+    after = landmarker.model_stats
+    for role in ("detector", "landmarker"):
+        assert after[role]["runs"] - before[role]["runs"] == 12
+        assert after[role]["batch_items"] - before[role]["batch_items"] == 12  # one person
+        assert after[role]["seconds"] > before[role]["seconds"]
 
 
 @pytest.mark.parametrize("degrees", [90, 180, 270])

@@ -66,11 +66,48 @@ def test_smoothing_follows_mediapipe_rules(model_dir, clips):
 
 
 def test_multi_pose_smoothing_is_optional_and_per_track(model_dir, clips):
+    """With num_poses > 1 poses are smoothed only with smooth_multiple_poses: without it they
+    equal smooth_landmarks=False bit for bit; with it every pose after the first frame moves."""
     frames = clips["dance.mp4"][:10]
-    with video_landmarker(num_poses=3, smooth_multiple_poses=True) as landmarker:
-        results = [landmarker.detect_for_video(f, i * 33) for i, f in enumerate(frames)]
-        assert all(len(r.pose_landmarks) >= 1 for r in results)
-        assert landmarker._stream.smoothers  # one smoother per live track
+    runs = {}
+    for name, options in {
+        "raw": {"smooth_landmarks": False},
+        "default": {},
+        "smoothed": {"smooth_multiple_poses": True},
+    }.items():
+        with video_landmarker(num_poses=3, **options) as landmarker:
+            runs[name] = [
+                landmarker.detect_for_video(f, i * 33).as_arrays()[0] for i, f in enumerate(frames)
+            ]
+    for raw, default in zip(runs["raw"], runs["default"], strict=True):
+        np.testing.assert_array_equal(raw, default)
+    np.testing.assert_array_equal(runs["raw"][0], runs["smoothed"][0])  # the first passes
+    for raw, smoothed in zip(runs["raw"][1:], runs["smoothed"][1:], strict=True):
+        assert raw.shape == smoothed.shape and len(raw) >= 1
+        assert all(not np.array_equal(r, s) for r, s in zip(raw, smoothed, strict=True))
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["tasks", "legacy"])
+def test_needs_detection_changes_nothing(model_dir, clips, legacy):
+    """Asking whether a frame of another size needs the detector (Tasks: no, the tracked ROI
+    is rescaled; the legacy graph: yes, the track is dropped) leaves the stream as it was."""
+    from blazepose_onnx.pipeline import PosePipeline
+    from blazepose_onnx.solutions.legacy_tracking import legacy_policy
+    from blazepose_onnx.stream import PoseStream
+
+    options = PoseLandmarkerOptions(model="lite", running_mode=RunningMode.VIDEO).validated()
+    pipeline = PosePipeline(options)
+    policy = legacy_policy(False, True, True) if legacy else None
+    asked, plain = PoseStream(pipeline, options, policy), PoseStream(pipeline, options, policy)
+    frames = clips["squat.mp4"][:6]
+    smaller = frames[0][::2, ::2]
+    for i, frame in enumerate(frames):
+        if i >= 2:
+            assert asked.needs_detection(smaller) is legacy
+        got, want = asked.process(frame, i * 33), plain.process(frame, i * 33)
+        np.testing.assert_array_equal(got.landmarks, want.landmarks)
+        np.testing.assert_array_equal(got.world, want.world)
+    assert asked.detector_runs == plain.detector_runs == 1
 
 
 def test_frame_size_change_mid_stream(model_dir, clips):
