@@ -4,7 +4,7 @@ A box has no body rotation, so a ROI is built from it (square, 1.25x its longer 
 the landmarker runs once, and the ROI is rebuilt from the resulting auxiliary keypoints exactly
 as tracking does; the pipeline's normal landmarker pass then runs on that refined ROI.
 
-A box less than 1.6x as tall as it is wide is taken for a partly visible person (an upper body:
+A box less than 1.4x as tall as it is wide is taken for a partly visible person (an upper body:
 head to hips, legs cut off or hidden). MediaPipe centres a ROI on the hips with the body's
 circle around it, so such a box's ROI is centred 0.9 of the way down the box and is twice the
 box's height (at least 1.25x its longer side): the visible body fills the crop's upper half, as
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 BOX_ROI_SCALE = 1.25
-UPPER_BODY_ASPECT = 1.6  # height / width below which a box is an upper body
+UPPER_BODY_ASPECT = 1.4  # height / width below which a box is an upper body
 UPPER_BODY_CENTRE = 0.9  # the hips: this fraction of an upper-body box's height from its top
 UPPER_BODY_SIDE = 2.0  # an upper-body ROI's side, in box heights
 
