@@ -68,7 +68,11 @@ def evaluate(labels: Labels, images: Path, options: PoseLandmarkerOptions, way: 
                 keypoints = found[:, list(COCO17)][..., [0, 1, 3]] * (width, height, 1)
                 results += coco_results(labels.image_ids[name], keypoints)
     boxes = sum(len(p) for p in labels.people.values())
-    ap = oks_ap(labels.path, sorted(labels.image_ids[n] for n in labels.people), results)
+    ap = (
+        oks_ap(labels.path, sorted(labels.image_ids[n] for n in labels.people), results)
+        if labels.coco17
+        else None
+    )
     return {
         "good": sum(p >= GOOD_PCK for p in pcks),
         "people": len(pcks),
