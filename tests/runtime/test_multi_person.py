@@ -24,7 +24,10 @@ BUS_PEOPLE = np.array(
 
 
 def hips_inside(landmarks: np.ndarray, boxes: np.ndarray, width: int, height: int) -> list[int]:
-    """For each pose, the index of the box holding its mid-hip point (-1 if none)."""
+    """For each pose, the index of the box holding its mid-hip point (-1 if none), with 8 px of
+    slack: the hips of the man cut off by bus.jpg's right edge land on that edge, 2 px past his
+    hand-drawn box."""
+    boxes = np.asarray(boxes) + np.array([-8, -8, 8, 8])
     out = []
     for pose in landmarks:
         x, y = pose[[23, 24], :2].mean(axis=0) * (width, height)
@@ -40,9 +43,11 @@ def test_person_boxes_find_the_people_the_pose_detector_misses(landmarker_factor
     assert len(landmarker.detect(images["bus"]).pose_landmarks) == 1  # MediaPipe-identical
     result = landmarker.detect(images["bus"], person_boxes=BUS_PEOPLE)
     landmarks = result.as_arrays()[0]
-    assert len(landmarks) >= 3 and result.pose_ids == list(range(len(landmarks)))
-    inside = hips_inside(landmarks, BUS_PEOPLE, 810, 1080)
-    assert -1 not in inside and len(set(inside)) == len(inside)  # one pose per person box
+    assert result.pose_ids == list(range(len(landmarks)))
+    # One pose per box, the man cut off by the right edge too: a box is a person, so the
+    # refinement pass keeps his box although its first crop scores below the presence threshold
+    # (see hips_inside).
+    assert sorted(hips_inside(landmarks, BUS_PEOPLE, 810, 1080)) == [0, 1, 2, 3]
 
 
 def test_boxes_beyond_num_poses_keep_the_best_scores(landmarker_factory, images):
