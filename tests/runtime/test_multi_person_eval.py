@@ -58,8 +58,7 @@ def test_the_pose_detector_alone_finds_a_third(table):
     assert defaults["good"] == 4 and defaults["poses"] == 4  # MediaPipe-identical, measured
 
 
-def test_oks_ap_beside_pck(table):
-    pytest.importorskip("pycocotools")
+def test_oks_ap_beside_pck(table):  # pycocotools is in the dev extra
     ways = table["ways"]
     assert ways["(c) upper-body rule (the default)"]["oks_ap"] >= 0.6  # measured 0.616
     assert ways["(a) box ROI, refined once (before)"]["oks_ap"] < 0.45  # measured 0.442
