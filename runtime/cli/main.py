@@ -165,8 +165,8 @@ def _model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--person-detector",
         metavar="MODEL.onnx",
-        help="a YOLO-layout ONNX person detector in place of MediaPipe's pose detector (finds "
-        "far more people; README, Many people)",
+        help="a YOLO-layout ONNX person detector in place of MediaPipe's pose detector, which "
+        "finds few people (README, Many people)",
     )
     command.add_argument(
         "--person-boxes",
