@@ -199,8 +199,26 @@ def test_person_boxes_through_pose_image_and_pose_video(server, local, images, c
         assert len(served.pose_landmarks) == 2 > len(client.detect(images["bus"]).pose_landmarks)
         assert_same(served, local.detect(images["bus"], person_boxes=people))
         assert client.detect(images["bus"], person_boxes=[]).pose_landmarks == []  # nobody
-        with pytest.raises(ValueError, match="person_boxes must overlap"):
-            client.detect(images["bus"], person_boxes=[[900, 0, 950, 50]])
+    # A bad box fails its own request only, also when the batcher groups it with good ones.
+    outcomes: dict[int, object] = {}
+
+    def send(k: int) -> None:
+        with TritonPoseClient(server.endpoints.grpc) as client:
+            try:
+                outcomes[k] = client.detect(images["bus"], person_boxes=people[:1] if k else bad)
+            except ValueError as exc:
+                outcomes[k] = exc
+
+    bad = [[900, 0, 950, 50]]  # outside the 810x1080 image
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "person_boxes must overlap" in str(outcomes[0])
+    for k in range(1, 8):
+        assert_same(outcomes[k], local.detect(images["bus"], person_boxes=people[:1]))
+    with TritonPoseClient(server.endpoints.grpc) as client:
         frames, seeds = clips["dance.mp4"][:10], {0: dancers}
         with client.open_stream() as stream:
             got = [
