@@ -4,9 +4,6 @@ YOLO-layout ONNX file), and no duplicate poses of one person."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import onnx
@@ -163,7 +160,7 @@ def yolo_model(path, predictions: np.ndarray) -> None:
     onnx.save(model, path)
 
 
-def test_an_onnx_person_detector_in_yolo_layout(model_dir, images, tmp_path, cli_env, data_dir):
+def test_an_onnx_person_detector_in_yolo_layout(model_dir, images, tmp_path, cli, data_dir):
     scale = 640 / 1080
     pad_x = round((640 - round(810 * scale)) / 2 - 0.1)
     boxes = BUS_PEOPLE[[0, 2]] * scale + [pad_x, 0, pad_x, 0]  # in the 640x640 letterbox
@@ -186,15 +183,12 @@ def test_an_onnx_person_detector_in_yolo_layout(model_dir, images, tmp_path, cli
         result = landmarker.detect(images["bus"])
     assert sorted(hips_inside(result.as_arrays()[0], BUS_PEOPLE, 810, 1080)) == [0, 2]
     out = tmp_path / "cli.json"
-    command = ["detect", str(data_dir / "bus.jpg"), "--num-poses", "5", "--json", str(out)]
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("blazepose")), *command, "--person-detector", path],
-        capture_output=True, text=True, env=cli_env, timeout=600,
-    )  # fmt: skip
+    done = cli("detect", str(data_dir / "bus.jpg"), "--num-poses", "5", "--json", str(out),
+               "--person-detector", str(path))  # fmt: skip
     assert done.returncode == 0, done.stderr
     (poses,) = [r["pose_landmarks"] for r in json.loads(out.read_text())["images"].values()]
-    cli = np.array([[[p["x"], p["y"]] for p in pose] for pose in poses])
-    np.testing.assert_allclose(cli, result.as_arrays()[0][..., :2], atol=1e-6)  # as in-process
+    from_cli = np.array([[[p["x"], p["y"]] for p in pose] for pose in poses])
+    np.testing.assert_allclose(from_cli, result.as_arrays()[0][..., :2], atol=1e-6)  # as in-process
 
 
 def test_duplicates_of_one_person_are_suppressed(landmarker_factory, images):
