@@ -1,12 +1,15 @@
-"""Multi-person recall against human keypoint labels (COCO format), three ways in one run.
+"""Multi-person poses against human keypoint labels (COCO format): every way, one table.
 
-    python benchmarks/multi_person_eval.py LABELS.json IMAGE_DIR [--variant full] [--json out]
+    python benchmarks/multi_person_eval.py LABELS.json IMAGE_DIR [--model full] [--json out]
 
-A labelled person (>= 8 labelled keypoints) counts as found when one pose (matched one to one,
-best first) has PCK@0.1 >= 0.5: at least half of its labelled keypoints within 0.1 x
-sqrt(box area) of the label. Ways: (a) MediaPipe-identical defaults; (b) the pose detector at
-min_pose_detection_confidence=0.1 with duplicate suppression; (c) the labelled boxes passed as
-`person_boxes` (the upper bound a good person detector gives), with 2 and 3 landmarker passes.
+A labelled person (>= 8 labelled keypoints of those BlazePose has) has a good pose when the pose
+matched to it (one to one, best first) has PCK@0.1 >= 0.5: at least half of its labelled
+keypoints within 0.1 x sqrt(box area) of the label. Per way: people with a good pose, mean PCK
+(0 for a person without a pose), pycocotools' OKS AP for COCO-17 labels when pycocotools is
+installed, and CPU milliseconds per image (detector ways) or per box (box ways: the labelled
+boxes given as person boxes, the upper bound a good person detector gives; use --num-threads 1
+and --repeat 3 for times). Then presence with boxes: the default box way at
+min_pose_presence_confidence 0.5 and 0: good poses dropped, bad ones kept.
 """
 
 from __future__ import annotations
@@ -14,97 +17,132 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from box_variants import BOX_VARIANTS
+from pose_scoring import GOOD_PCK, Labels, coco_results, oks_ap
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
 from blazepose_onnx.inputs import read_image
+from blazepose_onnx.landmarks import COCO17
 
-# COCO's 17 keypoints as BlazePose landmark indices.
-COCO_TO_BLAZEPOSE = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
-MIN_LABELLED = 8
-
-
-def pck(pose: np.ndarray, keypoints: np.ndarray, box: np.ndarray, width: int, height: int) -> float:
-    labelled = keypoints[:, 2] > 0
-    predicted = pose[COCO_TO_BLAZEPOSE, :2] * (width, height)
-    distance = np.hypot(*(predicted - keypoints[:, :2]).T)
-    return float((distance[labelled] < 0.1 * np.sqrt(box[2] * box[3])).mean())
+DEFAULT_BOXES = "(c) upper-body rule (the default)"
+Way = Callable[[PoseLandmarker, np.ndarray, np.ndarray], np.ndarray]  # -> (n, 33, >=2) poses
 
 
-def found(poses: np.ndarray, people: list[dict], width: int, height: int) -> int:
-    """Labelled people matched (one to one, best PCK first) with PCK >= 0.5."""
-    scores = [
-        (
-            pck(
-                pose,
-                np.array(p["keypoints"], float).reshape(17, 3),
-                np.array(p["bbox"]),
-                width,
-                height,
-            ),
-            i,
-            j,
-        )
-        for i, pose in enumerate(poses)
-        for j, p in enumerate(people)
-    ]
-    used_poses, used_people, matched = set(), set(), 0
-    for score, i, j in sorted(scores, reverse=True):
-        if score >= 0.5 and i not in used_poses and j not in used_people:
-            used_poses.add(i)
-            used_people.add(j)
-            matched += 1
-    return matched
+def by_detector(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    return landmarker.detect(image).as_arrays()[0]
+
+
+def by_boxes(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    return landmarker.detect(image, person_boxes=boxes).as_arrays()[0]
+
+
+def box_variant(roi_method: Callable) -> Way:
+    def run(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        pipeline = landmarker._pipeline  # the evaluation compares ROI methods inside it
+        rois = roi_method(pipeline, image, boxes)
+        return pipeline.landmarks_batch([image], [rois])[0].landmarks
+
+    return run
+
+
+def evaluate(
+    labels: Labels, images: Path, options: PoseLandmarkerOptions, way: Way, repeat: int = 1
+) -> dict:
+    """One way's row: people with a good pose, mean PCK, OKS AP, CPU time per image and box
+    (this process's CPU time, each image's least of `repeat` runs: wall time on a shared
+    machine measures its neighbours; with --num-threads 1 it is the work done)."""
+    pcks, results, seconds, poses = [], [], 0.0, 0
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        first = sorted(labels.people)[0]
+        way(landmarker, read_image(images / first), labels.boxes(first))  # warm-up, untimed
+        for name in sorted(labels.people):
+            image = read_image(images / name)
+            height, width = image.shape[:2]
+            boxes = labels.boxes(name)
+            times = []
+            for _ in range(repeat):
+                start = time.process_time()
+                found = way(landmarker, image, boxes)
+                times.append(time.process_time() - start)
+            seconds += min(times)
+            poses += len(found)
+            pcks += labels.match(found, name, width, height)
+            if labels.coco17:
+                keypoints = found[:, list(COCO17)][..., [0, 1, 3]] * (width, height, 1)
+                results += coco_results(labels.image_ids[name], keypoints)
+    boxes = sum(len(p) for p in labels.people.values())
+    ap = (
+        oks_ap(labels.path, sorted(labels.image_ids[n] for n in labels.people), results)
+        if labels.coco17
+        else None
+    )
+    return {
+        "good": sum(p >= GOOD_PCK for p in pcks),
+        "people": len(pcks),
+        "poses": poses,
+        "mean_pck": round(float(np.mean(pcks)), 3),
+        "oks_ap": None if ap is None else round(ap, 3),
+        "ms_per_image": round(1000 * seconds / len(labels.people), 1),
+        "ms_per_box": round(1000 * seconds / boxes, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("labels", type=Path)
     parser.add_argument("images", type=Path)
-    parser.add_argument("--variant", default="full")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--model", default="full", help="lite, full or heavy")
+    parser.add_argument("--num-threads", type=int, help="ONNX Runtime threads per model")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per image, the least CPU time kept"
+    )
+    parser.add_argument("--json", type=Path, help="the rows as JSON to this file")
     args = parser.parse_args(argv)
-    data = json.loads(args.labels.read_text())
-    people = defaultdict(list)
-    for a in data["annotations"]:
-        if not a["iscrowd"] and sum(v > 0 for v in a["keypoints"][2::3]) >= MIN_LABELLED:
-            people[a["image_id"]].append(a)
-    files = {i["id"]: i["file_name"] for i in data["images"]}
-    ways = {
-        "(a) defaults": PoseLandmarkerOptions(model=args.variant, num_poses=8),
-        "(b) threshold 0.1 + duplicate suppression": PoseLandmarkerOptions(
-            model=args.variant, num_poses=8, min_pose_detection_confidence=0.1
+    labels = Labels.read(args.labels)
+
+    def options(**changes: float) -> PoseLandmarkerOptions:
+        return PoseLandmarkerOptions(
+            model=args.model, num_poses=8, num_threads=args.num_threads, **changes
+        )
+
+    ways: dict[str, tuple[PoseLandmarkerOptions, Way]] = {
+        "pose detector, MediaPipe-identical defaults": (options(), by_detector),
+        "pose detector at 0.1, duplicates suppressed": (
+            options(min_pose_detection_confidence=0.1),
+            by_detector,
         ),
-        "(b') threshold 0.1, no suppression": PoseLandmarkerOptions(
-            model=args.variant,
-            num_poses=8,
-            min_pose_detection_confidence=0.1,
-            suppress_duplicate_poses=False,
+        **{name: (options(), box_variant(method)) for name, method in BOX_VARIANTS.items()},
+        DEFAULT_BOXES: (options(), by_boxes),
+        "(c) at min_pose_presence_confidence=0": (
+            options(min_pose_presence_confidence=0.0),
+            by_boxes,
         ),
-        "(c) labelled boxes": PoseLandmarkerOptions(model=args.variant, num_poses=8),
     }
-    total = sum(len(p) for p in people.values())
-    rows = []
-    for name, options in ways.items():
-        hits, poses_out = 0, 0
-        with PoseLandmarker.create_from_options(options) as landmarker:
-            for image_id, labelled in people.items():
-                image = read_image(args.images / files[image_id])
-                height, width = image.shape[:2]
-                boxes = None
-                if name.startswith("(c)"):
-                    boxes = [[x, y, x + w, y + h] for x, y, w, h in (p["bbox"] for p in labelled)]
-                result = landmarker.detect(image, person_boxes=boxes)
-                landmarks = result.as_arrays()[0]
-                poses_out += len(landmarks)
-                hits += found(landmarks, labelled, width, height)
-        rows.append({"way": name, "found": hits, "people": total, "poses": poses_out})
-        print(f"{name}: {hits}/{total} labelled people found ({poses_out} poses returned)")
+    rows = {}
+    for name, (way_options, way) in ways.items():
+        rows[name] = row = evaluate(labels, args.images, way_options, way, args.repeat)
+        print(
+            f"{name}: {row['good']}/{row['people']} good poses ({row['poses']} poses), mean PCK "
+            f"{row['mean_pck']}, OKS AP {row['oks_ap']}, {row['ms_per_image']} CPU ms per image, "
+            f"{row['ms_per_box']} per box"
+        )
+    kept, everything = rows[DEFAULT_BOXES], rows["(c) at min_pose_presence_confidence=0"]
+    presence = {
+        "good_dropped": everything["good"] - kept["good"],
+        "bad_kept": kept["poses"] - kept["good"],
+        "bad_kept_at_0": everything["poses"] - everything["good"],
+    }
+    print(
+        f"presence with boxes at 0.5: {presence['good_dropped']} good poses dropped, "
+        f"{presence['bad_kept']} bad kept (at 0: {presence['bad_kept_at_0']} bad kept)"
+    )
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1) + "\n")
+        args.json.write_text(json.dumps({"ways": rows, "presence": presence}, indent=1) + "\n")
     return 0
 
 

@@ -50,7 +50,10 @@ class PoseLandmarkerOptions:
     fine-tuned bundle; converted on first use, with a warning).
     `suppress_duplicate_poses` drops poses that describe a person already found (OKS >= 0.5,
     see `pose_similarity`); `person_detector` (a callable `rgb -> (boxes, scores)` or a
-    YOLO-layout ONNX file) replaces the pose detector as the first stage.
+    YOLO-layout ONNX file) replaces the pose detector as the first stage. A person box (given or
+    from `person_detector`) always gets its refinement pass (a box is a person); its final pose
+    is kept, as every pose, when its presence exceeds `min_pose_presence_confidence` (0 keeps
+    one pose per box).
 
     Limits on what one call may cost: `num_poses` is at most 64, and an image may have at most
     `max_image_pixels` pixels (50 million by default; None for no limit). Masks cost 4 bytes

@@ -3,6 +3,13 @@
 A box has no body rotation, so a ROI is built from it (square, 1.25x its longer side, upright),
 the landmarker runs once, and the ROI is rebuilt from the resulting auxiliary keypoints exactly
 as tracking does; the pipeline's normal landmarker pass then runs on that refined ROI.
+
+A box less than 1.4x as tall as it is wide is taken for a partly visible person (an upper body:
+head to hips, legs cut off or hidden). MediaPipe centres a ROI on the hips with the body's
+circle around it, so such a box's ROI is centred 0.9 of the way down the box and is twice the
+box's height (at least 1.25x its longer side): the visible body fills the crop's upper half, as
+it does in MediaPipe's own ROI of an upper body (README, Many people: measured against the
+plain rule).
 """
 
 from __future__ import annotations
@@ -12,6 +19,9 @@ from typing import Any
 import numpy as np
 
 BOX_ROI_SCALE = 1.25
+UPPER_BODY_ASPECT = 1.4  # height / width below which a box is an upper body
+UPPER_BODY_CENTRE = 0.9  # the hips: this fraction of an upper-body box's height from its top
+UPPER_BODY_SIDE = 2.0  # an upper-body ROI's side, in box heights
 
 
 def check_person_boxes(
@@ -46,9 +56,14 @@ def check_person_boxes(
 
 
 def box_rois(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Upright square ROIs (n, 5), normalised, around pixel boxes, 1.25x their longer side."""
+    """Upright square ROIs (n, 5), normalised, around pixel boxes: centred, 1.25x their longer
+    side; for upper-body boxes centred on the assumed hips (see the module docstring)."""
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    side = np.max(boxes[:, 2:] - boxes[:, :2], axis=1) * BOX_ROI_SCALE
+    size = boxes[:, 2:] - boxes[:, :2]
+    side = np.max(size, axis=1) * BOX_ROI_SCALE
+    upper = size[:, 1] < UPPER_BODY_ASPECT * size[:, 0]
+    centre[upper, 1] = boxes[upper, 1] + UPPER_BODY_CENTRE * size[upper, 1]
+    side[upper] = np.maximum(side[upper], UPPER_BODY_SIDE * size[upper, 1])
     return np.stack(
         [
             centre[:, 0] / width,

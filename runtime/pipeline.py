@@ -145,12 +145,13 @@ class PosePipeline:
 
     def box_rois_batch(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
         """Landmarker ROIs from checked pixel person boxes: a ROI around each box, one
-        landmarker pass, then the ROI the auxiliary keypoints give (as tracking does)."""
+        landmarker pass that keeps every box (a box is a person), then the ROI the auxiliary
+        keypoints give (as tracking does)."""
         rois = [
             box_rois(b, image.shape[1], image.shape[0])
             for image, b in zip(images, boxes, strict=True)
         ]
-        poses = self.landmarks_batch(images, rois, with_masks=False)
+        poses = self.landmarks_batch(images, rois, with_masks=False, min_presence=0.0)
         return [
             next_frame_rois(p.aux, image.shape[1], image.shape[0])
             if len(p.aux)
@@ -163,11 +164,15 @@ class PosePipeline:
         return self.landmarks_batch([image], [rois])[0]
 
     def landmarks_batch(
-        self, images: list[np.ndarray], rois: list[np.ndarray], with_masks: bool | None = None
+        self,
+        images: list[np.ndarray],
+        rois: list[np.ndarray],
+        with_masks: bool | None = None,
+        min_presence: float | None = None,
     ) -> list[FramePoses]:
         """Landmarks for every ROI of every image with ONE landmarker call (vectorised decode);
-        poses that fail the presence test, or repeat an earlier pose of the same image
-        (`suppress_duplicate_poses`), are dropped."""
+        poses that fail the presence test (`min_presence`, by default the options'), or repeat
+        an earlier pose of the same image (`suppress_duplicate_poses`), are dropped."""
         if with_masks is None:
             with_masks = self.options.output_segmentation_masks
         counts = [len(r) for r in rois]
@@ -190,7 +195,9 @@ class PosePipeline:
         points = refine_with_heatmap(raw.points, outputs["heatmap"])
         projected = project_landmarks(points, all_rois)
         world = rotate_world(raw.world, all_rois)[:, :NUM_LANDMARKS]
-        present = raw.pose_flag > self.options.min_pose_presence_confidence
+        if min_presence is None:
+            min_presence = self.options.min_pose_presence_confidence
+        present = raw.pose_flag > min_presence
         results, start_index = [], 0
         for image, count in zip(images, counts, strict=True):
             span = slice(start_index, start_index + count)

@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blazepose_onnx.cli.boxes_file import boxes_for, unmatched
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
@@ -70,6 +71,9 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     if not images:
         args.parser.error("the following arguments are required: images")
     paths = image_paths(images)
+    typos = unmatched(args.boxes, paths)
+    if typos:
+        args.parser.error(f"--person-boxes: no input image is named {typos[0]!r}")
     targets = (
         {path: Path(args.annotate) / f"{path.stem}_pose.png" for path in paths}
         if args.annotate
@@ -99,7 +103,9 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
                 failures[str(path)] = str(exc)
                 print(f"blazepose: skipped {path}: {exc}", file=sys.stderr)
                 continue
-            result = landmarker.detect(image, rotation_degrees=args.rotate)
+            result = landmarker.detect(
+                image, rotation_degrees=args.rotate, person_boxes=boxes_for(args.boxes, path)
+            )
             records[str(path)] = {
                 "width": image.shape[1],
                 "height": image.shape[0],

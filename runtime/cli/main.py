@@ -7,7 +7,9 @@ without an ONNX Runtime build; each command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 
 from blazepose_onnx._version import __version__
 from blazepose_onnx.cli import bench_arguments, serve
@@ -39,6 +41,8 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
             "--precision bf16 runs on OpenVINO's CPU plugin: add --provider openvino "
             "(the [openvino] install)"
         )
+    if args.person_detector is not None and not os.path.isfile(args.person_detector):
+        args.parser.error(f"--person-detector: no such file: {args.person_detector}")
     return PoseLandmarkerOptions(
         model=args.model,
         num_poses=args.num_poses,
@@ -51,18 +55,35 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
         num_threads=args.num_threads,
         precision=args.precision,
         trust_unverified=args.trust_unverified,
+        person_detector=args.person_detector,
     ).validated()
 
 
+def _boxes_file(args: argparse.Namespace, read: Callable[[str], dict]) -> dict:
+    """The --person-boxes table ({} without one); a bad file is a usage error naming it."""
+    from blazepose_onnx.cli.boxes_file import BoxesFileError
+
+    if args.person_boxes is None:
+        return {}
+    try:
+        return read(args.person_boxes)
+    except BoxesFileError as exc:
+        args.parser.error(f"--person-boxes: {exc}")
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
+    from blazepose_onnx.cli.boxes_file import image_boxes
     from blazepose_onnx.cli.detect import run_detect
 
+    args.boxes = _boxes_file(args, image_boxes)
     return run_detect(args, _options(args))
 
 
 def cmd_video(args: argparse.Namespace) -> int:
+    from blazepose_onnx.cli.boxes_file import frame_boxes
     from blazepose_onnx.cli.video import run_video
 
+    args.boxes = _boxes_file(args, frame_boxes)
     return run_video(args, _options(args))
 
 
@@ -142,6 +163,18 @@ def _model_options(command: argparse.ArgumentParser) -> None:
             default=0.5,
             help=f"minimum {what}, in [0, 1] (default: %(default)s)",
         )
+    command.add_argument(
+        "--person-detector",
+        metavar="MODEL.onnx",
+        help="a YOLO-layout ONNX person detector in place of MediaPipe's pose detector, which "
+        "finds few people (README, Many people)",
+    )
+    command.add_argument(
+        "--person-boxes",
+        metavar="BOXES.json",
+        help="person boxes to take poses from: {image path or name: [[x1, y1, x2, y2], ...]} for "
+        "detect, {frame index: [...]} for video; pixels, before --rotate (README, Many people)",
+    )
     command.add_argument(
         "--rotate",
         type=quarter_turns,

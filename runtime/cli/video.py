@@ -356,12 +356,15 @@ class VideoRun:
                     timestamp_ms = round(index * 1000 / fps)
                     if sampler.keep(index, timestamp_ms):
                         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                        boxes = args.boxes.get(index)
                         if args.live:
                             indices.add(timestamp_ms, index)
-                            landmarker.detect_async(rgb, timestamp_ms, rotation_degrees=args.rotate)
+                            landmarker.detect_async(
+                                rgb, timestamp_ms, rotation_degrees=args.rotate, person_boxes=boxes
+                            )
                         else:
                             result = landmarker.detect_for_video(
-                                rgb, timestamp_ms, rotation_degrees=args.rotate
+                                rgb, timestamp_ms, rotation_degrees=args.rotate, person_boxes=boxes
                             )
                             sink.write(result, rgb, index, timestamp_ms)
                         processed += 1

@@ -53,6 +53,14 @@ def _tritonclient(protocol: str):
     return module, InferenceServerException
 
 
+def _boxes_input(person_boxes: Any) -> dict[str, np.ndarray]:
+    """The optional `person_boxes` input (batch dimension 1), float64 as in-process."""
+    if person_boxes is None:
+        return {}
+    boxes = np.asarray(person_boxes, np.float64)
+    return {"person_boxes": (boxes if boxes.size else np.zeros((0, 4)))[None]}
+
+
 def result_from_outputs(outputs: dict[str, np.ndarray]) -> PoseLandmarkerResult:
     """The PoseLandmarkerResult a served response stands for."""
     count = int(outputs["pose_count"].reshape(-1)[0])
@@ -127,7 +135,7 @@ class TritonPoseClient:
         else:
             inputs[0].set_data_from_numpy(batch)
         for key, value in extra.items():
-            dtype = {np.int32: "INT32", np.int64: "INT64"}[value.dtype.type]
+            dtype = {np.int32: "INT32", np.int64: "INT64", np.float64: "FP64"}[value.dtype.type]
             tensor = self._module.InferInput(key, list(value.shape), dtype)
             tensor.set_data_from_numpy(value)
             inputs.append(tensor)
@@ -141,10 +149,16 @@ class TritonPoseClient:
         )
         return result_from_outputs({name: response.as_numpy(name) for name in self.outputs})
 
-    def detect(self, image: Any, rotation_degrees: int = 0) -> PoseLandmarkerResult:
-        """Poses in one image (pose_image), as `PoseLandmarker.detect` returns them."""
+    def detect(
+        self, image: Any, rotation_degrees: int = 0, *, person_boxes: Any = None
+    ) -> PoseLandmarkerResult:
+        """Poses in one image (pose_image), as `PoseLandmarker.detect` returns them;
+        `person_boxes` as there (checked by the server)."""
         rgb = to_rgb_uint8(image)
-        extra = {"rotation_degrees": np.array([[rotation_degrees]], np.int32)}
+        extra = {
+            "rotation_degrees": np.array([[rotation_degrees]], np.int32),
+            **_boxes_input(person_boxes),
+        }
         with self._shm.lock if self._shm else contextlib.nullcontext():
             return self._infer(self.image_model, self._inputs("image", rgb, extra))
 
@@ -173,13 +187,19 @@ class TritonPoseStream:
         self._started = self._closed = False
         self._last_ms = -1
 
-    def detect(self, frame: Any, timestamp_ms: int) -> PoseLandmarkerResult:
-        """Poses in the next frame of this stream, as `detect_for_video` returns them."""
+    def detect(
+        self, frame: Any, timestamp_ms: int, *, person_boxes: Any = None
+    ) -> PoseLandmarkerResult:
+        """Poses in the next frame of this stream, as `detect_for_video` returns them;
+        `person_boxes` seed or refresh tracks as there."""
         if self._closed:
             raise ValueError("detect() on a closed stream")
         rgb = to_rgb_uint8(frame)
         client = self.client
-        extra = {"timestamp_ms": np.array([[int(timestamp_ms)]], np.int64)}
+        extra = {
+            "timestamp_ms": np.array([[int(timestamp_ms)]], np.int64),
+            **_boxes_input(person_boxes),
+        }
         with client._shm.lock if client._shm else contextlib.nullcontext():
             result = client._infer(
                 client.video_model,

@@ -1,9 +1,10 @@
 """The models Triton's python backend runs (imported by the generated model.py files).
 
 `PoseImageModel`: each execute() gets the requests the dynamic batcher grouped (ragged: images
-of any size), runs one `detect_batch` per rotation value, and answers each request with
-fixed-size outputs (`num_poses` slots) plus `pose_count`. A bad request gets its own error;
-the others in the batch are still served.
+of any size), runs one `detect_batch` per rotation value (and with or without person boxes),
+and answers each request with fixed-size outputs (`num_poses` slots) plus `pose_count`. A bad
+request gets its own error; the others in the batch are still served. Both models take optional
+`person_boxes` (n, 4 or 5), pixels of the image as sent, as `person_boxes=` in-process.
 
 `PoseVideoModel`: Triton's sequence batcher (oldest strategy) sends frames of many streams with
 START/END/CORRID control inputs. START maps the correlation id to a fresh internal stream (Triton
@@ -26,6 +27,7 @@ import numpy as np
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerResult
 from blazepose_onnx.image import check_rotation, to_rgb_uint8
+from blazepose_onnx.person_boxes import check_person_boxes
 from blazepose_onnx.serving.repository import MODEL_FILES_DIR, options_from_config
 
 
@@ -86,6 +88,14 @@ def _input(pb_utils, request, name: str) -> np.ndarray | None:
     return None if tensor is None else tensor.as_numpy()
 
 
+def _boxes(pb_utils, request, image: np.ndarray, limit: int) -> np.ndarray | None:
+    """A request's optional person boxes, checked against its image (None without them)."""
+    boxes = _input(pb_utils, request, "person_boxes")
+    if boxes is None:
+        return None
+    return check_person_boxes(_single(boxes, "person_boxes"), image.shape[1], image.shape[0], limit)
+
+
 def _single(array: np.ndarray, name: str) -> np.ndarray:
     """The one item of a request whose batch dimension must be 1."""
     if array.shape[0] != 1:
@@ -105,7 +115,7 @@ class PoseImageModel:
     def execute(self, requests: list) -> list:
         pb = self.pb_utils
         responses: list = [None] * len(requests)
-        groups: dict[int, list[tuple[int, np.ndarray]]] = {}
+        groups: dict[tuple[int, bool], list[tuple[int, np.ndarray, np.ndarray | None]]] = {}
         for k, request in enumerate(requests):
             try:
                 image = _single(_input(pb, request, "image"), "image")
@@ -113,17 +123,22 @@ class PoseImageModel:
                 degrees = 0 if rotation is None else int(_single(rotation, "rotation_degrees")[0])
                 check_rotation(degrees)
                 to_rgb_uint8(image, "rgb", self.max_pixels)
-                groups.setdefault(degrees, []).append((k, image))
+                boxes = _boxes(pb, request, image, self.options.num_poses)
+                groups.setdefault((degrees, boxes is not None), []).append((k, image, boxes))
             except (ValueError, TypeError) as exc:
                 responses[k] = _error(pb, f"pose_image: {exc}")
-        for degrees, members in groups.items():
+        for (degrees, boxed), members in groups.items():
             try:
-                results = self.landmarker.detect_batch([image for _, image in members], degrees)
+                results = self.landmarker.detect_batch(
+                    [image for _, image, _ in members],
+                    degrees,
+                    person_boxes=[boxes for _, _, boxes in members] if boxed else None,
+                )
             except (ValueError, TypeError) as exc:  # e.g. an image past max_image_pixels
-                for k, _ in members:
+                for k, _, _ in members:
                     responses[k] = _error(pb, f"pose_image: {exc}")
                 continue
-            for (k, _), result in zip(members, results, strict=True):
+            for (k, _, _), result in zip(members, results, strict=True):
                 tensors = result_tensors(result, self.options.num_poses, self.options.masks)
                 responses[k] = _response(pb, tensors)
         return responses
@@ -140,6 +155,7 @@ class _Frame:
     frame: np.ndarray
     timestamp_ms: int
     end: bool
+    boxes: np.ndarray | None
 
 
 class PoseVideoModel:
@@ -204,7 +220,8 @@ class PoseVideoModel:
             self._close(corrid)
             return None
         self.streams.check_frame(key, frame, timestamp_ms)
-        return _Frame(index, key, corrid, frame, timestamp_ms, end)
+        boxes = _boxes(pb, request, frame, self.options.num_poses)
+        return _Frame(index, key, corrid, frame, timestamp_ms, end, boxes)
 
     def execute(self, requests: list) -> list:
         with self.lock:
@@ -238,7 +255,8 @@ class PoseVideoModel:
             steps[position][parsed.key] = parsed
         for step in steps:
             results = self.streams.process(
-                {key: (f.frame, f.timestamp_ms) for key, f in step.items()}
+                {key: (f.frame, f.timestamp_ms) for key, f in step.items()},
+                person_boxes={key: f.boxes for key, f in step.items() if f.boxes is not None},
             )
             for key, frame in step.items():
                 tensors = result_tensors(results[key], self.options.num_poses, self.options.masks)

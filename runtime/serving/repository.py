@@ -130,6 +130,14 @@ def _parameters(options: RepositoryOptions) -> str:
     return f'parameters [ {{ key: "blazepose_options" value: {{ string_value: "{value}" }} }} ]'
 
 
+# Optional person boxes (n, 4) or (n, 5) per request, pixels of the image as sent: as
+# `person_boxes` of detect / detect_for_video; absent: the pose detector; zero rows: nobody.
+PERSON_BOXES_INPUT = (
+    '{ name: "person_boxes" data_type: TYPE_FP64 dims: [ -1, -1 ] optional: true '
+    "allow_ragged_batch: true }"
+)
+
+
 def image_config(options: RepositoryOptions) -> str:
     """config.pbtxt of `pose_image`."""
     return f"""name: "pose_image"
@@ -137,7 +145,8 @@ backend: "python"
 max_batch_size: {options.image_max_batch}
 input [
   {{ name: "image" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] allow_ragged_batch: true }},
-  {{ name: "rotation_degrees" data_type: TYPE_INT32 dims: [ 1 ] optional: true }}
+  {{ name: "rotation_degrees" data_type: TYPE_INT32 dims: [ 1 ] optional: true }},
+  {PERSON_BOXES_INPUT}
 ]
 {_outputs(options)}
 dynamic_batching {{ max_queue_delay_microseconds: {options.image_queue_delay_us} }}
@@ -154,7 +163,8 @@ backend: "python"
 max_batch_size: {options.video_max_batch}
 input [
   {{ name: "frame" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] allow_ragged_batch: true }},
-  {{ name: "timestamp_ms" data_type: TYPE_INT64 dims: [ 1 ] }}
+  {{ name: "timestamp_ms" data_type: TYPE_INT64 dims: [ 1 ] }},
+  {PERSON_BOXES_INPUT}
 ]
 {_outputs(options)}
 sequence_batching {{

@@ -43,12 +43,16 @@ def local(model_dir):
         yield image_mode
 
 
-def video_results(frames, timestamps) -> list:
-    """Local VIDEO-mode results with the served options."""
+def video_results(frames, timestamps, boxes: dict | None = None) -> list:
+    """Local VIDEO-mode results with the served options (`boxes`: frame index -> boxes)."""
     options = OPTIONS.landmarker_options()
     options.running_mode = RunningMode.VIDEO
+    boxes = boxes or {}
     with PoseLandmarker.create_from_options(options) as landmarker:
-        return [landmarker.detect_for_video(f, t) for f, t in zip(frames, timestamps, strict=True)]
+        return [
+            landmarker.detect_for_video(f, t, person_boxes=boxes.get(i))
+            for i, (f, t) in enumerate(zip(frames, timestamps, strict=True))
+        ]
 
 
 def video_reference(frames, timestamps) -> list[np.ndarray]:
@@ -185,6 +189,47 @@ def test_bad_requests_get_errors_while_others_are_served(server, clips, images, 
     assert len(done) == 6
     for result in done:
         assert_same(result, local.detect(images["bus"]))
+
+
+def test_person_boxes_through_pose_image_and_pose_video(server, local, images, clips):
+    """Boxes as a user sends them: the served poses equal in-process `person_boxes=` ones."""
+    people = np.array([[48, 398, 245, 902, 0.9], [221, 405, 344, 857, 0.8]])  # bus.jpg
+    dancers = np.array([[0, 240, 140, 560], [215, 225, 360, 560]])  # dance.mp4, frame 0
+    with TritonPoseClient(server.endpoints.grpc) as client:
+        served = client.detect(images["bus"], person_boxes=people)
+        assert len(served.pose_landmarks) == 2 > len(client.detect(images["bus"]).pose_landmarks)
+        assert_same(served, local.detect(images["bus"], person_boxes=people))
+        assert client.detect(images["bus"], person_boxes=[]).pose_landmarks == []  # nobody
+    # A bad box fails its own request only, also when the batcher groups it with good ones.
+    outcomes: dict[int, object] = {}
+
+    def send(k: int) -> None:
+        with TritonPoseClient(server.endpoints.grpc) as client:
+            try:
+                outcomes[k] = client.detect(images["bus"], person_boxes=people[:1] if k else bad)
+            except ValueError as exc:
+                outcomes[k] = exc
+
+    bad = [[900, 0, 950, 50]]  # outside the 810x1080 image
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "person_boxes must overlap" in str(outcomes[0])
+    for k in range(1, 8):
+        assert_same(outcomes[k], local.detect(images["bus"], person_boxes=people[:1]))
+    with TritonPoseClient(server.endpoints.grpc) as client:
+        frames, seeds = clips["dance.mp4"][:10], {0: dancers}
+        with client.open_stream() as stream:
+            got = [
+                stream.detect(f, 33 * i, person_boxes=seeds.get(i)) for i, f in enumerate(frames)
+            ]
+    want = video_results(frames, [33 * i for i in range(len(frames))], seeds)
+    assert len(got[0].pose_landmarks) == 2
+    for served_frame, local_frame in zip(got, want, strict=True):
+        assert_same(served_frame, local_frame)
+        assert served_frame.pose_ids == local_frame.pose_ids
 
 
 def test_a_client_whose_server_went_away_gets_a_clear_error(model_dir, tmp_path, images):

@@ -1,0 +1,70 @@
+"""Person boxes and a person detector through `blazepose detect` and `blazepose video`, as a
+user would run them (README, Many people)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+BUS_PEOPLE = [[48, 398, 245, 902], [670, 380, 809, 875], [221, 405, 344, 857], [0, 550, 63, 873]]
+DANCERS = [[0, 240, 140, 560], [100, 250, 245, 580], [215, 225, 360, 560]]  # dance.mp4 frame 0
+
+
+def test_detect_takes_person_boxes_per_image(cli, data_dir, tmp_path):
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps({str(data_dir / "bus.jpg"): BUS_PEOPLE, "zidane.jpg": []}))
+    out = tmp_path / "result.json"
+    images = [str(data_dir / f"{name}.jpg") for name in ("bus", "zidane", "messi5")]
+    done = cli(
+        "detect", *images, "--num-poses", "5", "--person-boxes", str(boxes), "--json", str(out)
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = {
+        Path(k).stem: len(v["pose_landmarks"])
+        for k, v in json.loads(out.read_text())["images"].items()
+    }
+    # bus: one pose per box (the pose detector alone finds 1); zidane: an empty list means
+    # nobody; messi5, not in the file: the pose detector.
+    assert found == {"bus": 4, "zidane": 0, "messi5": 1}
+
+
+def test_video_takes_person_boxes_per_frame(cli, data_dir, tmp_path):
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps({"0": DANCERS}))
+    lanes = []
+    for extra in ([], ["--person-boxes", str(boxes)]):
+        out = tmp_path / f"frames{len(extra)}.jsonl"
+        done = cli(
+            "video", str(data_dir / "dance.mp4"), "--num-poses", "3", "--max-frames", "2",
+            "--jsonl", str(out), "--quiet", *extra,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        first = json.loads(out.read_text().splitlines()[0])
+        lanes.append(
+            sorted(int(3 * (pose[23]["x"] + pose[24]["x"]) / 2) for pose in first["pose_landmarks"])
+        )
+    assert len(lanes[0]) < 3 and lanes[1] == [0, 1, 2]  # each dancer in her own third
+
+
+def test_person_box_and_detector_mistakes_are_usage_errors(cli, data_dir, tmp_path):
+    bus = str(data_dir / "bus.jpg")
+    cases = {
+        "not json": ("detect", "--person-boxes", "{nope", "is not JSON"),
+        "bad box": ("detect", "--person-boxes", '{"bus.jpg": [[1, 2, 3]]}', "must be a list of"),
+        "typo": (
+            "detect",
+            "--person-boxes",
+            '{"bsu.jpg": []}',
+            "no input image is named 'bsu.jpg'",
+        ),
+        "frame key": ("video", "--person-boxes", '{"first": []}', "must be frame indices"),
+        "no model": ("detect", "--person-detector", None, "no such file"),
+    }
+    for name, (command, option, content, fragment) in cases.items():
+        path = tmp_path / f"{name}.json"
+        if content is not None:
+            path.write_text(content)
+        source = bus if command == "detect" else str(data_dir / "dance.mp4")
+        done = cli(command, source, option, str(path))
+        assert done.returncode == 2, (name, done.stderr)
+        assert f"error: {option}: " in done.stderr and fragment in done.stderr, name
