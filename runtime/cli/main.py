@@ -1,4 +1,5 @@
-"""`blazepose`: pose landmarks from the command line (detect, video, providers, bench, serve).
+"""`blazepose`: pose landmarks from the command line (detect, video, extract, providers, bench,
+serve).
 
 Building the parser imports nothing heavy, so `--version` and `--help` are quick and work
 without an ONNX Runtime build; each command imports what it needs when it runs.
@@ -15,7 +16,7 @@ from blazepose_onnx.cli.arguments import int_in, positive_float, quarter_turns, 
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.errors import InputError
-from blazepose_onnx.install import MissingRuntimeError, require_onnxruntime
+from blazepose_onnx.install import MissingExtraError, MissingRuntimeError, require_onnxruntime
 from blazepose_onnx.options import MAX_NUM_POSES, PRECISIONS, PoseLandmarkerOptions
 from blazepose_onnx.samples import IMAGE, VIDEO
 
@@ -63,6 +64,16 @@ def cmd_video(args: argparse.Namespace) -> int:
     from blazepose_onnx.cli.video import run_video
 
     return run_video(args, _options(args))
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    if args.engine != "ray":
+        for flag in ("address", "gpus_per_worker"):
+            if getattr(args, flag) is not None:
+                args.parser.error(f"--{flag.replace('_', '-')} is for --engine ray")
+    from blazepose_onnx.cli.extract import run_extract
+
+    return run_extract(args, _options(args))
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -147,6 +158,9 @@ def _model_options(command: argparse.ArgumentParser) -> None:
         default=0,
         help="clockwise degrees (a multiple of 90) that make people upright (default: 0)",
     )
+
+
+def _display_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--keypoints",
         choices=KEYPOINT_SETS,
@@ -166,6 +180,7 @@ def _detect_parser(commands: argparse._SubParsersAction) -> None:
     detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
     detect.add_argument("images", nargs="*", help="image files, glob patterns or directories")
     _model_options(detect)
+    _display_options(detect)
     detect.add_argument(
         "--masks",
         nargs="?",
@@ -199,6 +214,7 @@ def _video_parser(commands: argparse._SubParsersAction) -> None:
         "camera index such as 0",
     )
     _model_options(video)
+    _display_options(video)
     video.add_argument(
         "--masks", action="store_true", help="compute segmentation masks and draw them"
     )
@@ -244,6 +260,51 @@ def _video_parser(commands: argparse._SubParsersAction) -> None:
     video.set_defaults(run=cmd_video, parser=video)
 
 
+def _extract_parser(commands: argparse._SubParsersAction) -> None:
+    extract = commands.add_parser(
+        "extract", help="poses of a dataset's photos and videos into Parquet, resumable"
+    )
+    extract.add_argument(
+        "sources",
+        nargs="+",
+        metavar="source",
+        help="photo and video files, folders (recursive), glob patterns, or @list.txt (one "
+        "path a line)",
+    )
+    extract.add_argument("--out", required=True, help="dataset folder (or a pyarrow.fs URI)")
+    _model_options(extract)
+    extract.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local worker processes, or tasks on a Ray cluster (default: %(default)s)",
+    )
+    extract.add_argument(
+        "--workers",
+        type=int_in(1),
+        help="worker processes (ray: tasks at a time) (default: the cores divided by "
+        "--num-threads, which defaults to 1 per worker)",
+    )
+    extract.add_argument(
+        "--address",
+        help="Ray cluster: auto, HOST:PORT or ray://... (default: RAY_ADDRESS or a "
+        "new local cluster)",
+    )
+    extract.add_argument(
+        "--gpus-per-worker",
+        type=positive_float,
+        help="GPUs each Ray task reserves, fractions allowed (default: none)",
+    )
+    redo = extract.add_mutually_exclusive_group()
+    redo.add_argument(
+        "--retry-failed", action="store_true", help="redo the sources that failed before"
+    )
+    redo.add_argument(
+        "--overwrite", action="store_true", help="remove what --out holds and start over"
+    )
+    extract.set_defaults(run=cmd_extract, parser=extract, masks=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blazepose", description="MediaPipe pose landmarks on ONNX Runtime."
@@ -255,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _detect_parser(commands)
     _video_parser(commands)
+    _extract_parser(commands)
 
     providers = commands.add_parser("providers", help="execution providers this machine has")
     providers.set_defaults(run=cmd_providers)
@@ -272,7 +334,15 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(
         build_parser(),
         argv,
-        (InputError, ConverterError, MissingRuntimeError, ValueError, TypeError, OSError),
+        (
+            InputError,
+            ConverterError,
+            MissingRuntimeError,
+            MissingExtraError,
+            ValueError,
+            TypeError,
+            OSError,
+        ),
         "(or pass it with --model PATH.task).",
     )
 
