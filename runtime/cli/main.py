@@ -202,16 +202,23 @@ def _detect_parser(commands: argparse._SubParsersAction) -> None:
     detect.set_defaults(run=cmd_detect, parser=detect)
 
 
+def _command_with_inputs(
+    commands: argparse._SubParsersAction, name: str, what: str, metavar: str, inputs: str
+) -> argparse.ArgumentParser:
+    """A subcommand taking one or more inputs (in `args.<metavar>s`)."""
+    command = commands.add_parser(name, help=what)
+    command.add_argument(f"{metavar}s", nargs="+", metavar=metavar, help=inputs)
+    return command
+
+
 def _video_parser(commands: argparse._SubParsersAction) -> None:
-    video = commands.add_parser(
-        "video", help="landmarks through videos, streams or a camera (VIDEO mode)"
-    )
-    video.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="input",
-        help="video files, folders, glob patterns, stream URLs (rtsp://, http://, ...) or a "
-        "camera index such as 0",
+    video = _command_with_inputs(
+        commands,
+        "video",
+        "landmarks through videos, streams or a camera (VIDEO mode)",
+        "input",
+        "video files, folders, glob patterns, stream URLs (rtsp://, http://, ...) or a camera "
+        "index such as 0",
     )
     _model_options(video)
     _display_options(video)
@@ -261,16 +268,9 @@ def _video_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _extract_parser(commands: argparse._SubParsersAction) -> None:
-    extract = commands.add_parser(
-        "extract", help="poses of a dataset's photos and videos into Parquet, resumable"
-    )
-    extract.add_argument(
-        "sources",
-        nargs="+",
-        metavar="source",
-        help="photo and video files, folders (recursive), glob patterns, or @list.txt (one "
-        "path a line)",
-    )
+    what = "poses of a dataset's photos and videos into Parquet, resumable"
+    sources = "photo and video files, folders (recursive), glob patterns, or @list.txt (one "
+    extract = _command_with_inputs(commands, "extract", what, "source", sources + "path a line)")
     extract.add_argument("--out", required=True, help="dataset folder (or a pyarrow.fs URI)")
     _model_options(extract)
     extract.add_argument(

@@ -4,7 +4,7 @@ table of one source's poses, built with numpy from the landmarker's results."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pyarrow as pa
@@ -24,22 +24,6 @@ POSES = pa.schema(
         ("world_landmarks", pa.list_(pa.float32(), VALUES)),
         ("width", pa.int32()),
         ("height", pa.int32()),
-    ]
-)
-MANIFEST = pa.schema(
-    [
-        ("source", pa.string()),
-        ("kind", pa.string()),
-        ("status", pa.string()),
-        ("frames", pa.int64()),
-        ("frames_with_pose", pa.int64()),
-        ("poses", pa.int64()),
-        ("seconds", pa.float64()),
-        ("error", pa.string()),
-        ("options", pa.string()),
-        ("detector_sha256", pa.string()),
-        ("landmarker_sha256", pa.string()),
-        ("version", pa.string()),
     ]
 )
 OK, FAILED, TRUNCATED = "ok", "failed", "truncated"
@@ -68,6 +52,15 @@ class Entry:
     @classmethod
     def from_json(cls, data: bytes) -> Entry:
         return cls(**json.loads(data))
+
+
+_ARROW_TYPES = {
+    "str": pa.string(),
+    "str | None": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+}
+MANIFEST = pa.schema([(f.name, _ARROW_TYPES[f.type]) for f in fields(Entry)])
 
 
 @dataclass

@@ -4,6 +4,9 @@ real worker processes, the dataset read back with pyarrow."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +109,48 @@ def test_usage_errors_name_the_option(cli, tmp_path):
         done = cli("extract", "x.mp4", "--out", str(tmp_path / "o"), *flags)
         assert done.returncode == 2, (flags, done.stderr)
         assert fragment in done.stderr, (flags, done.stderr)
+
+
+def test_python_api_reads_a_source_list_and_returns_a_summary(tmp_path, data_dir, model_dir):
+    import blazepose_onnx
+    from blazepose_onnx import PoseLandmarkerOptions
+
+    shutil.copy(data_dir / "messi5.jpg", tmp_path / "messi5.jpg")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# a dataset\n{data_dir / 'squat.mp4'}\n\nmessi5.jpg\ngone.mp4\n")
+    summary = blazepose_onnx.extract(
+        [f"@{listing}"], tmp_path / "out", PoseLandmarkerOptions(model="lite"), workers=2
+    )
+    assert (summary.sources, summary.ok, summary.failed, summary.frames) == (3, 2, 1, 121)
+    assert summary.failures == [
+        (str(tmp_path / "gone.mp4"), f"failed: no such video file: {tmp_path / 'gone.mp4'}")
+    ]
+    assert summary.exit_code == 4
+    again = blazepose_onnx.extract(
+        [f"@{listing}"], tmp_path / "out", PoseLandmarkerOptions(model="lite")
+    )
+    assert (again.skipped, again.frames) == (3, 0)
+
+
+def test_building_the_parser_imports_nothing_heavy():
+    script = (
+        "import sys; from blazepose_onnx.cli.main import build_parser; build_parser()\n"
+        "heavy = ('pyarrow', 'ray', 'numpy', 'onnxruntime', 'cv2')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+@pytest.mark.skipif(find_spec("ray") is not None, reason="Ray is installed here")
+def test_engine_ray_without_ray_is_one_line_with_the_install_command(
+    cli, data_dir, tmp_path, one_line_error
+):
+    from blazepose_onnx.install import install_command
+
+    done = cli("extract", str(data_dir / "squat.mp4"), "--out", str(tmp_path / "o"),
+               "--engine", "ray", "--model", "lite")  # fmt: skip
+    one_line_error(
+        done, f"--engine ray needs ray, which is not installed: {install_command('ray')}"
+    )
+    assert not (tmp_path / "o").exists()
