@@ -11,10 +11,9 @@ from blazepose_onnx.options import PoseLandmarkerOptions
 
 def run_extract(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     """Run the extraction the arguments ask for; print its summary; its exit code."""
-    require_module("pyarrow", "extract", "blazepose extract (Parquet output)")
     if args.engine == "ray":
         require_module("ray", "ray", "--engine ray")
-    from blazepose_onnx.extract import extract
+    from blazepose_onnx.extract import extract  # without pyarrow: one line, the command to run
     from blazepose_onnx.quiet import silence_opencv_logging
 
     silence_opencv_logging()

@@ -38,20 +38,18 @@ def run_ray(
         limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // threads))
         pending: dict = {}
         queued = iter(units)
-        for unit in queued:
-            pending[task.remote(job, unit)] = unit
-            if len(pending) >= 2 * limit:
-                break
-        while pending:
+        while True:
+            while len(pending) < 2 * limit and (unit := next(queued, None)) is not None:
+                pending[task.remote(job, unit)] = unit
+            if not pending:
+                return
             (finished,), _ = ray.wait(list(pending), num_returns=1)
             unit = pending.pop(finished)
             try:
-                done(unit, ray.get(finished))
-            except (ray.exceptions.RayError, OSError) as exc:
-                done(unit, exc)
-            following = next(queued, None)
-            if following is not None:
-                pending[task.remote(job, following)] = following
+                entries = ray.get(finished)
+            except ray.exceptions.RayError as exc:  # its retries failed too
+                entries = exc
+            done(unit, entries)
     finally:
         if started:
             ray.shutdown()
