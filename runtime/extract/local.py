@@ -15,6 +15,7 @@ from blazepose_onnx.extract.sources import Source
 from blazepose_onnx.extract.work import Job, run_unit
 
 PR_SET_PDEATHSIG = 1
+TRIES = 3  # pool breaks a unit may be in flight at before it fails
 
 
 def _init_worker() -> None:
@@ -38,25 +39,37 @@ def run_local(
     done: Callable[[list[Source], list[Entry] | BaseException], None],
 ) -> None:
     """Run `units` on `workers` processes, a few per worker in flight; `done(unit, entries or
-    the error)` as each ends. A worker process that dies (a crashing decoder) fails the units
-    in flight and a new pool takes the rest. Ctrl-C and SIGTERM end the run (rerun resumes)."""
-    pool = _pool(workers)
+    the error)` as each ends. When a worker process dies (killed, a crashing decoder) the pool
+    breaks: the units in flight go to a new pool, and a unit in flight at TRIES breaks fails.
+    Ctrl-C and SIGTERM end the run (run it again to resume)."""
+    pool, broken = _pool(workers), False
     pending: dict[Future, list[Source]] = {}
+    tries: dict[int, int] = {}
+    again: list[list[Source]] = []
     queued = iter(units)
     try:
         while True:
-            while len(pending) < 2 * workers and (unit := next(queued, None)) is not None:
+            while not broken and len(pending) < 2 * workers:
+                unit = again.pop() if again else next(queued, None)
+                if unit is None:
+                    break
                 pending[pool.submit(run_unit, job, unit)] = unit
             if not pending:
                 return
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                error = future.exception()
+                unit, error = pending.pop(future), future.exception()
                 if error is not None and not isinstance(error, Exception):
                     raise error  # the worker was interrupted: so is the run
-                done(pending.pop(future), error if error is not None else future.result())
-                if isinstance(error, BrokenProcessPool) and not pending:
-                    pool.shutdown()
-                    pool = _pool(workers)
+                if isinstance(error, BrokenProcessPool):
+                    broken = True
+                    tries[id(unit)] = tries.get(id(unit), 0) + 1
+                    if tries[id(unit)] < TRIES:
+                        again.append(unit)
+                        continue
+                done(unit, error if error is not None else future.result())
+            if broken and not pending:
+                pool.shutdown()
+                pool, broken = _pool(workers), False
     finally:
         pool.shutdown(cancel_futures=True)

@@ -3,7 +3,9 @@ file visible, the same rows as a run that was never interrupted."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -67,3 +69,50 @@ def test_sigkill_mid_run_then_the_same_command_gives_each_source_once(
             assert entry[column] == want_manifest[source][column], (source, column)
         for name, values in rows[source].items():
             np.testing.assert_array_equal(values, want_rows[source][name], err_msg=name)
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The spawned worker processes of process `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and b"spawn_main" in (entry / "cmdline").read_bytes()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+            ):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_local_worker_killed_mid_source_is_redone_in_a_new_pool(
+    cli_env, tmp_path, data_dir, read_dataset, in_process
+):
+    media = tmp_path / "media"
+    media.mkdir()
+    for index in range(3):
+        shutil.copy(data_dir / "squat.mp4", media / f"clip{index}.mp4")
+    out = tmp_path / "dataset"
+    blazepose = str(Path(sys.executable).with_name("blazepose"))
+    run = subprocess.Popen(
+        [blazepose, "extract", str(media), "--out", str(out), "--model", "lite", "--workers", "2"],
+        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while len(workers := _workers_of(run.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2)  # the workers are in their first clips (a clip takes several seconds)
+    assert not _committed(out)
+    os.kill(workers[0], signal.SIGKILL)
+    stdout, stderr = run.communicate(timeout=600)
+    assert run.returncode == 0, stderr
+    assert "3 sources: 3 ok, 0 failed" in stdout
+    manifest, rows = read_dataset(out)
+    assert len(_committed(out)) == 3
+    want, frames, _ = in_process(data_dir / "squat.mp4")
+    for source in manifest:
+        assert manifest[source]["frames"] == frames
+        for name in ("frame", "pose_id", "landmarks", "world_landmarks"):
+            np.testing.assert_array_equal(rows[source][name], want[name], err_msg=name)
