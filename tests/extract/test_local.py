@@ -3,6 +3,8 @@ real worker processes, the dataset read back with pyarrow."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -33,6 +35,7 @@ def test_rows_equal_in_process_results_and_the_manifest_counts_them(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "6 sources: 6 ok, 0 failed, 0 truncated" in done.stdout
+    assert len(done.stdout.splitlines()) == 1 and done.stderr == ""  # no terminal: no progress
     manifest, rows = read_dataset(out)
     assert sorted(manifest) == sorted(
         str(p) for p in media.rglob("*") if p.suffix in (".mp4", ".jpg")
@@ -154,3 +157,27 @@ def test_engine_ray_without_ray_is_one_line_with_the_install_command(
         done, f"--engine ray needs ray, which is not installed: {install_command('ray')}"
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_progress_on_a_terminal(cli_env, data_dir, tmp_path):
+    import pty
+
+    terminal, stderr = pty.openpty()
+    blazepose = str(Path(sys.executable).with_name("blazepose"))
+    done = subprocess.run(
+        [blazepose, "extract", str(data_dir / "squat.mp4"), str(data_dir / "messi5.jpg"),
+         "--out", str(tmp_path / "out"), "--model", "lite"],
+        stdout=subprocess.PIPE, stderr=stderr, env=cli_env, text=True, timeout=600,
+    )  # fmt: skip
+    os.close(stderr)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once everything written has been read
+        while chunk := os.read(terminal, 4096):
+            shown += chunk
+    os.close(terminal)
+    assert done.returncode == 0
+    lines = shown.decode().replace("\r\n", "\n").split("\r")  # the terminal's line ends
+    assert any(line.startswith("sources 1/2, frames ") for line in lines), lines
+    assert lines[-1].startswith("sources 2/2, frames 121, ") and lines[-1].endswith(
+        "frames/s, ETA 0:00:00  \n"
+    ), lines
