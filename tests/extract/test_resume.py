@@ -21,6 +21,22 @@ def _committed(out: Path) -> list[Path]:
     return sorted((out / "poses").glob("*.parquet")) if (out / "poses").is_dir() else []
 
 
+def _workers_of(pid: int) -> list[int]:
+    """The spawned worker processes of process `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and b"spawn_main" in (entry / "cmdline").read_bytes()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+            ):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def test_sigkill_mid_run_then_the_same_command_gives_each_source_once(
     cli, cli_env, tmp_path, data_dir, read_dataset
 ):
@@ -46,10 +62,14 @@ def test_sigkill_mid_run_then_the_same_command_gives_each_source_once(
     deadline = time.monotonic() + 300
     while not _committed(out) and time.monotonic() < deadline:
         time.sleep(0.02)
+    workers = _workers_of(process.pid)
     process.kill()  # SIGKILL: no handler runs, in the command or its workers
     process.wait(timeout=30)
-    time.sleep(1)  # the workers die with it (PR_SET_PDEATHSIG); nothing more appears
     committed = _committed(out)
+    gone = time.monotonic() + 10
+    while [w for w in workers if Path(f"/proc/{w}").exists()] and time.monotonic() < gone:
+        time.sleep(0.05)  # the workers die with it (PR_SET_PDEATHSIG): none goes on alone
+    assert workers and not [w for w in workers if Path(f"/proc/{w}").exists()]
     assert 1 <= len(committed) < sources, committed
     assert _committed(out) == committed
     for path in committed:  # what is visible is complete
@@ -69,22 +89,6 @@ def test_sigkill_mid_run_then_the_same_command_gives_each_source_once(
             assert entry[column] == want_manifest[source][column], (source, column)
         for name, values in rows[source].items():
             np.testing.assert_array_equal(values, want_rows[source][name], err_msg=name)
-
-
-def _workers_of(pid: int) -> list[int]:
-    """The spawned worker processes of process `pid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if (
-                entry.name.isdigit()
-                and b"spawn_main" in (entry / "cmdline").read_bytes()
-                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
-            ):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 def test_a_local_worker_killed_mid_source_is_redone_in_a_new_pool(
