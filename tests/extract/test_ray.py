@@ -5,6 +5,7 @@ every source written once. CI runs these in their own stage (`pytest -m ray`).""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -42,7 +43,19 @@ def _processes_titled(prefix: str) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def ray_address(model_dir):
+def ray_env(model_dir) -> dict[str, str]:
+    """The environment of the cluster and its drivers: the model folder, and a token of this
+    test's own (Ray would otherwise share ~/.ray/auth_token with every cluster of this user)."""
+    return {
+        **os.environ,
+        "BLAZEPOSE_MODEL_DIR": str(model_dir),
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),
+    }
+
+
+@pytest.fixture(scope="module")
+def ray_address(ray_env):
     """A one-node Ray cluster on 127.0.0.1 in its own process group and temp dir, with two CPUs;
     stopped (its whole group) at the end."""
     temp = tempfile.mkdtemp(prefix="bp-ray-", dir="/tmp")  # Ray's socket paths must be short
@@ -54,7 +67,7 @@ def ray_address(model_dir):
             "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
             "--object-store-memory=200000000",
         ],
-        env={**os.environ, "BLAZEPOSE_MODEL_DIR": str(model_dir)},
+        env=ray_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -115,12 +128,12 @@ def _assert_same_dataset(read_dataset, got: Path, want: Path) -> None:
 
 
 def test_ray_engine_gives_the_rows_of_the_local_engine(
-    cli, clips, ray_address, local_dataset, tmp_path, read_dataset
+    cli, ray_env, clips, ray_address, local_dataset, tmp_path, read_dataset
 ):
     out = tmp_path / "dataset"
     done = cli(
         "extract", str(clips), "--out", str(out), "--model", "lite", "--engine", "ray",
-        "--address", ray_address,
+        "--address", ray_address, env=ray_env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "8 sources: 8 ok, 0 failed, 0 truncated" in done.stdout
@@ -128,13 +141,13 @@ def test_ray_engine_gives_the_rows_of_the_local_engine(
 
 
 def test_a_ray_worker_killed_mid_source_is_retried_and_each_source_written_once(
-    cli_env, clips, ray_address, local_dataset, tmp_path, read_dataset
+    ray_env, clips, ray_address, local_dataset, tmp_path, read_dataset
 ):
     out = tmp_path / "dataset"
     run = subprocess.Popen(
         [str(Path(sys.executable).with_name("blazepose")), "extract", str(clips), "--out",
          str(out), "--model", "lite", "--engine", "ray", "--address", ray_address],
-        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=ray_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while not (busy := _processes_titled("ray::extract_unit")) and time.monotonic() < deadline:
