@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -134,10 +135,10 @@ def main() -> None:
         blazepose = str(BIN / "blazepose")
         rows: dict[str, float] = {}
 
-        def extract(label: str, *flags: str) -> None:
+        def extract(label: str, *flags: str, env: dict | None = None) -> None:
             out = work / label.replace(" ", "_")
             seconds, _ = timed([blazepose, "extract", *map(str, clips), "--out", str(out),
-                                "--model", args.model, *flags])  # fmt: skip
+                                "--model", args.model, *flags], env)  # fmt: skip
             rows[label] = frames / seconds
 
         extract("extract local, 1 worker", "--workers", "1")
@@ -154,7 +155,10 @@ def main() -> None:
                    str(work / f"{clip.stem}.jsonl"), "--quiet"])  # fmt: skip
         rows["shell loop of blazepose video"] = frames / (time.perf_counter() - start)
         try:
-            extract("extract ray (local cluster), 2 workers", "--engine", "ray", "--workers", "2")
+            # A token of its own: a new local cluster would otherwise write ~/.ray/auth_token.
+            token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+            extract("extract ray (new local cluster), 2 workers", "--engine", "ray",
+                    "--workers", "2", env={**os.environ, **token})  # fmt: skip
         except SystemExit as exc:
             print(f"ray: {exc}", file=sys.stderr)
         result = {

@@ -8,10 +8,11 @@ from typing import TextIO
 
 
 class Progress:
-    """One line on `stream`, redrawn as sources finish; silent unless it is a terminal."""
+    """One line on `stream`, redrawn as sources finish; silent unless it is a terminal. The
+    time left is estimated from this run's sources (`before`: those done by earlier runs)."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total, self.done, self.frames = total, 0, 0
+    def __init__(self, total: int, before: int = 0, stream: TextIO = sys.stderr) -> None:
+        self.total, self.before, self.done, self.frames = total, before, before, 0
         self.stream = stream
         self.enabled = total > 0 and stream.isatty()
         self.start = time.perf_counter()
@@ -22,7 +23,8 @@ class Progress:
         if not self.enabled:
             return
         elapsed = time.perf_counter() - self.start
-        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        run = self.done - self.before
+        left = elapsed / run * (self.total - self.done) if run else 0.0
         self.stream.write(
             f"\rsources {self.done}/{self.total}, frames {self.frames}, "
             f"{self.frames / elapsed:.1f} frames/s, ETA {_clock(left)}  "

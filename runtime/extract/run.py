@@ -137,8 +137,7 @@ def extract(
     redo = (FAILED,) if retry_failed else ()
     pending = [s for s in found if s.path not in before or before[s.path].status in redo]
     job = Job(store, options, rotate, config)
-    progress = Progress(len(found))
-    progress.update(len(found) - len(pending), 0)
+    progress = Progress(len(found), before=len(found) - len(pending))
     summary = Summary(store.uri, sources=len(found), skipped=len(found) - len(pending))
 
     def done(unit: list[Source], result: list[Entry] | BaseException) -> None:
