@@ -55,6 +55,15 @@ class Summary:
         """0 when every source is ok, else EXIT_SOME_FAILED."""
         return EXIT_SOME_FAILED if self.failed or self.truncated else 0
 
+    def count(self, sources: list[Source], entries: dict[str, Entry]) -> None:
+        """Count `sources` by the status of their entries (none: failed)."""
+        for source in sources:
+            entry = entries.get(source.path)
+            status = entry.status if entry else FAILED
+            setattr(self, status, getattr(self, status) + 1)
+            if status != OK:
+                self.failures.append((source.path, f"{status}: {entry.error if entry else ''}"))
+
     def lines(self, shown: int = 5) -> list[str]:
         """The summary as text: counts and speed, then the first `shown` failures."""
         lines = [
@@ -148,7 +157,7 @@ def extract(
 
     units = _units(pending)
     try:
-        if engine == "ray":
+        if units and engine == "ray":
             from blazepose_onnx.extract.ray_engine import run_ray
 
             run_ray(job, units, address, threads, gpus_per_worker, workers, done)
@@ -162,12 +171,7 @@ def extract(
         progress.close()
     entries = store.entries()
     store.write_manifest(list(entries.values()))
-    for source in found:
-        entry = entries.get(source.path)
-        status = entry.status if entry else FAILED
-        setattr(summary, status, getattr(summary, status) + 1)
-        if status != OK:
-            summary.failures.append((source.path, f"{status}: {entry.error if entry else ''}"))
+    summary.count(found, entries)
     summary.seconds = time.perf_counter() - start
     return summary
 
