@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
-pa = pytest.importorskip("pyarrow")
-import pyarrow.dataset as ds  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+from blazepose_onnx.inputs import open_video, read_image
 
-from blazepose_onnx.inputs import open_video, read_image  # noqa: E402
+if TYPE_CHECKING:
+    import pyarrow
 
 
 def _read_dataset(out: Path) -> tuple[dict[str, dict], dict[str, dict[str, np.ndarray]]]:
     """The manifest rows and the poses rows (as arrays) of a dataset folder, each by source
     (rows sorted by frame and pose id)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
     manifest = {row["source"]: row for row in pq.read_table(out / "manifest.parquet").to_pylist()}
     poses = ds.dataset(out / "poses").to_table()
     by_source = {}
@@ -28,7 +31,7 @@ def _read_dataset(out: Path) -> tuple[dict[str, dict], dict[str, dict[str, np.nd
     return manifest, by_source
 
 
-def _arrays(table: pa.Table) -> dict[str, np.ndarray]:
+def _arrays(table: pyarrow.Table) -> dict[str, np.ndarray]:
     """A poses table's columns as numpy arrays (landmarks as (n, 33, 5))."""
     arrays = {
         name: table[name].to_numpy() for name in ("frame", "timestamp_ms", "pose_id", "width")
