@@ -5,7 +5,8 @@ with PoseLandmarker.create_from_options(PoseLandmarkerOptions(model="full")) as 
     result = landmarker.detect(rgb_image)
 
 The package is the repository's `runtime/` folder; `blazepose_onnx.converter` (the `converter/`
-folder) turns MediaPipe's models into ONNX, `blazepose_onnx.cli` is the command line.
+folder) turns MediaPipe's models into ONNX, `blazepose_onnx.cli` is the command line;
+`blazepose_onnx.extract(sources, out)` turns a dataset of photos and videos into Parquet.
 Its names are imported on first use, so `import blazepose_onnx` is cheap; without an ONNX
 Runtime build, using one raises ImportError with the command that installs one.
 """
@@ -19,7 +20,7 @@ from blazepose_onnx._version import __version__
 from blazepose_onnx.install import require_onnxruntime
 
 if TYPE_CHECKING:
-    from blazepose_onnx import samples, solutions
+    from blazepose_onnx import extract, samples, solutions
     from blazepose_onnx.errors import LandmarkerClosedError, ProviderError
     from blazepose_onnx.landmarks import POSE_CONNECTIONS, PoseLandmark
     from blazepose_onnx.mp_image import Image, ImageFormat
@@ -28,8 +29,10 @@ if TYPE_CHECKING:
     from blazepose_onnx.pose_landmarker import PoseLandmarker
     from blazepose_onnx.results import Landmark, PoseLandmarkerResult
 
-_MODULES = ("samples", "solutions")  # subpackages reached as attributes (mp.solutions.pose)
+# Subpackages reached as attributes (mp.solutions.pose); `extract` is a callable module.
+_MODULES = ("extract", "samples", "solutions")
 _HOMES = {
+    "extract": "blazepose_onnx.extract",
     "samples": "blazepose_onnx.samples",
     "solutions": "blazepose_onnx.solutions",
     "LandmarkerClosedError": "blazepose_onnx.errors",
@@ -79,6 +82,7 @@ __all__ = [
     "ProviderError",
     "RunningMode",
     "__version__",
+    "extract",
     "samples",
     "solutions",
 ]

@@ -35,6 +35,19 @@ def install_command(extras: str) -> str:
     return f"pip install '{DISTRIBUTION}[{extras}]'"
 
 
+class MissingExtraError(ImportError):
+    """A module that an extra installs is missing; the message gives the install command."""
+
+
+def require_module(module: str, extra: str, purpose: str) -> None:
+    """Raise MissingExtraError naming `purpose` and the command that adds `extra` when `module`
+    is not installed."""
+    if find_spec(module) is None:
+        raise MissingExtraError(
+            f"{purpose} needs {module}, which is not installed: {install_command(extra)}"
+        )
+
+
 class MissingRuntimeError(ImportError):
     """No ONNX Runtime build is installed (every flavour ships the `onnxruntime` module)."""
 

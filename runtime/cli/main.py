@@ -1,4 +1,5 @@
-"""`blazepose`: pose landmarks from the command line (detect, video, providers, bench, serve).
+"""`blazepose`: pose landmarks from the command line (detect, video, extract, providers, bench,
+serve).
 
 Building the parser imports nothing heavy, so `--version` and `--help` are quick and work
 without an ONNX Runtime build; each command imports what it needs when it runs.
@@ -17,7 +18,7 @@ from blazepose_onnx.cli.arguments import int_in, positive_float, quarter_turns, 
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.errors import InputError
-from blazepose_onnx.install import MissingRuntimeError, require_onnxruntime
+from blazepose_onnx.install import MissingExtraError, MissingRuntimeError, require_onnxruntime
 from blazepose_onnx.options import MAX_NUM_POSES, PRECISIONS, PoseLandmarkerOptions
 from blazepose_onnx.samples import IMAGE, VIDEO
 from blazepose_onnx.serving.server import ServingError
@@ -85,6 +86,16 @@ def cmd_video(args: argparse.Namespace) -> int:
 
     args.boxes = _boxes_file(args, frame_boxes)
     return run_video(args, _options(args))
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    if args.engine != "ray":
+        for flag in ("address", "gpus_per_worker"):
+            if getattr(args, flag) is not None:
+                args.parser.error(f"--{flag.replace('_', '-')} is for --engine ray")
+    from blazepose_onnx.cli.extract import run_extract
+
+    return run_extract(args, _options(args))
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -170,16 +181,20 @@ def _model_options(command: argparse.ArgumentParser) -> None:
         "finds few people (README, Many people)",
     )
     command.add_argument(
-        "--person-boxes",
-        metavar="BOXES.json",
-        help="person boxes to take poses from: {image path or name: [[x1, y1, x2, y2], ...]} for "
-        "detect, {frame index: [...]} for video; pixels, before --rotate (README, Many people)",
-    )
-    command.add_argument(
         "--rotate",
         type=quarter_turns,
         default=0,
         help="clockwise degrees (a multiple of 90) that make people upright (default: 0)",
+    )
+
+
+def _display_options(command: argparse.ArgumentParser) -> None:
+    """Options of detect and video only: person boxes, exported keypoints, the window."""
+    command.add_argument(
+        "--person-boxes",
+        metavar="BOXES.json",
+        help="person boxes to take poses from: {image path or name: [[x1, y1, x2, y2], ...]} for "
+        "detect, {frame index: [...]} for video; pixels, before --rotate (README, Many people)",
     )
     command.add_argument(
         "--keypoints",
@@ -200,6 +215,7 @@ def _detect_parser(commands: argparse._SubParsersAction) -> None:
     detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
     detect.add_argument("images", nargs="*", help="image files, glob patterns or directories")
     _model_options(detect)
+    _display_options(detect)
     detect.add_argument(
         "--masks",
         nargs="?",
@@ -221,18 +237,26 @@ def _detect_parser(commands: argparse._SubParsersAction) -> None:
     detect.set_defaults(run=cmd_detect, parser=detect)
 
 
+def _command_with_inputs(
+    commands: argparse._SubParsersAction, name: str, what: str, metavar: str, inputs: str
+) -> argparse.ArgumentParser:
+    """A subcommand taking one or more inputs (in `args.<metavar>s`)."""
+    command = commands.add_parser(name, help=what)
+    command.add_argument(f"{metavar}s", nargs="+", metavar=metavar, help=inputs)
+    return command
+
+
 def _video_parser(commands: argparse._SubParsersAction) -> None:
-    video = commands.add_parser(
-        "video", help="landmarks through videos, streams or a camera (VIDEO mode)"
-    )
-    video.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="input",
-        help="video files, folders, glob patterns, stream URLs (rtsp://, http://, ...) or a "
-        "camera index such as 0",
+    video = _command_with_inputs(
+        commands,
+        "video",
+        "landmarks through videos, streams or a camera (VIDEO mode)",
+        "input",
+        "video files, folders, glob patterns, stream URLs (rtsp://, http://, ...) or a camera "
+        "index such as 0",
     )
     _model_options(video)
+    _display_options(video)
     video.add_argument(
         "--masks", action="store_true", help="compute segmentation masks and draw them"
     )
@@ -278,6 +302,44 @@ def _video_parser(commands: argparse._SubParsersAction) -> None:
     video.set_defaults(run=cmd_video, parser=video)
 
 
+def _extract_parser(commands: argparse._SubParsersAction) -> None:
+    what = "poses of a dataset's photos and videos into Parquet, resumable"
+    sources = "photo and video files, folders (recursive), glob patterns, or @list.txt (one "
+    extract = _command_with_inputs(commands, "extract", what, "source", sources + "path a line)")
+    extract.add_argument("--out", required=True, help="dataset folder (or a pyarrow.fs URI)")
+    _model_options(extract)
+    extract.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local worker processes, or tasks on a Ray cluster (default: %(default)s)",
+    )
+    extract.add_argument(
+        "--workers",
+        type=int_in(1),
+        help="worker processes (ray: tasks at a time) (default: the cores divided by "
+        "--num-threads, which defaults to 1 per worker)",
+    )
+    extract.add_argument(
+        "--address",
+        help="Ray cluster: auto, HOST:PORT or ray://... (default: RAY_ADDRESS or a "
+        "new local cluster)",
+    )
+    extract.add_argument(
+        "--gpus-per-worker",
+        type=positive_float,
+        help="GPUs each Ray task reserves, fractions allowed (default: none)",
+    )
+    redo = extract.add_mutually_exclusive_group()
+    redo.add_argument(
+        "--retry-failed", action="store_true", help="redo the sources that failed before"
+    )
+    redo.add_argument(
+        "--overwrite", action="store_true", help="remove what --out holds and start over"
+    )
+    extract.set_defaults(run=cmd_extract, parser=extract, masks=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blazepose", description="MediaPipe pose landmarks on ONNX Runtime."
@@ -289,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _detect_parser(commands)
     _video_parser(commands)
+    _extract_parser(commands)
 
     providers = commands.add_parser("providers", help="execution providers this machine has")
     providers.set_defaults(run=cmd_providers)
@@ -310,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             InputError,
             ConverterError,
             MissingRuntimeError,
+            MissingExtraError,
             ServingError,
             ValueError,
             TypeError,

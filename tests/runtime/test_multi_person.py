@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import onnx
+import pyarrow.parquet as pq
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -189,6 +190,15 @@ def test_an_onnx_person_detector_in_yolo_layout(model_dir, images, tmp_path, cli
     (poses,) = [r["pose_landmarks"] for r in json.loads(out.read_text())["images"].values()]
     from_cli = np.array([[[p["x"], p["y"]] for p in pose] for pose in poses])
     np.testing.assert_allclose(from_cli, result.as_arrays()[0][..., :2], atol=1e-6)  # as in-process
+    dataset = tmp_path / "dataset"
+    command = ("extract", str(data_dir / "bus.jpg"), "--out", str(dataset), "--num-poses", "5")
+    extracted = cli(*command, "--person-detector", str(path))
+    assert extracted.returncode == 0, extracted.stderr
+    table = pq.read_table(next((dataset / "poses").rglob("*.parquet")))
+    rows = np.stack(table["landmarks"].to_numpy(zero_copy_only=False)).reshape(-1, 33, 5)
+    np.testing.assert_allclose(rows[..., :2], result.as_arrays()[0][..., :2], atol=1e-6)
+    refused = cli(*command)  # the same folder without the detector: other rows, refused
+    assert refused.returncode != 0 and "options" in refused.stderr, refused.stderr
 
 
 def test_duplicates_of_one_person_are_suppressed(landmarker_factory, images):

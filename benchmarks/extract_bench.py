@@ -1,0 +1,201 @@
+"""Frames per second of `blazepose extract` over a set of clips, against the ways people do it
+today: a loop of MediaPipe legacy `mp.solutions.pose` in 1 and 2 processes (the `pose-format`
+way) and a shell loop of `blazepose video`; the Ray engine on this machine; where the time goes.
+
+    python benchmarks/extract_bench.py --mediapipe-python VENV/bin/python [--copies 3]
+        [--model full] [--json extract_bench.json]
+
+MediaPipe legacy needs its own environment (Python 3.12): `python3.12 -m venv VENV &&
+VENV/bin/pip install mediapipe==0.10.21 "numpy<2" "opencv-python-headless<4.12" "protobuf<5"`.
+It runs `model_complexity=1`, the full model, which it bundles: compare with `--model full`.
+Every figure is the wall time of a whole command (start-up included) over the same clips:
+`--copies` copies of tests/data/squat.mp4 and dance.mp4 (120 frames each); beside it, frames
+per CPU second of the command and the processes it waited for (less sensitive to a machine
+shared with other work; Ray's workers are not the command's children, so its figure is not
+comparable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MEDIAPIPE_LOOP = """
+import sys, time, multiprocessing, cv2
+def poses(path):
+    import mediapipe as mp
+    capture, frames = cv2.VideoCapture(path), 0
+    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return frames
+            pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            frames += 1
+if __name__ == "__main__":
+    processes, clips = int(sys.argv[1]), sys.argv[2:]
+    with multiprocessing.Pool(processes) as pool:
+        print(sum(pool.map(poses, clips, chunksize=1)))
+"""
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (the command and the processes it waited for) and stdout."""
+    start, cpu = time.perf_counter(), _child_cpu()
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed: {done.stderr.strip()[-500:]}")
+    return time.perf_counter() - start, _child_cpu() - cpu, done.stdout
+
+
+def clip_set(folder: Path, copies: int) -> list[Path]:
+    clips = []
+    for index in range(copies):
+        for name in ("squat.mp4", "dance.mp4"):
+            clips.append(folder / f"{index}_{name}")
+            shutil.copy(ROOT / "tests" / "data" / name, clips[-1])
+    return clips
+
+
+def frame_count(clips: list[Path]) -> int:
+    return sum(int(cv2.VideoCapture(str(c)).get(cv2.CAP_PROP_FRAME_COUNT)) for c in clips)
+
+
+class TimedSession:
+    """An ONNX Runtime session whose `run` calls are timed (for the breakdown only)."""
+
+    def __init__(self, session, totals: dict, role: str) -> None:
+        self._session, self._totals, self._role = session, totals, role
+
+    def run(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return self._session.run(*args, **kwargs)
+        finally:
+            self._totals[self._role] += time.perf_counter() - start
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+
+def breakdown(clips: list[Path], model: str) -> dict[str, float]:
+    """Milliseconds per frame in one worker (one thread): decoding, the two models, the rest
+    of the pipeline (host: crops, decoding of outputs, tracking, smoothing)."""
+    from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+
+    totals = {"decode": 0.0, "detector": 0.0, "landmarker": 0.0, "pipeline": 0.0}
+    frames = 0
+    for clip in clips[:2]:
+        options = PoseLandmarkerOptions(model=model, num_threads=1, running_mode=RunningMode.VIDEO)
+        with PoseLandmarker.create_from_options(options) as landmarker:
+            pipeline = landmarker._pipeline  # a benchmark's look inside: time the sessions
+            for role in ("detector", "landmarker"):
+                setattr(pipeline, role, TimedSession(getattr(pipeline, role), totals, role))
+            capture, index = cv2.VideoCapture(str(clip)), 0
+            while True:
+                start = time.perf_counter()
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                middle = time.perf_counter()
+                landmarker.detect_for_video(rgb, round(index * 1000 / 30))
+                totals["decode"] += middle - start
+                totals["pipeline"] += time.perf_counter() - middle
+                index += 1
+            frames += index
+    host = totals["pipeline"] - totals["detector"] - totals["landmarker"]
+    return {
+        "decode_ms": 1000 * totals["decode"] / frames,
+        "detector_ms": 1000 * totals["detector"] / frames,
+        "landmarker_ms": 1000 * totals["landmarker"] / frames,
+        "host_ms": 1000 * host / frames,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mediapipe-python", help="python of a venv with mediapipe 0.10.21")
+    parser.add_argument("--copies", type=int, default=3, help="copies of each test clip")
+    parser.add_argument("--model", default="full")
+    parser.add_argument("--json", help="write the results here too")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="extract-bench-"))
+    try:
+        clips = clip_set(work, args.copies)
+        frames = frame_count(clips)
+        blazepose = str(BIN / "blazepose")
+        rows: dict[str, tuple[float, float]] = {}  # frames per wall second, per CPU second
+
+        def extract(label: str, *flags: str, env: dict | None = None) -> None:
+            out = work / label.replace(" ", "_")
+            seconds, cpu, _ = timed([blazepose, "extract", *map(str, clips), "--out", str(out),
+                                     "--model", args.model, *flags], env)  # fmt: skip
+            rows[label] = (frames / seconds, frames / cpu)
+
+        extract("extract local, 1 worker", "--workers", "1")
+        extract("extract local, 2 workers", "--workers", "2")
+        if args.mediapipe_python:
+            for processes in (1, 2):
+                seconds, cpu, out = timed([args.mediapipe_python, "-c", MEDIAPIPE_LOOP,
+                                           str(processes), *map(str, clips)])  # fmt: skip
+                assert int(out.split()[-1]) == frames, out
+                rows[f"MediaPipe legacy loop, {processes} process(es)"] = (
+                    frames / seconds,
+                    frames / cpu,
+                )
+        start, cpu = time.perf_counter(), _child_cpu()
+        for clip in clips:
+            timed([blazepose, "video", str(clip), "--model", args.model, "--jsonl",
+                   str(work / f"{clip.stem}.jsonl"), "--quiet"])  # fmt: skip
+        rows["shell loop of blazepose video"] = (
+            frames / (time.perf_counter() - start),
+            frames / (_child_cpu() - cpu),
+        )
+        try:
+            # A token of its own: a new local cluster would otherwise write ~/.ray/auth_token.
+            token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+            extract("extract ray (new local cluster), 2 workers", "--engine", "ray",
+                    "--workers", "2", env={**os.environ, **token})  # fmt: skip
+        except SystemExit as exc:
+            print(f"ray: {exc}", file=sys.stderr)
+        result = {
+            "frames": frames,
+            "clips": len(clips),
+            "model": args.model,
+            "cores": len(os.sched_getaffinity(0)),
+            "load_average": os.getloadavg(),
+            "frames_per_second": rows,
+            "per_frame_one_worker": breakdown(clips, args.model),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{frames} frames ({len(clips)} clips), model {args.model}, load {os.getloadavg()}")
+    print("| run | frames/s (wall) | frames per CPU second |\n|---|---|---|")
+    for label, (fps, per_cpu) in rows.items():
+        print(f"| {label} | {fps:.1f} | {per_cpu:.1f} |")
+    print(json.dumps(result["per_frame_one_worker"]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

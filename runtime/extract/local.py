@@ -1,0 +1,75 @@
+"""The local engine: worker processes on this machine, one landmarker each, one unit at a time."""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import signal
+import sys
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from blazepose_onnx.extract.schema import Entry
+from blazepose_onnx.extract.sources import Source
+from blazepose_onnx.extract.work import Job, run_unit
+
+PR_SET_PDEATHSIG = 1
+TRIES = 3  # pool breaks a unit may be in flight at before it fails
+
+
+def _init_worker() -> None:
+    """A worker dies with the command, even when it is SIGKILLed (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    from blazepose_onnx.quiet import silence_opencv_logging
+
+    silence_opencv_logging()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")  # no forked ONNX Runtime or decoder threads
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
+
+
+def run_local(
+    job: Job,
+    units: list[list[Source]],
+    workers: int,
+    done: Callable[[list[Source], list[Entry] | BaseException], None],
+) -> None:
+    """Run `units` on `workers` processes, a few per worker in flight; `done(unit, entries or
+    the error)` as each ends. When a worker process dies (killed, a crashing decoder) the pool
+    breaks: the units in flight go to a new pool, and a unit in flight at TRIES breaks fails.
+    Ctrl-C and SIGTERM end the run (run it again to resume)."""
+    pool, broken = _pool(workers), False
+    pending: dict[Future, list[Source]] = {}
+    tries: dict[int, int] = {}
+    again: list[list[Source]] = []
+    queued = iter(units)
+    try:
+        while True:
+            while not broken and len(pending) < 2 * workers:
+                unit = again.pop() if again else next(queued, None)
+                if unit is None:
+                    break
+                pending[pool.submit(run_unit, job, unit)] = unit
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                unit, error = pending.pop(future), future.exception()
+                if error is not None and not isinstance(error, Exception):
+                    raise error  # the worker was interrupted: so is the run
+                if isinstance(error, BrokenProcessPool):
+                    broken = True
+                    tries[id(unit)] = tries.get(id(unit), 0) + 1
+                    if tries[id(unit)] < TRIES:
+                        again.append(unit)
+                        continue
+                done(unit, error if error is not None else future.result())
+            if broken and not pending:
+                pool.shutdown()
+                pool, broken = _pool(workers), False
+    finally:
+        pool.shutdown(cancel_futures=True)

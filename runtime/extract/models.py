@@ -1,0 +1,33 @@
+"""The model files a run uses and their hashes, which make a dataset's poses reproducible."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from pathlib import Path
+
+from blazepose_onnx.options import PoseLandmarkerOptions
+
+
+@functools.lru_cache(maxsize=8)
+def _file_sha256(path: Path, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_hashes(options: PoseLandmarkerOptions) -> dict[str, str]:
+    """sha256 of the detector and landmarker files these options run, by role, and of the
+    person detector's ONNX file when one replaces the pose detector."""
+    from blazepose_onnx.models import resolve_model
+
+    paths = resolve_model(options.model, options.model_precision, options.trust_unverified)
+    if isinstance(options.person_detector, (str, os.PathLike)):
+        paths["person_detector"] = Path(options.person_detector)
+    return {
+        f"{role}_sha256": _file_sha256(path, path.stat().st_mtime_ns)
+        for role, path in paths.items()
+    }

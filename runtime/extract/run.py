@@ -1,0 +1,193 @@
+"""`extract`: poses of many photos and videos into a Parquet dataset, resumable, on the local
+engine (worker processes) or on a Ray cluster."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from blazepose_onnx.extract.models import model_hashes
+from blazepose_onnx.extract.progress import Progress
+from blazepose_onnx.extract.schema import FAILED, OK, Entry, PoseRows
+from blazepose_onnx.extract.sources import VIDEO, Source, expand_sources
+from blazepose_onnx.extract.store import Store
+from blazepose_onnx.extract.work import Job, one_line
+from blazepose_onnx.options import PoseLandmarkerOptions
+
+ENGINES = ("local", "ray")
+PHOTOS_PER_UNIT = 32
+EXIT_SOME_FAILED = 4  # some sources failed or were truncated; the others' rows were written
+RESULT_OPTIONS = (
+    "model",
+    "precision",
+    "num_poses",
+    "min_pose_detection_confidence",
+    "min_pose_presence_confidence",
+    "min_tracking_confidence",
+)
+
+
+@dataclass
+class Summary:
+    """What a run did: the sources asked for by status (those done before included), what
+    this run processed, and the failures."""
+
+    out: str
+    sources: int = 0
+    skipped: int = 0
+    ok: int = 0
+    failed: int = 0
+    truncated: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every source is ok, else EXIT_SOME_FAILED."""
+        return EXIT_SOME_FAILED if self.failed or self.truncated else 0
+
+    def count(self, sources: list[Source], entries: dict[str, Entry]) -> None:
+        """Count `sources` by the status of their entries (none: failed)."""
+        for source in sources:
+            entry = entries.get(source.path)
+            status = entry.status if entry else FAILED
+            setattr(self, status, getattr(self, status) + 1)
+            if status != OK:
+                self.failures.append((source.path, f"{status}: {entry.error if entry else ''}"))
+
+    def lines(self, shown: int = 5) -> list[str]:
+        """The summary as text: counts and speed, then the first `shown` failures."""
+        lines = [
+            f"{self.out}: {self.sources} sources: {self.ok} ok, {self.failed} failed, "
+            f"{self.truncated} truncated ({self.skipped} done before); this run: "
+            f"{self.frames} frames in {self.seconds:.1f} s, {self.frames_per_second:.1f} frames/s"
+        ]
+        lines += [f"  {source}: {status}" for source, status in self.failures[:shown]]
+        if len(self.failures) > shown:
+            lines.append(f"  ... and {len(self.failures) - shown} more (see manifest.parquet)")
+        return lines
+
+
+def _config(options: PoseLandmarkerOptions, rotate: int) -> dict:
+    """What the rows depend on: the result-changing options and the model files' hashes."""
+    chosen = {name: getattr(options, name) for name in RESULT_OPTIONS}
+    chosen["model"] = os.fspath(chosen["model"])
+    if os.path.exists(chosen["model"]):
+        chosen["model"] = os.path.abspath(chosen["model"])
+    chosen["rotate"] = rotate
+    chosen["person_detector"] = _person_detector_name(options.person_detector)
+    return {"options": json.dumps(chosen, sort_keys=True), **model_hashes(options)}
+
+
+def _person_detector_name(detector: object) -> str | None:
+    """How the config names a person detector: its file (hashed too), or a callable's name."""
+    if detector is None:
+        return None
+    if isinstance(detector, (str, os.PathLike)):
+        return os.path.abspath(detector)
+    named = detector if hasattr(detector, "__qualname__") else type(detector)
+    return f"{named.__module__}.{named.__qualname__}"
+
+
+def _units(sources: list[Source]) -> list[list[Source]]:
+    """A unit per video (the longest first, so none starts last) and batches of photos."""
+    videos = sorted((s for s in sources if s.kind == VIDEO), key=_size, reverse=True)
+    photos = [s for s in sources if s.kind != VIDEO]
+    return [[v] for v in videos] + [
+        photos[at : at + PHOTOS_PER_UNIT] for at in range(0, len(photos), PHOTOS_PER_UNIT)
+    ]
+
+
+def _size(source: Source) -> int:
+    try:
+        return os.stat(source.path).st_size
+    except OSError:
+        return 0
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def extract(
+    sources: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    options: PoseLandmarkerOptions | None = None,
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    gpus_per_worker: float = 0.0,
+    rotate: int = 0,
+    retry_failed: bool = False,
+    overwrite: bool = False,
+) -> Summary:
+    """Poses of every photo and video in `sources` (files, folders, globs, `@list.txt`) into
+    the Parquet dataset `out` (README, "Datasets: blazepose extract"); sources done before
+    with the same options and models are skipped (`retry_failed`: failed ones are redone;
+    `overwrite`: all). Local engine: `workers` processes (default: the cores divided by
+    `options.num_threads`, 1 by default). Ray engine: tasks on the cluster at `address` with
+    `gpus_per_worker` GPUs each. Returns the run's Summary; per-source failures are in it and
+    in the manifest, not raised."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    start = time.perf_counter()
+    options = (options or PoseLandmarkerOptions()).validated()
+    cores = _cores()
+    if options.num_threads is None:
+        threads = max(1, cores // workers) if workers and engine == "local" else 1
+        options = dataclasses.replace(options, num_threads=threads)
+    threads = options.num_threads
+    found = expand_sources([os.fspath(s) for s in sources])
+    store = Store.at(out)
+    config = _config(options, rotate)
+    if overwrite:
+        store.clear()
+    store.check_config(config)
+    before = store.entries()
+    redo = (FAILED,) if retry_failed else ()
+    pending = [s for s in found if s.path not in before or before[s.path].status in redo]
+    job = Job(store, options, rotate, config)
+    progress = Progress(len(found), before=len(found) - len(pending))
+    summary = Summary(store.uri, sources=len(found), skipped=len(found) - len(pending))
+
+    def done(unit: list[Source], result: list[Entry] | BaseException) -> None:
+        if isinstance(result, BaseException):  # the unit's process died (and its retries)
+            result = [_commit_failure(job, source, result) for source in unit]
+        summary.frames += sum(e.frames for e in result)
+        progress.update(len(unit), sum(e.frames for e in result))
+
+    units = _units(pending)
+    try:
+        if units and engine == "ray":
+            from blazepose_onnx.extract.ray_engine import run_ray
+
+            run_ray(job, units, address, threads, gpus_per_worker, workers, done)
+        elif units:
+            from blazepose_onnx.extract.local import run_local
+            from blazepose_onnx.pose_landmarker import PoseLandmarker
+
+            PoseLandmarker.create_from_options(options).close()  # a bad model fails here, once
+            run_local(job, units, min(workers or max(1, cores // threads), len(units)), done)
+    finally:
+        progress.close()
+    entries = store.entries()
+    store.write_manifest(list(entries.values()))
+    summary.count(found, entries)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _commit_failure(job: Job, source: Source, error: BaseException) -> Entry:
+    entry = dataclasses.replace(job.entry(source), status=FAILED, error=one_line(error))
+    job.store.write_source(PoseRows(source.path).table(entry))
+    return entry

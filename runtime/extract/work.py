@@ -1,0 +1,168 @@
+"""One unit of work, the same on every engine: a video (its tracking state stays in one
+landmarker), or a batch of photos through `detect_batch`; each source's rows and manifest entry
+are committed to the store as the source finishes."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from blazepose_onnx._version import __version__
+from blazepose_onnx.errors import InputError
+from blazepose_onnx.extract.models import model_hashes
+from blazepose_onnx.extract.prefetch import prefetched
+from blazepose_onnx.extract.schema import FAILED, TRUNCATED, Entry, PoseRows
+from blazepose_onnx.extract.sources import VIDEO, Source
+from blazepose_onnx.extract.store import Store
+from blazepose_onnx.inputs import open_video, read_image
+from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.quiet import native_stderr_silenced
+
+PHOTO_BATCH = 8  # photos per detect_batch call
+_IMAGE_LANDMARKERS: dict[str, PoseLandmarker] = {}  # one per worker process and options
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every unit of one run shares: where rows go, how they are made, and the options
+    and model hashes (`config`) every entry records."""
+
+    store: Store
+    options: PoseLandmarkerOptions
+    rotate: int
+    config: dict
+
+    def entry(self, source: Source) -> Entry:
+        return Entry(
+            source=source.path,
+            kind=source.kind,
+            options=self.config["options"],
+            detector_sha256=self.config["detector_sha256"],
+            landmarker_sha256=self.config["landmarker_sha256"],
+            version=__version__,
+        )
+
+
+def run_unit(job: Job, unit: list[Source]) -> list[Entry]:
+    """Extract a unit (one video, or photos) and commit each source; their entries."""
+    hashes = model_hashes(job.options)
+    if any(job.config[name] != value for name, value in hashes.items()):
+        raise InputError(f"this worker's model files differ from the run's: {hashes}")
+    if unit[0].kind == VIDEO:
+        return [_video(job, source) for source in unit]
+    return _photos(job, unit)
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: its message, or its type when it has none."""
+    text = " ".join(str(exc).split())
+    return text if isinstance(exc, InputError) and text else f"{type(exc).__name__}: {text}"
+
+
+def _failed(entry: Entry, exc: BaseException) -> Entry:
+    return dataclasses.replace(
+        entry, status=FAILED, frames=0, frames_with_pose=0, poses=0, error=one_line(exc)
+    )
+
+
+def _decoded(capture: cv2.VideoCapture) -> Iterator[tuple[int, np.ndarray]]:
+    with native_stderr_silenced():
+        index = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            index += 1
+
+
+def _video(job: Job, source: Source) -> Entry:
+    start = time.perf_counter()
+    entry, rows = job.entry(source), PoseRows(source.path)
+    try:
+        capture, fps = open_video(source.path)
+        try:
+            stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            options = dataclasses.replace(job.options, running_mode=RunningMode.VIDEO)
+            with PoseLandmarker.create_from_options(options) as landmarker:
+                for index, rgb in prefetched(_decoded(capture)):
+                    timestamp_ms = round(index * 1000 / fps)
+                    result = landmarker.detect_for_video(rgb, timestamp_ms, job.rotate)
+                    found = rows.add(index, timestamp_ms, result, (rgb.shape[1], rgb.shape[0]))
+                    entry.frames += 1
+                    entry.frames_with_pose += found > 0
+                    entry.poses += found
+        finally:
+            capture.release()
+        if not entry.frames:
+            raise InputError(f"no frames in video {source.path}")
+        if 0 < entry.frames < stated:
+            entry.status = TRUNCATED
+            entry.error = f"ended after {entry.frames} of its {stated} frames"
+    except Exception as exc:
+        entry, rows = _failed(entry, exc), PoseRows(source.path)
+    entry.seconds = time.perf_counter() - start
+    job.store.write_source(rows.table(entry))
+    return entry
+
+
+def _image_landmarker(options: PoseLandmarkerOptions) -> PoseLandmarker:
+    key = repr(options)
+    if key not in _IMAGE_LANDMARKERS:
+        _IMAGE_LANDMARKERS[key] = PoseLandmarker.create_from_options(options)
+    return _IMAGE_LANDMARKERS[key]
+
+
+def _read_batches(sources: list[Source]) -> Iterator[list[tuple[Source, object]]]:
+    """Batches of (source, RGB image or the exception reading it raised)."""
+    for at in range(0, len(sources), PHOTO_BATCH):
+        batch = []
+        for source in sources[at : at + PHOTO_BATCH]:
+            try:
+                batch.append((source, read_image(Path(source.path))))
+            except Exception as exc:
+                batch.append((source, exc))
+        yield batch
+
+
+def _photos(job: Job, sources: list[Source]) -> list[Entry]:
+    landmarker = _image_landmarker(job.options)
+    entries = []
+    for batch in prefetched(_read_batches(sources), depth=2):
+        start = time.perf_counter()
+        images = [image for _, image in batch if isinstance(image, np.ndarray)]
+        try:
+            results = iter(landmarker.detect_batch(images, job.rotate))
+        except Exception:  # one bad image (e.g. too large): each on its own
+            results = iter(_each(landmarker, images, job.rotate))
+        seconds = (time.perf_counter() - start) / len(batch)
+        for source, image in batch:
+            entry, rows = job.entry(source), PoseRows(source.path)
+            result = next(results) if isinstance(image, np.ndarray) else image
+            if isinstance(result, BaseException):
+                entry = _failed(entry, result)
+            else:
+                found = rows.add(0, 0, result, (image.shape[1], image.shape[0]))
+                entry.frames, entry.frames_with_pose, entry.poses = 1, int(found > 0), found
+            entry.seconds = seconds
+            job.store.write_source(rows.table(entry))
+            entries.append(entry)
+    return entries
+
+
+def _each(landmarker: PoseLandmarker, images: list[np.ndarray], rotate: int) -> list:
+    """`detect` per image: its result, or the exception it raised."""
+    results: list = []
+    for image in images:
+        try:
+            results.append(landmarker.detect(image, rotate))
+        except Exception as exc:
+            results.append(exc)
+    return results
