@@ -89,12 +89,17 @@ class PoseLandmarker:
         *,
         color: str = "rgb",
         person_boxes: Sequence[Any] | None = None,
-    ) -> list[PoseLandmarkerResult]:
+        errors: str = "raise",
+    ) -> list[PoseLandmarkerResult | Exception]:
         """`detect()` for many images (IMAGE mode) with one detector call for all of them and
         one landmarker call for all their poses; images may differ in size. `person_boxes`:
-        one box array per image."""
+        one box array per image. `errors="return"`: an image (or its boxes) that is refused
+        gets its ValueError or TypeError in its place in the list and the others are still
+        detected, so one bad request of a served batch fails only itself."""
+        if errors not in ("raise", "return"):
+            raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
         with self._call("detect_batch", RunningMode.IMAGE):
-            return self._detect_images(images, rotation_degrees, color, person_boxes)
+            return self._detect_images(images, rotation_degrees, color, person_boxes, errors)
 
     def _detect_images(
         self,
@@ -102,24 +107,36 @@ class PoseLandmarker:
         rotation_degrees: int,
         color: str,
         person_boxes: Sequence[Any] | None,
-    ) -> list[PoseLandmarkerResult]:
+        errors: str = "raise",
+    ) -> list[PoseLandmarkerResult | Exception]:
         degrees = check_rotation(rotation_degrees)
-        rgbs = [self._rgb(image, color) for image in images]
-        uprights = [rotate_clockwise(rgb, degrees) for rgb in rgbs]
+        if person_boxes is not None and (
+            isinstance(person_boxes, np.ndarray) or len(person_boxes) != len(images)
+        ):
+            raise ValueError("person_boxes must be a list with one box array per image")
+        outcomes: list[PoseLandmarkerResult | Exception | None] = [None] * len(images)
+        accepted: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        for k, image in enumerate(images):
+            try:
+                rgb = self._rgb(image, color)
+                boxes = None if person_boxes is None else self._boxes(person_boxes[k], rgb, degrees)
+            except (ValueError, TypeError) as exc:
+                if errors == "raise":
+                    raise
+                outcomes[k] = exc
+                continue
+            accepted.append((k, rgb, boxes))
+        if not accepted:
+            return outcomes
+        uprights = [rotate_clockwise(rgb, degrees) for _, rgb, _ in accepted]
         if person_boxes is None:
             rois = self._pipeline.detect_rois_batch(uprights)
         else:
-            if isinstance(person_boxes, np.ndarray) or len(person_boxes) != len(rgbs):
-                raise ValueError("person_boxes must be a list with one box array per image")
-            boxes = [
-                self._boxes(b, rgb, degrees) for b, rgb in zip(person_boxes, rgbs, strict=True)
-            ]
-            rois = self._pipeline.box_rois_batch(uprights, boxes)
+            rois = self._pipeline.box_rois_batch(uprights, [boxes for _, _, boxes in accepted])
         poses = self._pipeline.landmarks_batch(uprights, rois)
-        return [
-            result_from_poses(p, degrees, rgb.shape[1], up.shape[1])
-            for p, rgb, up in zip(poses, rgbs, uprights, strict=True)
-        ]
+        for (k, rgb, _), pose, upright in zip(accepted, poses, uprights, strict=True):
+            outcomes[k] = result_from_poses(pose, degrees, rgb.shape[1], upright.shape[1])
+        return outcomes
 
     def detect_for_video(
         self,

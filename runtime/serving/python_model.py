@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerResult
-from blazepose_onnx.image import check_rotation, to_rgb_uint8
+from blazepose_onnx.image import check_rotation
 from blazepose_onnx.person_boxes import check_person_boxes
 from blazepose_onnx.serving.repository import MODEL_FILES_DIR, options_from_config
 
@@ -109,7 +109,6 @@ class PoseImageModel:
     def initialize(self, args: dict[str, str]) -> None:
         self.pb_utils = _pb_utils()
         self.options, landmarker_options = _landmarker_options(args, video=False)
-        self.max_pixels = landmarker_options.max_image_pixels
         self.landmarker = PoseLandmarker.create_from_options(landmarker_options)
 
     def execute(self, requests: list) -> list:
@@ -117,30 +116,29 @@ class PoseImageModel:
         responses: list = [None] * len(requests)
         groups: dict[tuple[int, bool], list[tuple[int, np.ndarray, np.ndarray | None]]] = {}
         for k, request in enumerate(requests):
-            try:
+            try:  # the tensors' shapes; the API checks the image and boxes themselves
                 image = _single(_input(pb, request, "image"), "image")
                 rotation = _input(pb, request, "rotation_degrees")
                 degrees = 0 if rotation is None else int(_single(rotation, "rotation_degrees")[0])
                 check_rotation(degrees)
-                to_rgb_uint8(image, "rgb", self.max_pixels)
-                boxes = _boxes(pb, request, image, self.options.num_poses)
+                boxes = _input(pb, request, "person_boxes")
+                boxes = None if boxes is None else _single(boxes, "person_boxes")
                 groups.setdefault((degrees, boxes is not None), []).append((k, image, boxes))
             except (ValueError, TypeError) as exc:
                 responses[k] = _error(pb, f"pose_image: {exc}")
         for (degrees, boxed), members in groups.items():
-            try:
-                results = self.landmarker.detect_batch(
-                    [image for _, image, _ in members],
-                    degrees,
-                    person_boxes=[boxes for _, _, boxes in members] if boxed else None,
-                )
-            except (ValueError, TypeError) as exc:  # e.g. an image past max_image_pixels
-                for k, _, _ in members:
-                    responses[k] = _error(pb, f"pose_image: {exc}")
-                continue
-            for (k, _, _), result in zip(members, results, strict=True):
-                tensors = result_tensors(result, self.options.num_poses, self.options.masks)
-                responses[k] = _response(pb, tensors)
+            outcomes = self.landmarker.detect_batch(
+                [image for _, image, _ in members],
+                degrees,
+                person_boxes=[boxes for _, _, boxes in members] if boxed else None,
+                errors="return",  # a bad image or box fails only its own request
+            )
+            for (k, _, _), outcome in zip(members, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    responses[k] = _error(pb, f"pose_image: {outcome}")
+                else:
+                    tensors = result_tensors(outcome, self.options.num_poses, self.options.masks)
+                    responses[k] = _response(pb, tensors)
         return responses
 
     def finalize(self) -> None:
@@ -168,6 +166,7 @@ class PoseVideoModel:
         self.keys: dict[int, int] = {}  # correlation id -> internal stream key
         self.last_seen: dict[int, float] = {}  # internal stream key -> time of its last frame
         self.new_key = itertools.count()
+        self.retiring: list[int] = []  # streams ended in this batch, closed once it is done
         # Triton frees an idle sequence's slot without telling the model, and the next request
         # may go to another instance: a sweeper frees this instance's idle streams by itself.
         self.lock = threading.Lock()
@@ -192,21 +191,33 @@ class PoseVideoModel:
                 self._log(f"freed idle stream (correlation id {corrid})")
 
     def _close(self, corrid: int) -> None:
-        key = self.keys.pop(corrid)
+        self._close_key(self.keys.pop(corrid))
+
+    def _close_key(self, key: int) -> None:
         del self.last_seen[key]
         self.streams.close_stream(key)
 
-    def _frame(self, index: int, request: Any) -> _Frame | None:
-        """Parse one request and apply START; None when it only ends its stream."""
+    def _retire(self, corrid: int, in_batch: dict[int, int]) -> None:
+        """End a correlation id's stream: now, or after this batch when it has frames in it."""
+        key = self.keys.pop(corrid)
+        if key in in_batch:
+            self.retiring.append(key)
+        else:
+            self._close_key(key)
+
+    def _frame(self, index: int, request: Any, in_batch: dict[int, int]) -> _Frame | None:
+        """Parse one request and apply START; None when it only ends its stream. A START that
+        reuses the id of a stream with frames earlier in this batch (`in_batch`) leaves that
+        stream open until the batch is done (in `self.retiring`)."""
         pb = self.pb_utils
         corrid = int(_single(_input(pb, request, "CORRID"), "CORRID").reshape(-1)[0])
         start = bool(_single(_input(pb, request, "START"), "START").reshape(-1)[0])
         end = bool(_single(_input(pb, request, "END"), "END").reshape(-1)[0])
         frame = _single(_input(pb, request, "frame"), "frame")
         timestamp_ms = int(_single(_input(pb, request, "timestamp_ms"), "timestamp_ms")[0])
+        if start and corrid in self.keys:  # a reused id, or a stream that never sent END
+            self._retire(corrid, in_batch)
         if start:
-            if corrid in self.keys:  # a reused id, or a stream that never sent END
-                self._close(corrid)
             key = next(self.new_key)
             self.streams.open_stream(key)
             self.keys[corrid] = key
@@ -217,7 +228,7 @@ class PoseVideoModel:
         key = self.keys[corrid]
         self.last_seen[key] = time.monotonic()
         if end and frame.size == 0:
-            self._close(corrid)
+            self._retire(corrid, in_batch)
             return None
         self.streams.check_frame(key, frame, timestamp_ms)
         boxes = _boxes(pb, request, frame, self.options.num_poses)
@@ -230,12 +241,13 @@ class PoseVideoModel:
     def _execute(self, requests: list) -> list:
         pb = self.pb_utils
         self._free_idle()
+        self.retiring = []
         responses: list = [None] * len(requests)
         steps: list[dict[int, _Frame]] = []  # the n-th frame of each stream goes to step n
         pending: dict[int, int] = {}  # stream key -> timestamp of its last frame in this batch
         for k, request in enumerate(requests):
             try:
-                parsed = self._frame(k, request)
+                parsed = self._frame(k, request, pending)
                 if parsed is not None and parsed.timestamp_ms <= pending.get(parsed.key, -1):
                     raise ValueError(
                         f"timestamp_ms must increase within a stream: {parsed.timestamp_ms} after "
@@ -261,8 +273,10 @@ class PoseVideoModel:
             for key, frame in step.items():
                 tensors = result_tensors(results[key], self.options.num_poses, self.options.masks)
                 responses[frame.index] = _response(pb, tensors)
-                if frame.end:
+                if frame.end and self.keys.get(frame.corrid) == key:
                     self._close(frame.corrid)
+        for key in self.retiring:  # streams replaced by a START in this batch
+            self._close_key(key)
         return responses
 
     def finalize(self) -> None:

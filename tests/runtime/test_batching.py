@@ -102,3 +102,24 @@ def test_stream_ids_and_timestamps(model_dir, clips, test_providers):
             many.open_stream("a")
         with pytest.raises(ValueError, match="no open stream with id 'a'"):
             many.process({"a": (frame, 66)})
+
+
+def test_a_refused_image_fails_only_its_own_place_with_errors_return(landmarker_factory, images):
+    landmarker = landmarker_factory("lite", num_poses=2)
+    good = [images["messi5"], images["bus"]]
+    batch = [good[0], images["bus"].astype(np.float64) * 2, np.zeros((4, 4, 3), np.uint8), good[1]]
+    outcomes = landmarker.detect_batch(batch, errors="return")
+    assert [type(o).__name__ for o in outcomes[1:3]] == ["ValueError", "ValueError"]
+    assert "[0, 1]" in str(outcomes[1]) and "too small" in str(outcomes[2])
+    for outcome, image in zip([outcomes[0], outcomes[3]], good, strict=True):
+        for got, want in zip(
+            outcome.as_arrays(), landmarker.detect(image).as_arrays(), strict=True
+        ):
+            np.testing.assert_array_equal(got, want)
+    boxes = [np.array([[48, 398, 245, 902]]), np.array([[5, 5, 1, 1]])]  # the second is empty
+    boxed = landmarker.detect_batch([good[1], good[1]], person_boxes=boxes, errors="return")
+    assert len(boxed[0].pose_landmarks) == 1 and isinstance(boxed[1], ValueError)
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        landmarker.detect_batch(batch)  # errors="raise", the default: the first refusal
+    with pytest.raises(ValueError, match="errors must be"):
+        landmarker.detect_batch(good, errors="ignore")
