@@ -3,13 +3,14 @@ today: a loop of MediaPipe legacy `mp.solutions.pose` in 1 and 2 processes (the 
 way) and a shell loop of `blazepose video`; the Ray engine on this machine; where the time goes.
 
     python benchmarks/extract_bench.py --mediapipe-python VENV/bin/python [--copies 3]
-        [--model full] [--json extract_bench.json]
+        [--clips A.mp4 B.mp4] [--model full] [--json extract_bench.json]
 
 MediaPipe legacy needs its own environment (Python 3.12): `python3.12 -m venv VENV &&
 VENV/bin/pip install mediapipe==0.10.21 "numpy<2" "opencv-python-headless<4.12" "protobuf<5"`.
 It runs `model_complexity=1`, the full model, which it bundles: compare with `--model full`.
 Every figure is the wall time of a whole command (start-up included) over the same clips:
-`--copies` copies of tests/data/squat.mp4 and dance.mp4 (120 frames each); beside it, frames
+`--copies` copies of `--clips` (tests/data/squat.mp4 and dance.mp4 by default, 120 frames each:
+start-up and a fresh landmarker per clip weigh more than in longer videos); beside it, frames
 per CPU second of the command and the processes it waited for (less sensitive to a machine
 shared with other work; Ray's workers are not the command's children, so its figure is not
 comparable).
@@ -66,12 +67,12 @@ def timed(command: list[str], env: dict | None = None) -> tuple[float, float, st
     return time.perf_counter() - start, _child_cpu() - cpu, done.stdout
 
 
-def clip_set(folder: Path, copies: int) -> list[Path]:
+def clip_set(folder: Path, copies: int, sources: list[Path]) -> list[Path]:
     clips = []
     for index in range(copies):
-        for name in ("squat.mp4", "dance.mp4"):
-            clips.append(folder / f"{index}_{name}")
-            shutil.copy(ROOT / "tests" / "data" / name, clips[-1])
+        for source in sources:
+            clips.append(folder / f"{index}_{source.name}")
+            shutil.copy(source, clips[-1])
     return clips
 
 
@@ -79,26 +80,10 @@ def frame_count(clips: list[Path]) -> int:
     return sum(int(cv2.VideoCapture(str(c)).get(cv2.CAP_PROP_FRAME_COUNT)) for c in clips)
 
 
-class TimedSession:
-    """An ONNX Runtime session whose `run` calls are timed (for the breakdown only)."""
-
-    def __init__(self, session, totals: dict, role: str) -> None:
-        self._session, self._totals, self._role = session, totals, role
-
-    def run(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return self._session.run(*args, **kwargs)
-        finally:
-            self._totals[self._role] += time.perf_counter() - start
-
-    def __getattr__(self, name: str):
-        return getattr(self._session, name)
-
-
 def breakdown(clips: list[Path], model: str) -> dict[str, float]:
-    """Milliseconds per frame in one worker (one thread): decoding, the two models, the rest
-    of the pipeline (host: crops, decoding of outputs, tracking, smoothing)."""
+    """Milliseconds per frame in one worker (one thread): decoding, the two models (from the
+    landmarker's public `model_stats`), the rest of the pipeline (host: crops, decoding of
+    outputs, tracking, smoothing)."""
     from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
     totals = {"decode": 0.0, "detector": 0.0, "landmarker": 0.0, "pipeline": 0.0}
@@ -106,9 +91,6 @@ def breakdown(clips: list[Path], model: str) -> dict[str, float]:
     for clip in clips[:2]:
         options = PoseLandmarkerOptions(model=model, num_threads=1, running_mode=RunningMode.VIDEO)
         with PoseLandmarker.create_from_options(options) as landmarker:
-            pipeline = landmarker._pipeline  # a benchmark's look inside: time the sessions
-            for role in ("detector", "landmarker"):
-                setattr(pipeline, role, TimedSession(getattr(pipeline, role), totals, role))
             capture, index = cv2.VideoCapture(str(clip)), 0
             while True:
                 start = time.perf_counter()
@@ -122,6 +104,8 @@ def breakdown(clips: list[Path], model: str) -> dict[str, float]:
                 totals["pipeline"] += time.perf_counter() - middle
                 index += 1
             frames += index
+            for role, counted in landmarker.model_stats.items():
+                totals[role] += counted["seconds"]
     host = totals["pipeline"] - totals["detector"] - totals["landmarker"]
     return {
         "decode_ms": 1000 * totals["decode"] / frames,
@@ -134,13 +118,20 @@ def breakdown(clips: list[Path], model: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mediapipe-python", help="python of a venv with mediapipe 0.10.21")
-    parser.add_argument("--copies", type=int, default=3, help="copies of each test clip")
+    parser.add_argument("--copies", type=int, default=3, help="copies of each clip")
+    parser.add_argument(
+        "--clips",
+        nargs="+",
+        type=Path,
+        default=[ROOT / "tests" / "data" / name for name in ("squat.mp4", "dance.mp4")],
+        help="the clips to copy (default: tests/data's squat.mp4 and dance.mp4, 120 frames each)",
+    )
     parser.add_argument("--model", default="full")
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="extract-bench-"))
     try:
-        clips = clip_set(work, args.copies)
+        clips = clip_set(work, args.copies, args.clips)
         frames = frame_count(clips)
         blazepose = str(BIN / "blazepose")
         rows: dict[str, tuple[float, float]] = {}  # frames per wall second, per CPU second
