@@ -66,11 +66,30 @@ def test_smoothing_follows_mediapipe_rules(model_dir, clips):
 
 
 def test_multi_pose_smoothing_is_optional_and_per_track(model_dir, clips):
-    frames = clips["dance.mp4"][:10]
-    with video_landmarker(num_poses=3, smooth_multiple_poses=True) as landmarker:
-        results = [landmarker.detect_for_video(f, i * 33) for i, f in enumerate(frames)]
-        assert all(len(r.pose_landmarks) >= 1 for r in results)
-        assert landmarker._stream.smoothers  # one smoother per live track
+    """num_poses > 1: no smoothing unless smooth_multiple_poses=True (MediaPipe's rule), then a
+    smoother per live track. Tracking uses the raw points either way: the same poses are found."""
+    frames = clips["dance.mp4"][:12]
+    runs = {}
+    for name, options in {
+        "default": {},
+        "raw": {"smooth_landmarks": False},
+        "multiple": {"smooth_multiple_poses": True},
+    }.items():
+        with video_landmarker(num_poses=3, **options) as landmarker:
+            runs[name] = [
+                landmarker.detect_for_video(f, i * 33).as_arrays()[0] for i, f in enumerate(frames)
+            ]
+            if name == "multiple":
+                assert landmarker._stream.smoothers  # one smoother per live track
+    assert all(len(poses) >= 1 for poses in runs["raw"])
+    for default, raw in zip(runs["default"], runs["raw"], strict=True):
+        np.testing.assert_array_equal(default, raw)  # smooth_multiple_poses=False: unsmoothed
+    assert [len(p) for p in runs["multiple"]] == [len(p) for p in runs["raw"]]
+    np.testing.assert_array_equal(runs["multiple"][0], runs["raw"][0])  # a first sample
+    smoothed = [
+        not np.array_equal(m, r) for m, r in zip(runs["multiple"], runs["raw"], strict=True)
+    ]
+    assert sum(smoothed) >= len(frames) // 2, smoothed
 
 
 def test_frame_size_change_mid_stream(model_dir, clips):
