@@ -3,6 +3,9 @@
     python benchmarks/gpu_check.py --provider cuda --out DIR --deadline 480
     python benchmarks/gpu_check.py --provider cpu --quick --out DIR      # CI, on CPU
 
+On a lent GPU machine it runs through benchmarks/gpu_wheels.sh, which installs the project and
+CUDA's onnxruntime there first (CI runs that recipe on CPU, in a plain interpreter).
+
 Steps, each skipped (and recorded as skipped) once the deadline is near:
 1. provider report (what runs here and why not), device, driver, CUDA and onnxruntime versions;
 2. the IMAGE and VIDEO parity tests against MediaPipe's goldens on the provider

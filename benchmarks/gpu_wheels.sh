@@ -39,7 +39,7 @@ receive() {  # what this call carried, kept in $GPU_TMP for the calls after it
 
 install() {  # join and check the parts, install everything into $GPU_TMP/site, check imports
   local dir=$GPU_TMP/ort-parts site=$GPU_TMP/site
-  python3 -c 'import sys; assert sys.version_info[:2] == (3, 12), f"the wheels are for 3.12, not {sys.version}"'
+  python3 -c 'import sys; assert sys.version_info[:2] == (3, 12), f"wheels for 3.12, not {sys.version}"'
   local wheel="$dir/$(awk '{print $2}' "$dir/SHA256SUMS")"
   cat "$dir"/ort.part* > "$wheel"
   (cd "$dir" && sha256sum -c SHA256SUMS)
