@@ -3,11 +3,16 @@
     python benchmarks/gpu_check.py --provider cuda --out DIR --deadline 480
     python benchmarks/gpu_check.py --provider cpu --quick --out DIR      # CI, on CPU
 
+On a lent GPU machine it runs through benchmarks/gpu_wheels.sh, which installs the project and
+CUDA's onnxruntime there first (CI runs that recipe on CPU, in a plain interpreter).
+
 Steps, each skipped (and recorded as skipped) once the deadline is near:
 1. provider report (what runs here and why not), device, driver, CUDA and onnxruntime versions;
 2. the IMAGE and VIDEO parity tests against MediaPipe's goldens on the provider
-   (BLAZEPOSE_TEST_PROVIDER), their pytest summary line recorded;
-3. fp16 compute (`precision="fp16"`) drift against fp32 on the same provider;
+   (BLAZEPOSE_TEST_PROVIDER) and the CUDA/TensorRT-vs-CPU tests, their pytest summary line
+   recorded;
+3. fp16 compute (`precision="fp16"`) drift against fp32 on the same provider: each model's
+   outputs, failing above the converter's bound (`FP16_DRIFT`), and end to end on the photos;
 4. the benchmark: IMAGE per call (lite/full/heavy), tracked VIDEO frame, `detect_batch` at
    1/8/32/64, `MultiStreamPoseLandmarker` at 1/8/64/256 streams (full), with frames/s, p50/p99
    and the host share ("other": everything but the two models) of each step.
@@ -33,11 +38,17 @@ import onnxruntime as ort
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, samples
 from blazepose_onnx.cli.bench import bench_image, bench_video
 from blazepose_onnx.converter.convert import ensure_converted
+from blazepose_onnx.converter.verify import FP16_DRIFT
+from blazepose_onnx.converter.verify import fp16_drift as fp16_drift_of
 from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.providers import PROVIDERS, unavailable_reason
+from blazepose_onnx.providers import PROVIDERS, create_session, unavailable_reason
 
 ROOT = Path(__file__).resolve().parent.parent
-PARITY_TESTS = ["tests/runtime/test_parity_image.py", "tests/runtime/test_parity_video.py"]
+PARITY_TESTS = [
+    "tests/runtime/test_parity_image.py",
+    "tests/runtime/test_parity_video.py",
+    "tests/runtime/test_gpu_providers.py",  # against the CPU provider
+]
 FULL = {
     "variants": ("lite", "full", "heavy"),
     "batches": (1, 8, 32, 64),
@@ -109,11 +120,33 @@ def parity(provider: str, timeout: float, selection: list[str]) -> dict:
 
 
 def fp16_drift(provider: str) -> dict:
-    """Max and mean |dx|,|dy| and world |d| of fp16 compute against fp32, on three photos."""
+    """fp16 compute (full) against fp32 on the provider: each model's outputs, which fail the
+    step above the converter's bound (FP16_DRIFT), and |dx|,|dy| and world |d| end to end on
+    the test photos (reported)."""
+    models = {p: ensure_converted("full", precision=p) for p in ("fp32", "fp16")}
+    photos = ROOT / "tests" / "data"
+
+    def on_provider(path: str | os.PathLike) -> ort.InferenceSession:
+        return create_session(path, [provider])
+
+    outputs = {
+        role: fp16_drift_of(role, models["fp16"][role], models["fp32"][role], photos, on_provider)
+        for role in ("detector", "landmarker")
+    }
+    over = {
+        f"{role}/{name}": value
+        for role, drift in outputs.items()
+        for name, value in drift.items()
+        if value > FP16_DRIFT.get(name, float("inf"))
+    }
+    return {"passed": not over, "over_bound": over, "outputs": outputs, **end_to_end(provider)}
+
+
+def end_to_end(provider: str) -> dict:
+    """Max and mean |dx|,|dy| and world |d| of fp16 compute against fp32 on the test photos."""
     images = [read_image(p) for p in sorted((ROOT / "tests" / "data").glob("*.jpg"))]
     results = {}
     for precision in ("fp32", "fp16"):
-        ensure_converted("full", precision=precision)
         options = PoseLandmarkerOptions(model="full", providers=[provider], precision=precision)
         with PoseLandmarker.create_from_options(options) as landmarker:
             results[precision] = [landmarker.detect(image).as_arrays() for image in images]
@@ -190,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             fp16_drift(args.provider) if deadline.left() > 60 else {"skipped": "deadline"}
         )
         print("fp16 drift:", steps["fp16_drift"], flush=True)
+        ok = ok and steps["fp16_drift"].get("passed", True)
         steps["benchmark"] = benchmark(args.provider, plan, deadline)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "gpu_check.json").write_text(json.dumps(report, indent=1) + "\n")

@@ -1,6 +1,6 @@
 """Annotated video files: H.264 (plays in browsers) through PyAV when it is installed, else
-through OpenCV when its build can encode it (`avc1`), else OpenCV's MPEG-4 Part 2 (`mp4v`);
-every file is checked after it is closed.
+OpenCV's MPEG-4 Part 2 (`mp4v`; the opencv-python wheels have no H.264 encoder); every file is
+checked after it is closed.
 
 `cv2.VideoWriter.write` fails silently (a full disk leaves an unplayable file), so `close()`
 reopens the file and raises `VideoWriteError` unless it holds every frame written.
@@ -15,15 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blazepose_onnx.quiet import native_stderr_silenced
-
 
 class VideoWriteError(OSError):
     """A video file could not be written completely."""
 
 
 H264 = "H.264 (libx264, via PyAV)"
-H264_OPENCV = "H.264 (avc1, via OpenCV)"
 MPEG4 = "MPEG-4 Part 2 (mp4v, via OpenCV; install PyAV - the [video] extra - for H.264)"
 
 
@@ -82,14 +79,12 @@ class VideoFile:
 
 
 def _opencv_writer(path: Path, fps: float, size: tuple[int, int]):
-    """An OpenCV writer: H.264 where the build has an encoder for it, else mp4v."""
-    for fourcc, codec in (("avc1", H264_OPENCV), ("mp4v", MPEG4)):
-        with native_stderr_silenced():  # a missing encoder is reported by FFmpeg on stderr
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
-        if writer.isOpened():
-            return writer, codec
+    """An OpenCV writer in MPEG-4 Part 2 (mp4v)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    if not writer.isOpened():
         writer.release()
-    raise VideoWriteError(f"cannot write video {path}")
+        raise VideoWriteError(f"cannot write video {path}")
+    return writer, MPEG4
 
 
 def playback_problem(path: Path, frames: int) -> str | None:

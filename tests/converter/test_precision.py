@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from onnx import TensorProto
 
 from blazepose_onnx.converter.bundle import write_bundle
 from blazepose_onnx.converter.convert import convert_bundle
 from blazepose_onnx.converter.interface import read_metadata
-from blazepose_onnx.converter.verify import model_inputs
-
-# Max abs drift of fp16 compute vs fp32 (measured: landmarks 0.12 px, boxes 0.25 px, world
-# 0.24 mm), with headroom.
-DRIFT = {"landmarks": 0.3, "boxes": 0.5, "world_landmarks": 1e-3, "pose_flag": 1e-3}
+from blazepose_onnx.converter.verify import FP16_DRIFT, fp16_drift
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +41,8 @@ def test_fp16_model_structure(fp16_models):
 @pytest.mark.parametrize("role", ["detector", "landmarker"])
 def test_fp16_drift_against_fp32(fp16_models, data_dir, role):
     fp16, fp32 = fp16_models
-    x = np.ascontiguousarray(model_inputs(role, data_dir).transpose(0, 3, 1, 2))
-    half = ort.InferenceSession(str(fp16[role]), providers=["CPUExecutionProvider"])
-    full = ort.InferenceSession(str(fp32[role]), providers=["CPUExecutionProvider"])
-    names = [o.name for o in full.get_outputs()]
-    for name, a, b in zip(
-        names, full.run(None, {"image": x}), half.run(names, {"image": x}), strict=True
-    ):
-        drift = np.abs(a - b).max()
-        if name in DRIFT:
-            assert drift <= DRIFT[name], (name, drift)
-        assert drift > 0 or name == "pose_flag"  # really computed in fp16, not a copy of fp32
+    drift = fp16_drift(role, fp16[role], fp32[role], data_dir)
+    for name, value in drift.items():
+        if name in FP16_DRIFT:
+            assert value <= FP16_DRIFT[name], (name, value)
+        assert value > 0 or name == "pose_flag"  # really computed in fp16, not a copy of fp32

@@ -1,5 +1,10 @@
 """CUDA and TensorRT: parity with the CPU provider. They run only where a GPU build of
-onnxruntime and a GPU are present (skipped elsewhere, e.g. in CI, which has no GPU)."""
+onnxruntime and a GPU are present (skipped elsewhere, e.g. in CI, which has no GPU).
+
+The fp32 image bounds (landmarks 9e-4, world 1.3e-3 m, max abs) are 1.5x what the same
+comparison measures for OpenVINO's CPU plugin (5.8e-4 and 8.8e-4 m, lite; full 9e-5 and 1.2e-4):
+CI runs the image test on OpenVINO (its openvino stage) as the analogue; no GPU has run it yet.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +23,16 @@ GPU_PROVIDERS = [
     )
     for name in ("cuda", "tensorrt")
 ]
+OPENVINO = pytest.param(
+    "openvino",
+    marks=pytest.mark.skipif(
+        "openvino" not in available_providers(), reason="openvino is not available"
+    ),
+)
+IMAGE_ATOL = {"landmarks": 9e-4, "world": 1.3e-3}
 
 
-@pytest.mark.parametrize("provider", GPU_PROVIDERS)
+@pytest.mark.parametrize("provider", [*GPU_PROVIDERS, OPENVINO])
 @pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
 def test_gpu_image_results_match_cpu(model_dir, images, provider, variant):
     results = {}
@@ -33,9 +45,9 @@ def test_gpu_image_results_match_cpu(model_dir, images, provider, variant):
     for cpu, gpu in zip(results["cpu"], results[provider], strict=True):
         assert len(cpu.pose_landmarks) == len(gpu.pose_landmarks)
         np.testing.assert_allclose(
-            gpu.as_arrays()[0][..., :2], cpu.as_arrays()[0][..., :2], atol=2e-3
+            gpu.as_arrays()[0][..., :2], cpu.as_arrays()[0][..., :2], atol=IMAGE_ATOL["landmarks"]
         )
-        np.testing.assert_allclose(gpu.as_arrays()[1], cpu.as_arrays()[1], atol=2e-3)
+        np.testing.assert_allclose(gpu.as_arrays()[1], cpu.as_arrays()[1], atol=IMAGE_ATOL["world"])
 
 
 @pytest.mark.parametrize("provider", GPU_PROVIDERS)

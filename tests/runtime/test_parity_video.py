@@ -1,16 +1,21 @@
 """VIDEO-mode parity with MediaPipe 1.2.2 (tracking and smoothing), 120 frames per clip.
 
-Poses are matched by distance in frames where both find the same number of poses.
+Poses are matched by distance in frames where both find the same number of poses. Each bound is
+about 1.5x the worst figure measured with the newest versions, the lowest declared ones
+(.ci/constraints-lowest.txt) and onnxruntime-openvino (the figures in brackets, worst first).
 squat.mp4 (one person, tracked: the detector runs once): every frame has the same pose count;
-mean |dx|,|dy| <= 0.005 over frames; 99th percentile of visible landmarks' |dx|,|dy| <= 0.03
-(max <= 0.05); world landmarks mean |d| <= 0.005 m. Smoothing starts on frame 0 as in MediaPipe
-1.x, so frame 1 is smoothed too: its mean |dx|,|dy| <= 0.0012 and world mean <= 0.004 m (with a
-filter that skipped frame 0 they were 0.0018-0.0027 and 5.3-8.5 mm; now 0.0005-0.0007, 1.4-2.3 mm).
+mean |dx|,|dy| <= 0.00135 over frames [0.0009 lite; full 0.0006, heavy 0.0005; with the legacy
+rule of a ROI from smoothed auxiliary points it is 0.0014-0.0019]; 99th percentile of visible
+landmarks' |dx|,|dy| <= 0.009 [0.0058] (max <= 0.05 [0.041]); world landmarks mean |d| <= 0.005
+m [0.0039]. Smoothing starts on frame 0 as in MediaPipe 1.x, so frame 1 is smoothed too: its
+mean |dx|,|dy| <= 0.0012 [0.0008] and world mean <= 0.0035 m [0.0023] (with a filter that
+skipped frame 0 they were 0.0018-0.0027 and 5.3-8.5 mm).
 dance.mp4 (three dancers, num_poses=3, so the detector runs every frame): its second dancer
 scores right at the 0.5 detection threshold (0.493-0.502 in frames 72-75), where single-pixel
 rounding decides whether a detection replaces a tracked ROI. Same pose count on >= 97% of
-frames; per-frame mean |dx|,|dy|: median <= 0.005, 90th percentile <= 0.02; world landmarks (small
-dancers, 360x640) median <= 0.01 m.
+frames [97.5%]; per-frame mean |dx|,|dy|: median <= 0.0044 [0.0029 lite, 0.0028 full, 0.0011
+heavy; 0.00003-0.00009 with the lowest versions], 90th percentile <= 0.02 [0.013]; world
+landmarks (small dancers, 360x640) median <= 0.01 m [0.0085].
 """
 
 from __future__ import annotations
@@ -80,12 +85,12 @@ def test_video_parity_with_mediapipe(case, clips, model_dir, test_providers):
     d = frame_differences(case, clips, test_providers)
     assert d["count_agreement"] >= REQUIRED_COUNT_AGREEMENT[clip], (case, d["count_agreement"])
     if clip == "squat.mp4":
-        assert d["means"].mean() <= 0.005, (case, d["means"].mean())
-        assert np.quantile(d["visible"], 0.99) <= 0.03, (case, np.quantile(d["visible"], 0.99))
+        assert d["means"].mean() <= 0.00135, (case, d["means"].mean())
+        assert np.quantile(d["visible"], 0.99) <= 0.009, (case, np.quantile(d["visible"], 0.99))
         assert d["visible"].max() <= 0.05, (case, d["visible"].max())
         assert d["world"].mean() <= 0.005, (case, d["world"].mean())
-        assert d["frame_one"][0] <= 0.0012 and d["frame_one"][1] <= 0.004, (case, d["frame_one"])
+        assert d["frame_one"][0] <= 0.0012 and d["frame_one"][1] <= 0.0035, (case, d["frame_one"])
     else:
-        assert np.median(d["means"]) <= 0.005, (case, np.median(d["means"]))
+        assert np.median(d["means"]) <= 0.0044, (case, np.median(d["means"]))
         assert np.quantile(d["means"], 0.9) <= 0.02, (case, np.quantile(d["means"], 0.9))
         assert np.median(d["world"]) <= 0.01, (case, np.median(d["world"]))

@@ -180,6 +180,8 @@ def test_unknown_and_unavailable_providers(model_dir):
 
 
 def test_fp16_precision_end_to_end(model_dir, images):
+    """fp16 compute against fp32 on messi5 (full): |dx|,|dy| mean 0.00012, max 0.0012 on
+    onnxruntime 1.32 (0.00005 / 0.00044 on 1.20); bounds 1.5x the worst."""
     results = {}
     for precision in ("fp32", "fp16"):
         with PoseLandmarker.create_from_options(
@@ -187,6 +189,6 @@ def test_fp16_precision_end_to_end(model_dir, images):
         ) as landmarker:
             results[precision] = landmarker.detect(images["messi5"]).as_arrays()
     drift = np.abs(results["fp16"][0][..., :2] - results["fp32"][0][..., :2])
-    assert 0 < drift.mean() <= 0.002 and drift.max() <= 0.01
+    assert 0 < drift.mean() <= 1.75e-4 and drift.max() <= 1.75e-3, (drift.mean(), drift.max())
     with pytest.raises(ValueError, match="precision must be"):
         PoseLandmarkerOptions(precision="int8").validated()
