@@ -166,7 +166,10 @@ def test_ctrl_c_leaves_complete_outputs_for_the_frames_done(cli_env, data_dir, t
         text=True,
         env=cli_env,
     )
-    time.sleep(4.0)  # heavy takes well over 4 s for 120 frames here
+    deadline = time.monotonic() + 60  # interrupt once frames are being written
+    while not any(p.stat().st_size for p in tmp_path.glob(".b.jsonl.*")):
+        assert process.poll() is None and time.monotonic() < deadline, process.poll()
+        time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
