@@ -29,15 +29,19 @@ BUS_PEOPLE = np.array(
 def hips_inside(landmarks: np.ndarray, boxes: np.ndarray, width: int, height: int) -> list[int]:
     """For each pose, the index of the box holding its mid-hip point (-1 if none), with 8 px of
     slack: the hips of the man cut off by bus.jpg's right edge land on that edge, 2 px past his
-    hand-drawn box."""
-    boxes = np.asarray(boxes) + np.array([-8, -8, 8, 8])
+    hand-drawn box. Where boxes overlap (the person at the left edge stands in front of the
+    first), the one whose centre is nearest."""
+    boxes = np.asarray(boxes, float)
+    slack = boxes + np.array([-8, -8, 8, 8])
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     out = []
     for pose in landmarks:
         x, y = pose[[23, 24], :2].mean(axis=0) * (width, height)
         inside = np.flatnonzero(
-            (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+            (slack[:, 0] <= x) & (x <= slack[:, 2]) & (slack[:, 1] <= y) & (y <= slack[:, 3])
         )
-        out.append(int(inside[0]) if len(inside) else -1)
+        nearest = np.linalg.norm(centres[inside] - (x, y), axis=1).argmin() if len(inside) else 0
+        out.append(int(inside[nearest]) if len(inside) else -1)
     return out
 
 
