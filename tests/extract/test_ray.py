@@ -18,9 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.ray
-pytest.importorskip("ray")
-pytest.importorskip("pyarrow")
+pytestmark = pytest.mark.ray  # only CI's ray stage (the [ray] extra) selects these
 
 
 def _free_port() -> int:
