@@ -62,10 +62,10 @@ def test_bad_files_become_manifest_rows_and_reruns_resume(
     command = ("extract", str(media), str(notes), "--out", str(out), "--model", "lite")
     first = cli(*command, "--workers", "2")
     assert first.returncode == 4, first.stderr
-    assert "10 sources: 6 ok, 3 failed, 1 truncated (0 done before)" in first.stdout
-    assert "4 of 10 sources failed or were truncated (exit code 4" in first.stderr
     manifest, rows = read_dataset(out)
     status = {Path(s).name: (e["status"], e["frames"], e["error"]) for s, e in manifest.items()}
+    assert "10 sources: 6 ok, 3 failed, 1 truncated (0 done before)" in first.stdout, status
+    assert "4 of 10 sources failed or were truncated (exit code 4" in first.stderr
     assert status["broken.jpg"] == ("failed", 0, f"not a readable image: {media}/photos/broken.jpg")
     assert status["corrupt.mp4"] == ("failed", 0, f"not a readable video: {media}/corrupt.mp4")
     assert status["notes.txt"] == ("failed", 0, f"not a readable video: {notes}")
