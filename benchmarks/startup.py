@@ -51,12 +51,15 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "r.json")
-        subprocess.run([sys.executable, "-c", ENTRY, *COMMANDS["detect"]], check=True,
+        def args(name: str) -> list[str]:
+            return [a.format(out=out) for a in COMMANDS[name]]
+
+        subprocess.run([sys.executable, "-c", ENTRY, *args("detect")], check=True,
                        capture_output=True, text=True)  # fmt: skip
         print("| command | wall s (median) | imports s | imports onnx |")
         print("|---|---|---|---|")
-        for name, args in COMMANDS.items():
-            results = [run_once([a.format(out=out) for a in args]) for _ in range(runs)]
+        for name in COMMANDS:
+            results = [run_once(args(name)) for _ in range(runs)]
             wall = statistics.median(r[0] for r in results)
             imports = statistics.median(r[1] for r in results)
             print(f"| {name} | {wall:.2f} | {imports:.2f} | {any(r[2] for r in results)} |")
