@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from blazepose_onnx.install import require_module
 from blazepose_onnx.options import PoseLandmarkerOptions
 
 
 def run_extract(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     """Run the extraction the arguments ask for; print its summary; its exit code."""
-    if args.engine == "ray":
-        require_module("ray", "ray", "--engine ray")
     from blazepose_onnx.extract import extract  # without pyarrow: one line, the command to run
     from blazepose_onnx.quiet import silence_opencv_logging
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from blazepose_onnx.extract.schema import Entry
 from blazepose_onnx.extract.sources import Source
 from blazepose_onnx.extract.work import Job, run_unit
-from blazepose_onnx.install import require_module
 
 RETRIES = 3  # tries of a unit after its worker process died
 
@@ -25,8 +24,7 @@ def run_ray(
     """Run `units` as tasks of `threads` CPUs (and `gpus_per_worker` GPUs) each on the cluster
     at `address` ('auto', host:port, ray://...; None: RAY_ADDRESS or a new local cluster); at
     most `workers` at a time (default: as many as the cluster's resources allow)."""
-    require_module("ray", "ray", "--engine ray")
-    import ray
+    import ray  # extract() checked that it is installed
 
     started = not ray.is_initialized()
     if started:

@@ -16,6 +16,7 @@ from blazepose_onnx.extract.schema import FAILED, OK, Entry, PoseRows
 from blazepose_onnx.extract.sources import VIDEO, Source, expand_sources
 from blazepose_onnx.extract.store import Store
 from blazepose_onnx.extract.work import Job, one_line
+from blazepose_onnx.install import require_module
 from blazepose_onnx.options import PoseLandmarkerOptions
 
 ENGINES = ("local", "ray")
@@ -140,6 +141,8 @@ def extract(
     in the manifest, not raised."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "ray":  # before anything is read or written
+        require_module("ray", "ray", "--engine ray")
     start = time.perf_counter()
     options = (options or PoseLandmarkerOptions()).validated()
     cores = _cores()
