@@ -21,6 +21,7 @@ import numpy as np
 
 from blazepose_onnx.cli.boxes_file import boxes_for, unmatched
 from blazepose_onnx.cli.preview import Preview
+from blazepose_onnx.cli.skipped import SkippedInputs
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.export import CsvResultWriter
@@ -30,8 +31,6 @@ from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.quiet import silence_opencv_logging
 
 log = logging.getLogger("blazepose")
-
-EXIT_SOME_FAILED = 4  # some inputs could not be read; the others' results were written
 
 
 def check_outputs(inputs: list[Path], outputs: dict[str, str | None]) -> None:
@@ -90,7 +89,7 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     json_to_stdout = args.json == "-" or not (args.json or args.csv or args.annotate)
     stdout_has_data = json_to_stdout or args.csv == "-"
     preview = Preview() if args.show else None
-    records, failures = {}, {}
+    records, skipped = {}, SkippedInputs(len(paths), args.strict, "image")
     csv_text = io.StringIO()
     csv_writer = CsvResultWriter(csv_text, args.keypoints) if args.csv else None
     with ExitStack() as outputs, PoseLandmarker.create_from_options(options) as landmarker:
@@ -98,10 +97,7 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             try:
                 image = read_image(path)
             except InputError as exc:
-                if args.strict or len(paths) == 1:
-                    raise
-                failures[str(path)] = str(exc)
-                print(f"blazepose: skipped {path}: {exc}", file=sys.stderr)
+                skipped.skip(str(path), exc)
                 continue
             result = landmarker.detect(
                 image, rotation_degrees=args.rotate, person_boxes=boxes_for(args.boxes, path)
@@ -125,8 +121,8 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
                     _write_png(outputs, mask_dir / f"{path.stem}_mask{k}.png", mask_png)
             log.info("%s: %d pose(s)", path, len(result.pose_landmarks))
         document = {"model": str(args.model), "keypoints": args.keypoints, "images": records}
-        if failures:
-            document["failed"] = failures
+        if skipped.errors:
+            document["failed"] = skipped.errors
         text = json.dumps(document, indent=1)
         if args.json and args.json != "-":
             outputs.enter_context(atomic_path(args.json)).write_text(text + "\n")
@@ -136,14 +132,13 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
         print(text)
     if args.csv == "-":
         sys.stdout.write(csv_text.getvalue())
-    _summarise(args, records, failures, mask_dir, stdout_has_data)
-    return EXIT_SOME_FAILED if failures else 0
+    _summarise(args, records, mask_dir, stdout_has_data)
+    return skipped.report()
 
 
 def _summarise(
     args: argparse.Namespace,
     records: dict,
-    failures: dict,
     mask_dir: Path | None,
     stdout_has_data: bool,
 ) -> None:
@@ -159,12 +154,6 @@ def _summarise(
     empty = [name for name, record in records.items() if not record["pose_landmarks"]]
     if empty:  # with no file written, stdout holds JSON: the note goes to stderr
         report(f"no pose found in: {', '.join(empty)}", stdout_has_data or not written)
-    if failures:
-        print(
-            f"blazepose: {len(failures)} of {len(failures) + len(records)} image(s) could not "
-            f"be read: {', '.join(failures)} (exit code {EXIT_SOME_FAILED})",
-            file=sys.stderr,
-        )
 
 
 def _write_png(outputs: ExitStack, target: Path, image: np.ndarray) -> None:

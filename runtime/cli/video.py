@@ -23,8 +23,9 @@ from typing import TextIO
 import cv2
 from tqdm import tqdm
 
-from blazepose_onnx.cli.detect import EXIT_SOME_FAILED, check_outputs, report
+from blazepose_onnx.cli.detect import check_outputs, report
 from blazepose_onnx.cli.preview import Preview
+from blazepose_onnx.cli.skipped import SkippedInputs
 from blazepose_onnx.converter.command import EXIT_INTERRUPTED, EXIT_TERMINATED
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
@@ -245,26 +246,16 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             "written; only the summary is printed"
         )
     run = VideoRun(args, options, Preview() if args.show else None, notices, len(sources) > 1)
-    failures: dict[str, str] = {}
+    skipped = SkippedInputs(len(sources), args.strict, "input")
     codes: list[int] = []
     for source in sources:
         try:
             codes.append(run.process(source, targets[source]))
         except InputError as exc:
-            if args.strict or len(sources) == 1:
-                raise
-            failures[source] = str(exc)
-            print(f"blazepose: skipped {source}: {exc}", file=sys.stderr)
+            skipped.skip(source, exc)
         if codes[-1:] and codes[-1] in STOPPED:
             return max(codes[-1], 0)
-    if failures:
-        print(
-            f"blazepose: {len(failures)} of {len(sources)} input(s) could not be read: "
-            f"{', '.join(failures)} (exit code {EXIT_SOME_FAILED})",
-            file=sys.stderr,
-        )
-        return EXIT_SOME_FAILED
-    return EXIT_TRUNCATED if EXIT_TRUNCATED in codes else 0
+    return skipped.report() or (EXIT_TRUNCATED if EXIT_TRUNCATED in codes else 0)
 
 
 @dataclass
