@@ -64,16 +64,27 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
 
 
 def make_parents(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; return those created, deepest first."""
+    """Create `folder` and its missing parents; return those this call created, deepest first.
+
+    Safe against another process creating the same folders at the same time: a folder that
+    appears meanwhile is used, not reported as an error, and not counted as ours.
+    """
     missing = []
     while not folder.exists():
         missing.append(folder)
         if folder.parent == folder:
             break
         folder = folder.parent
-    for created in reversed(missing):
-        created.mkdir()
-    return missing
+    created = []
+    for candidate in reversed(missing):
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            if not candidate.is_dir():
+                raise
+            continue
+        created.append(candidate)
+    return created[::-1]
 
 
 def remove_empty_folders(folders: list[Path]) -> None:

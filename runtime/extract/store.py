@@ -59,11 +59,11 @@ class Store:
         entry = Entry.from_json(table.schema.metadata[ENTRY_KEY])
         target = self.poses_path(entry.source)
         fs = self._fs[0]
+        fs.create_dir(self.path(POSES), recursive=True)  # shared by every worker: never removed
         if self._local():
             with atomic_path(target, suffix=".parquet.part") as temp:
                 pq.write_table(table, str(temp))
             return
-        fs.create_dir(self.path(POSES), recursive=True)
         temp = f"{self.path(POSES)}/.{uuid.uuid4().hex}.part"
         pq.write_table(table, temp, filesystem=fs)
         fs.move(temp, target)
