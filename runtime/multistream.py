@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from blazepose_onnx.image import to_rgb_uint8
+from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8
 from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.person_boxes import check_person_boxes
+from blazepose_onnx.person_boxes import upright_person_boxes
 from blazepose_onnx.pipeline import PosePipeline
 from blazepose_onnx.pose_landmarker import result_from_poses
 from blazepose_onnx.results import PoseLandmarkerResult
@@ -25,39 +26,56 @@ class _Step:
     """One stream's frame within a multi-stream step."""
 
     stream_id: Hashable
-    stream: PoseStream
-    timestamps: TimestampCheck
-    image: np.ndarray
+    stream: _OpenStream
+    image: np.ndarray  # as passed in, RGB
     timestamp_ms: int
+
+    @cached_property
+    def upright(self) -> np.ndarray:
+        """The frame as the models see it (turned by the stream's rotation)."""
+        return rotate_clockwise(self.image, self.stream.degrees)
+
+
+@dataclass
+class _OpenStream:
+    """An open stream's tracking state, timestamp check and rotation."""
+
+    poses: PoseStream
+    timestamps: TimestampCheck
+    degrees: int
 
 
 class MultiStreamPoseLandmarker:
     """Tracks poses in many video streams at once (VIDEO semantics per stream).
 
-    `open_stream(id)` starts a stream; `process({id: (frame, timestamp_ms), ...})` runs one
-    step for any subset of open streams and returns their results; `close_stream(id)` ends one
-    (its id cannot be reused). Results equal running each stream through its own
-    PoseLandmarker in VIDEO mode.
+    `open_stream(id, rotation_degrees)` starts a stream; `process({id: (frame, timestamp_ms),
+    ...})` runs one step for any subset of open streams and returns their results;
+    `close_stream(id)` ends one (its id cannot be reused). Results equal running each stream
+    through its own PoseLandmarker in VIDEO mode with that rotation.
     """
 
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
         self._model_stats = self._pipeline.stats
-        self._streams: dict[Hashable, tuple[PoseStream, TimestampCheck]] = {}
+        self._streams: dict[Hashable, _OpenStream] = {}
         self._closed_ids: set[Hashable] = set()
         self._guard = CallGuard()
 
-    def open_stream(self, stream_id: Hashable) -> None:
-        """Start a new stream; ids of open or closed streams are refused."""
+    def open_stream(self, stream_id: Hashable, rotation_degrees: int = 0) -> None:
+        """Start a new stream; ids of open or closed streams are refused. `rotation_degrees`
+        (a multiple of 90, as in `PoseLandmarker.detect_for_video`) is the clockwise rotation
+        that makes this stream's people upright; its results and boxes are in its frames as
+        passed in."""
         with self._guard.call("open_stream"):
-            self._open_stream(stream_id)
+            self._open_stream(stream_id, check_rotation(rotation_degrees))
 
-    def _open_stream(self, stream_id: Hashable) -> None:
+    def _open_stream(self, stream_id: Hashable, degrees: int = 0) -> None:
         if stream_id in self._streams or stream_id in self._closed_ids:
             state = "open" if stream_id in self._streams else "closed and cannot be reused"
             raise ValueError(f"stream id {stream_id!r} is already {state}")
-        self._streams[stream_id] = (PoseStream(self._pipeline, self._options), TimestampCheck())
+        poses = PoseStream(self._pipeline, self._options)
+        self._streams[stream_id] = _OpenStream(poses, TimestampCheck(), degrees)
 
     def close_stream(self, stream_id: Hashable) -> None:
         """End a stream; its id cannot be opened again."""
@@ -69,8 +87,8 @@ class MultiStreamPoseLandmarker:
     def stream_stats(self, stream_id: Hashable) -> dict[str, int]:
         """Frames processed and detector runs of one open stream."""
         with self._guard.call("stream_stats"):
-            stream, _ = self._stream(stream_id)
-            return {"frames": stream.frames, "detector_runs": stream.detector_runs}
+            poses = self._stream(stream_id).poses
+            return {"frames": poses.frames, "detector_runs": poses.detector_runs}
 
     @property
     def model_stats(self) -> dict[str, dict[str, float]]:
@@ -106,10 +124,10 @@ class MultiStreamPoseLandmarker:
     def _checked_step(
         self, stream_id: Hashable, image: Any, timestamp_ms: Any, color: str
     ) -> _Step:
-        stream, timestamps = self._stream(stream_id)
-        timestamps.check(timestamp_ms, record=False)
+        stream = self._stream(stream_id)
+        stream.timestamps.check(timestamp_ms, record=False)
         rgb = to_rgb_uint8(image, color, self._options.max_image_pixels)
-        return _Step(stream_id, stream, timestamps, rgb, int(timestamp_ms))
+        return _Step(stream_id, stream, rgb, int(timestamp_ms))
 
     def _process(
         self,
@@ -127,44 +145,48 @@ class MultiStreamPoseLandmarker:
                 f"person_boxes for streams without a frame: {sorted(map(str, unknown))}"
             )
         boxed = {
-            id(step): check_person_boxes(
-                person_boxes[step.stream_id], step.image.shape[1], step.image.shape[0],
-                self._options.num_poses,
+            id(step): upright_person_boxes(
+                person_boxes[step.stream_id], step.image, self._options.num_poses,
+                step.stream.degrees,
             )
             for step in steps
             if step.stream_id in person_boxes
         }  # fmt: skip
         for step in steps:
-            step.timestamps.check(step.timestamp_ms)
+            step.stream.timestamps.check(step.timestamp_ms)
         with_boxes = [step for step in steps if id(step) in boxed]
         needing = [
             step
             for step in steps
-            if id(step) not in boxed and step.stream.needs_detection(step.image)
+            if id(step) not in boxed and step.stream.poses.needs_detection(step.upright)
         ]
         found = dict(
             zip(
                 [id(step) for step in with_boxes],
                 self._pipeline.box_rois_batch(
-                    [step.image for step in with_boxes], [boxed[id(step)] for step in with_boxes]
+                    [step.upright for step in with_boxes],
+                    [boxed[id(step)] for step in with_boxes],
                 ),
                 strict=True,
             )
         )
-        detected = self._pipeline.detect_rois_batch([step.image for step in needing])
+        detected = self._pipeline.detect_rois_batch([step.upright for step in needing])
         found.update({id(step): rois for step, rois in zip(needing, detected, strict=True)})
         planned = [
-            step.stream.frame_rois(step.image, found.get(id(step)), distinct=id(step) in boxed)
+            step.stream.poses.frame_rois(
+                step.upright, found.get(id(step)), distinct=id(step) in boxed
+            )
             for step in steps
         ]
         poses = self._pipeline.landmarks_batch(
-            [step.image for step in steps], [rois for rois, _ in planned]
+            [step.upright for step in steps], [rois for rois, _ in planned]
         )
         results = {}
         for step, (_, ids), frame_poses in zip(steps, planned, poses, strict=True):
-            finished = step.stream.finish(step.image, frame_poses, ids, step.timestamp_ms)
-            width = step.image.shape[1]
-            results[step.stream_id] = result_from_poses(finished, 0, width, width)
+            finished = step.stream.poses.finish(step.upright, frame_poses, ids, step.timestamp_ms)
+            results[step.stream_id] = result_from_poses(
+                finished, step.stream.degrees, step.image.shape[1], step.upright.shape[1]
+            )
         return results
 
     def close(self) -> None:
@@ -180,7 +202,7 @@ class MultiStreamPoseLandmarker:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _stream(self, stream_id: Hashable) -> tuple[PoseStream, TimestampCheck]:
+    def _stream(self, stream_id: Hashable) -> _OpenStream:
         if stream_id not in self._streams:
             raise ValueError(f"no open stream with id {stream_id!r}")
         return self._streams[stream_id]

@@ -86,3 +86,12 @@ def rotate_boxes(boxes: np.ndarray, degrees: int, width: int, height: int) -> np
     if degrees == 180:
         return np.stack([width - x2, height - y2, width - x1, height - y1], axis=1)
     return np.stack([y1, width - x2, y2, width - x1], axis=1)
+
+
+def upright_person_boxes(
+    person_boxes: Any, image: np.ndarray, num_poses: int, degrees: int
+) -> np.ndarray:
+    """Checked pixel boxes of `image` (as passed in) mapped into it turned upright by `degrees`."""
+    height, width = image.shape[:2]
+    boxes = check_person_boxes(person_boxes, width, height, num_poses)
+    return rotate_boxes(boxes, degrees, width, height)

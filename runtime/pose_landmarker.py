@@ -15,7 +15,7 @@ from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8,
 from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.live import LiveStreamWorker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.person_boxes import check_person_boxes, rotate_boxes
+from blazepose_onnx.person_boxes import upright_person_boxes
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.stream import PoseStream
@@ -240,10 +240,7 @@ class PoseLandmarker:
         return rgb, degrees, boxes
 
     def _boxes(self, person_boxes: Any, rgb: np.ndarray, degrees: int) -> np.ndarray:
-        """Checked pixel boxes of the image as passed in, mapped into the upright image."""
-        height, width = rgb.shape[:2]
-        boxes = check_person_boxes(person_boxes, width, height, self._options.num_poses)
-        return rotate_boxes(boxes, degrees, width, height)
+        return upright_person_boxes(person_boxes, rgb, self._options.num_poses, degrees)
 
     def _call(self, method: str, mode: RunningMode):
         """Context of one public call: refused after close() or in the wrong running mode."""

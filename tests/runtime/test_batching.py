@@ -83,6 +83,42 @@ def test_multi_stream_equals_separate_streams_with_one_call_per_model(
         assert many.stream_stats("squat")["detector_runs"] == 1  # tracked, as alone
 
 
+def test_a_multi_stream_rotation_equals_detect_for_video_with_that_rotation(
+    model_dir, clips, test_providers
+):
+    # Squat turned a quarter counter-clockwise: a 90-degree clockwise turn makes it upright.
+    turned = [np.ascontiguousarray(np.rot90(f)) for f in clips["squat.mp4"][:12]]
+    height, width = turned[0].shape[:2]
+    box = [[0.1 * width, 0.05 * height, 0.95 * width, 0.9 * height]]  # in the turned frame
+    options = dict(model="lite", providers=test_providers)
+    video = PoseLandmarkerOptions(running_mode=RunningMode.VIDEO, **options)
+    with (
+        PoseLandmarker.create_from_options(video) as alone,
+        PoseLandmarker.create_from_options(video) as unturned,
+        MultiStreamPoseLandmarker(PoseLandmarkerOptions(**options)) as many,
+    ):
+        many.open_stream("turned", rotation_degrees=90)
+        many.open_stream("plain")
+        for i, frame in enumerate(turned):
+            boxes = box if i == 6 else None  # a refresh from a box mid-clip, mapped upright
+            want = alone.detect_for_video(frame, i * 33, 90, person_boxes=boxes).as_arrays()
+            plain = unturned.detect_for_video(frame, i * 33).as_arrays()
+            step = many.process(
+                {"turned": (frame, i * 33), "plain": (frame, i * 33)},
+                person_boxes=None if boxes is None else {"turned": boxes},
+            )
+            got = step["turned"].as_arrays()
+            assert got[0].shape == want[0].shape == (1, 33, 5)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+            np.testing.assert_array_equal(step["plain"].as_arrays()[0], plain[0])
+        # the rotation was applied: the models saw other pixels (BlazePose's own rotated ROI
+        # keeps the landmarks close, ~0.004, so only exact equality tells them apart)
+        assert plain[0].shape == want[0].shape and not np.array_equal(plain[0], want[0])
+        with pytest.raises(ValueError, match="multiple of 90"):
+            many.open_stream("bad", rotation_degrees=45)
+
+
 def test_stream_ids_and_timestamps(model_dir, clips, test_providers):
     frame = clips["squat.mp4"][0]
     with MultiStreamPoseLandmarker(
