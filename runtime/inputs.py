@@ -75,9 +75,9 @@ def read_image(path: Path) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def open_video(source: str) -> tuple[cv2.VideoCapture, float]:
+def open_video(source: str, threads: int | None = None) -> tuple[cv2.VideoCapture, float]:
     """An opened capture for a video file, a stream URL or a camera index, and its frame rate
-    (30 if unknown)."""
+    (30 if unknown). `threads`: the decoder's threads (default: FFmpeg's choice, all cores)."""
     stream = is_stream_url(source)
     if not (source.isdigit() or stream):
         if not Path(source).is_file():
@@ -85,7 +85,8 @@ def open_video(source: str) -> tuple[cv2.VideoCapture, float]:
         if cv2.haveImageReader(source):
             raise InputError(f"{source} is a still image, not a video (use blazepose detect)")
     with native_stderr_silenced():
-        capture = cv2.VideoCapture(int(source) if source.isdigit() else source)
+        params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
+        capture = cv2.VideoCapture(int(source) if source.isdigit() else source, cv2.CAP_ANY, params)
     if not capture.isOpened():
         if source.isdigit():
             raise InputError(f"camera {source} could not be opened")

@@ -5,6 +5,7 @@ are committed to the store as the source finishes."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,12 +22,16 @@ from blazepose_onnx.extract.schema import FAILED, TRUNCATED, Entry, PoseRows
 from blazepose_onnx.extract.sources import VIDEO, Source
 from blazepose_onnx.extract.store import Store
 from blazepose_onnx.inputs import open_video, read_image
-from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.multistream import MultiStreamPoseLandmarker
+from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.quiet import native_stderr_silenced
 
 PHOTO_BATCH = 8  # photos per detect_batch call
-_IMAGE_LANDMARKERS: dict[str, PoseLandmarker] = {}  # one per worker process and options
+# One landmarker per worker process, kind and options: its sessions serve every unit, and each
+# video is a stream of its own (fresh tracking), so a video's rows equal detect_for_video's.
+_LANDMARKERS: dict[tuple[type, str], PoseLandmarker | MultiStreamPoseLandmarker] = {}
+_VIDEO_IDS = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ def run_unit(job: Job, unit: list[Source]) -> list[Entry]:
     hashes = model_hashes(job.options)
     if any(job.config[name] != value for name, value in hashes.items()):
         raise InputError(f"this worker's model files differ from the run's: {hashes}")
+    cv2.setNumThreads(job.options.num_threads or 0)  # colour conversion and crops: no more
     if unit[0].kind == VIDEO:
         return [_video(job, source) for source in unit]
     return _photos(job, unit)
@@ -87,18 +93,22 @@ def _video(job: Job, source: Source) -> Entry:
     start = time.perf_counter()
     entry, rows = job.entry(source), PoseRows(source.path)
     try:
-        capture, fps = open_video(source.path)
+        capture, fps = open_video(source.path, job.options.num_threads)
         try:
             stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-            options = dataclasses.replace(job.options, running_mode=RunningMode.VIDEO)
-            with PoseLandmarker.create_from_options(options) as landmarker:
+            streams = _landmarker(MultiStreamPoseLandmarker, job.options)
+            stream = next(_VIDEO_IDS)
+            streams.open_stream(stream, job.rotate)
+            try:
                 for index, rgb in prefetched(_decoded(capture)):
                     timestamp_ms = round(index * 1000 / fps)
-                    result = landmarker.detect_for_video(rgb, timestamp_ms, job.rotate)
+                    result = streams.process({stream: (rgb, timestamp_ms)})[stream]
                     found = rows.add(index, timestamp_ms, result, (rgb.shape[1], rgb.shape[0]))
                     entry.frames += 1
                     entry.frames_with_pose += found > 0
                     entry.poses += found
+            finally:
+                streams.close_stream(stream)
         finally:
             capture.release()
         if not entry.frames:
@@ -113,11 +123,12 @@ def _video(job: Job, source: Source) -> Entry:
     return entry
 
 
-def _image_landmarker(options: PoseLandmarkerOptions) -> PoseLandmarker:
-    key = repr(options)
-    if key not in _IMAGE_LANDMARKERS:
-        _IMAGE_LANDMARKERS[key] = PoseLandmarker.create_from_options(options)
-    return _IMAGE_LANDMARKERS[key]
+def _landmarker(kind: type, options: PoseLandmarkerOptions):
+    """This process's landmarker of `kind` for `options`, made on first use."""
+    key = (kind, repr(options))
+    if key not in _LANDMARKERS:
+        _LANDMARKERS[key] = kind(options)
+    return _LANDMARKERS[key]
 
 
 def _read_batches(sources: list[Source]) -> Iterator[list[tuple[Source, object]]]:
@@ -133,7 +144,7 @@ def _read_batches(sources: list[Source]) -> Iterator[list[tuple[Source, object]]
 
 
 def _photos(job: Job, sources: list[Source]) -> list[Entry]:
-    landmarker = _image_landmarker(job.options)
+    landmarker = _landmarker(PoseLandmarker, job.options)
     entries = []
     for batch in prefetched(_read_batches(sources), depth=2):
         start = time.perf_counter()

@@ -50,6 +50,29 @@ def test_rows_equal_in_process_results_and_the_manifest_counts_them(
     assert sum(e["frames"] for e in manifest.values()) == 244
 
 
+def test_one_worker_reuses_its_sessions_yet_each_video_tracks_afresh(
+    cli, tmp_path, data_dir, read_dataset, in_process, test_providers
+):
+    # One worker, three videos: the second squat starts where the dance ended, so any tracking
+    # state carried between videos (one stream for all) changes its first frames' rows.
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("squat.mp4", "dance.mp4"):
+        shutil.copy(data_dir / name, folder / name)
+    shutil.copy(data_dir / "squat.mp4", folder / "squat_again.mp4")
+    out = tmp_path / "dataset"
+    done = cli(
+        "extract", str(folder), "--out", str(out), "--model", "lite", "--workers", "1",
+        "--provider", test_providers[0],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest, rows = read_dataset(out)
+    assert len(manifest) == 3
+    for source in manifest:
+        want, _, _ = in_process(Path(source))
+        _assert_matches(rows[source], want)
+
+
 def test_bad_files_become_manifest_rows_and_reruns_resume(
     cli, media, tmp_path, data_dir, read_dataset, truncated_clip, one_line_error
 ):
