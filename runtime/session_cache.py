@@ -3,11 +3,13 @@
 Editing a model (`graph_edits.session_model`: digest check, pruning, uint8 input) needs the
 onnx package, whose import alone takes most of a second. The result depends only on the
 converted file's bytes and the edit asked for, so it is written once into
-`<model dir>/.sessions/`, named by the sha256 of both and of its own content; later runs read
-it back after checking both hashes, without importing onnx. A changed or corrupted converted
-file has another hash and goes through the full check again (which refuses a corrupted one);
-a corrupted cache entry fails its content hash and is rebuilt. A model directory that cannot
-be written simply gets no cache.
+`<model dir>/.sessions/`, named by the sha256 of both and of its own content (not by where
+the converted file lies: copies of one model share one entry); later runs read it back after
+checking both hashes, without importing onnx. A changed or corrupted converted file has
+another hash and goes through the full check again (which refuses a corrupted one); a
+corrupted cache entry fails its content hash and is rebuilt. Each role keeps its KEEP most
+recently used entries, so models that change or come and go do not fill the disk. A model
+directory that cannot be written simply gets no cache.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from blazepose_onnx.converter.paths import default_model_dir
 
 CACHE_DIR = ".sessions"
 EDITS_VERSION = "1"  # bump when graph_edits changes what it produces
+KEEP = 8  # entries kept per role (variants x precisions x edits in use), least recently used go
 
 
 def cached_session_model(
@@ -38,23 +41,35 @@ def cached_session_model(
     edit = f"{EDITS_VERSION}:{role}:{','.join(sorted(outputs)) if outputs else '*'}"
     edit_key = hashlib.sha256(edit.encode()).hexdigest()[:8]
     source_key = hashlib.sha256(source).hexdigest()[:16]
-    path_key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
-    prefix = f"{role}.{path_key}.{edit_key}."
+    prefix = f"{role}.{edit_key}.{source_key}."
     folder = default_model_dir() / CACHE_DIR
-    for entry in folder.glob(f"{prefix}{source_key}.*.onnx"):
+    for entry in folder.glob(f"{prefix}*.onnx"):
         data = _read_verified(entry)
         if data is not None:
+            with contextlib.suppress(OSError):
+                os.utime(entry)  # used now: the last to go
             return data
     from blazepose_onnx.graph_edits import session_model
 
     data = session_model(path, role, outputs)
     content_key = hashlib.sha256(data).hexdigest()[:16]
     with contextlib.suppress(OSError, ConverterError):  # read-only folders get no cache
-        kept = write_bytes_atomic(folder / f"{prefix}{source_key}.{content_key}.onnx", data)
-        for stale in folder.glob(f"{prefix}*.onnx"):
-            if stale != kept:
-                stale.unlink()
+        kept = write_bytes_atomic(folder / f"{prefix}{content_key}.onnx", data)
+        _remove_least_recently_used(folder, role, kept)
     return data
+
+
+def _remove_least_recently_used(folder: Path, role: str, kept: Path) -> None:
+    """Remove `role`'s entries beyond the KEEP most recently used (`kept` stays), and other
+    entries of the same edit and source (a corrupted one just replaced)."""
+    entries = sorted(
+        folder.glob(f"{role}.*.onnx"), key=lambda entry: entry.stat().st_mtime_ns, reverse=True
+    )
+    same_source = kept.name.rsplit(".", 2)[0]
+    stale = [e for e in entries if e != kept and e.name.rsplit(".", 2)[0] == same_source]
+    others = [e for e in entries if e != kept and e not in stale]
+    for entry in stale + others[KEEP - 1 :]:
+        entry.unlink(missing_ok=True)
 
 
 def _read_verified(entry: Path) -> bytes | None:
