@@ -115,6 +115,25 @@ def breakdown(clips: list[Path], model: str) -> dict[str, float]:
     }
 
 
+def target_ratios(rows: dict[str, tuple[float, float]]) -> list[str]:
+    """The issue's two targets as measured: extract against MediaPipe with the same processes,
+    and 1 to 2 workers at one thread each."""
+    fps = {label: wall for label, (wall, _) in rows.items()}
+    one, two = (
+        fps["extract local, 1 worker (1 thread)"],
+        fps["extract local, 2 workers (1 thread each)"],
+    )
+    lines = [f"1 -> 2 workers (1 thread each): {two / one:.2f}x"]
+    for processes, label in ((1, "1 worker (1 thread)"), (2, "2 workers (1 thread each)")):
+        mediapipe = fps.get(f"MediaPipe legacy loop, {processes} process(es)")
+        if mediapipe:
+            lines.append(
+                f"extract {label} / MediaPipe {processes} process(es): "
+                f"{fps['extract local, ' + label] / mediapipe:.2f}x"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mediapipe-python", help="python of a venv with mediapipe 0.10.21")
@@ -142,8 +161,9 @@ def main() -> None:
                                      "--model", args.model, *flags], env)  # fmt: skip
             rows[label] = (frames / seconds, frames / cpu)
 
-        extract("extract local, 1 worker", "--workers", "1")
-        extract("extract local, 2 workers", "--workers", "2")
+        extract("extract local, 1 worker (1 thread)", "--workers", "1", "--num-threads", "1")
+        extract("extract local, 1 worker (2 threads)", "--workers", "1", "--num-threads", "2")
+        extract("extract local, 2 workers (1 thread each)", "--workers", "2")
         if args.mediapipe_python:
             for processes in (1, 2):
                 seconds, cpu, out = timed([args.mediapipe_python, "-c", MEDIAPIPE_LOOP,
@@ -184,6 +204,8 @@ def main() -> None:
     for label, (fps, per_cpu) in rows.items():
         print(f"| {label} | {fps:.1f} | {per_cpu:.1f} |")
     print(json.dumps(result["per_frame_one_worker"]))
+    for line in target_ratios(rows):
+        print(line)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
 
