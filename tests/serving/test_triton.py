@@ -181,11 +181,18 @@ class RawStream:
                 outputs = {name: result.as_numpy(name) for name in OUTPUTS}
                 self.results[result.get_response().id] = result_from_outputs(outputs)
 
-    def batch_sizes(self) -> Counter:
-        """How many times pose_video has run each batch size so far."""
-        stats = self.client.get_inference_statistics("pose_video", as_json=True)
-        return Counter({int(b["batch_size"]): int(b["compute_infer"]["count"])
-                        for b in stats["model_stats"][0].get("batch_stats", [])})  # fmt: skip
+    def batch_sizes(self, since: Counter | None = None, inferences: int = 0) -> Counter:
+        """How many times pose_video ran each batch size (after `since`), once the statistics
+        count `inferences` more items (they are updated after the answers are sent)."""
+        deadline = time.monotonic() + 10
+        while True:
+            stats = self.client.get_inference_statistics("pose_video", as_json=True)
+            sizes = Counter({int(b["batch_size"]): int(b["compute_infer"]["count"])
+                             for b in stats["model_stats"][0].get("batch_stats", [])})  # fmt: skip
+            sizes -= since or Counter()
+            if sum(k * n for k, n in sizes.items()) >= inferences or time.monotonic() > deadline:
+                return sizes
+            time.sleep(0.05)
 
     def close(self) -> None:
         self.client.stop_stream()
@@ -215,7 +222,7 @@ def test_a_start_reusing_an_id_in_one_batch_fails_nothing(model_dir, tmp_path, c
                      9: stream.send(9, dance[50], 0, sequence_start=True)}  # fmt: skip
             new = [stream.send(7, squat[60], 0, sequence_start=True)]  # the id again
             stream.receive(4)
-            batches = stream.batch_sizes() - before
+            batches = stream.batch_sizes(since=before, inferences=4)
             for i in range(1, 6):  # the new stream 7 goes on, one frame at a time
                 new.append(stream.send(7, squat[60 + i], ms[i]))
                 stream.receive(1)
