@@ -35,35 +35,37 @@ def test_native_backend_matches_tflite(bundles, model_dir, data_dir, variant):
 
 
 @pytest.fixture(scope="module")
-def tf2onnx_models(bundles, tmp_path_factory):
-    """Function: a variant's models converted with the tf2onnx backend (once per variant)."""
-    folder, written = tmp_path_factory.mktemp("tf2onnx"), {}
+def converted(bundles, tmp_path_factory):
+    """Function: a variant's models converted now with a backend (once per variant and backend;
+    not the model directory's, which an older converter may have written)."""
+    folder, written = tmp_path_factory.mktemp("converted"), {}
 
-    def convert(variant: str) -> dict:
-        if variant not in written:
+    def convert(variant: str, backend: str) -> dict:
+        if (variant, backend) not in written:
             path = write_bundle(folder / f"{variant}.task", bundles[variant])
-            written[variant] = convert_bundle(path, folder, backend="tf2onnx")
-        return written[variant]
+            out = folder / backend
+            written[variant, backend] = convert_bundle(path, out, backend=backend)
+        return written[variant, backend]
 
     return convert
 
 
 @pytest.mark.tf2onnx
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_tf2onnx_backend_matches_tflite(bundles, tf2onnx_models, data_dir, variant):
-    _assert_within_tolerance(verify_models(bundles[variant], tf2onnx_models(variant), data_dir))
+def test_tf2onnx_backend_matches_tflite(bundles, converted, data_dir, variant):
+    models = converted(variant, "tf2onnx")
+    _assert_within_tolerance(verify_models(bundles[variant], models, data_dir))
 
 
 @pytest.mark.tf2onnx
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("role", ["detector", "landmarker"])
-def test_the_two_backends_give_identical_outputs(
-    tf2onnx_models, model_dir, data_dir, variant, role
-):
-    """Native and tf2onnx models of a variant, in ONNX Runtime (CPU) on the verification inputs
-    (real crops, random images): every output identical (measured: max abs 0 on all of them)."""
-    native = load_onnx_session(onnx_paths(variant, model_dir)[role])
-    other = load_onnx_session(tf2onnx_models(variant)[role])
+def test_the_two_backends_give_identical_outputs(converted, data_dir, variant, role):
+    """Native and tf2onnx models of a variant, both converted by this code, in ONNX Runtime
+    (CPU) on the verification inputs (real crops, random images): every output identical
+    (measured: max abs 0 on all of them)."""
+    native = load_onnx_session(converted(variant, "native")[role])
+    other = load_onnx_session(converted(variant, "tf2onnx")[role])
     x = np.ascontiguousarray(model_inputs(role, data_dir).transpose(0, 3, 1, 2))
     names = [o.name for o in native.get_outputs()]
     for name, a, b in zip(

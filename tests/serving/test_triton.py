@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import queue
 import re
 import signal
 import socket
@@ -12,6 +13,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,12 @@ import pytest
 
 from blazepose_onnx import PoseLandmarker, RunningMode
 from blazepose_onnx.serving import RepositoryOptions, write_repository
-from blazepose_onnx.serving.client import TritonPoseClient, TritonPoseStream
+from blazepose_onnx.serving.client import (
+    OUTPUTS,
+    TritonPoseClient,
+    TritonPoseStream,
+    result_from_outputs,
+)
 from blazepose_onnx.serving.server import ServingError, TritonServer, free_port
 
 pytestmark = pytest.mark.triton
@@ -137,6 +144,102 @@ def test_reused_correlation_id_starts_fresh(server, clips):
     expected = video_reference(frames, [5000 + i * 33 for i in range(len(frames))])
     for got, want in zip(served, expected, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+class RawStream:
+    """pose_video requests on one gRPC stream: sent in order, answered asynchronously."""
+
+    def __init__(self, url: str) -> None:
+        import tritonclient.grpc as grpc
+
+        self.grpc, self.answers, self.sent = grpc, queue.Queue(), 0
+        self.results: dict[str, object] = {}  # by request id
+        self.errors: list[str] = []
+        self.client = grpc.InferenceServerClient(url)
+        self.client.start_stream(callback=lambda result, error: self.answers.put((result, error)))
+
+    def send(self, corrid: int, frame: np.ndarray, timestamp_ms: int, **control: bool) -> str:
+        """Queue one request (`sequence_start=True` / `sequence_end=True`); its request id."""
+        inputs = [self.grpc.InferInput("frame", [1, *frame.shape], "UINT8"),
+                  self.grpc.InferInput("timestamp_ms", [1, 1], "INT64")]  # fmt: skip
+        inputs[0].set_data_from_numpy(frame[None])
+        inputs[1].set_data_from_numpy(np.array([[timestamp_ms]], np.int64))
+        self.sent += 1
+        self.client.async_stream_infer(
+            "pose_video", inputs, request_id=str(self.sent), sequence_id=corrid,
+            outputs=[self.grpc.InferRequestedOutput(name) for name in OUTPUTS], **control,
+        )  # fmt: skip
+        return str(self.sent)
+
+    def receive(self, count: int) -> None:
+        """Wait for `count` more answers: into `results`, or the server's into `errors`."""
+        for _ in range(count):
+            result, error = self.answers.get(timeout=60)
+            if error is not None:
+                self.errors.append(str(error))
+            else:
+                outputs = {name: result.as_numpy(name) for name in OUTPUTS}
+                self.results[result.get_response().id] = result_from_outputs(outputs)
+
+    def batch_sizes(self, since: Counter | None = None, inferences: int = 0) -> Counter:
+        """How many times pose_video ran each batch size (after `since`), once the statistics
+        count `inferences` more items (they are updated after the answers are sent)."""
+        deadline = time.monotonic() + 10
+        while True:
+            stats = self.client.get_inference_statistics("pose_video", as_json=True)
+            sizes = Counter({int(b["batch_size"]): int(b["compute_infer"]["count"])
+                             for b in stats["model_stats"][0].get("batch_stats", [])})  # fmt: skip
+            sizes -= since or Counter()
+            if sum(k * n for k, n in sizes.items()) >= inferences or time.monotonic() > deadline:
+                return sizes
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.client.stop_stream()
+        self.client.close()
+
+
+def test_a_start_reusing_an_id_in_one_batch_fails_nothing(model_dir, tmp_path, clips):
+    """Stream 7 sends its last frame with END and the client reuses id 7 at once, while streams
+    8 and 9 start. Triton (one instance, a 300 ms batching window) runs 7's last frame, 9's and
+    the new 7's first frames as one batch of three (8 takes 7's freed slot: the next batch).
+    Every request is served: the old stream to its end, the new stream 7 from a fresh start,
+    each as in-process VIDEO mode."""
+    options = RepositoryOptions(
+        variant="lite", num_poses=2, video_queue_delay_us=300_000, models=("pose_video",)
+    )
+    squat, dance, ms = clips["squat.mp4"], clips["dance.mp4"], [33 * i for i in range(6)]
+    with TritonServer(write_repository(tmp_path / "repo", options)) as server:
+        stream = RawStream(server.endpoints.grpc)
+        try:
+            old = [stream.send(7, squat[0], 0, sequence_start=True)]
+            stream.receive(1)
+            old.append(stream.send(7, squat[1], 33))
+            stream.receive(1)
+            before = stream.batch_sizes()
+            old.append(stream.send(7, squat[2], 66, sequence_end=True))
+            first = {8: stream.send(8, dance[0], 0, sequence_start=True),
+                     9: stream.send(9, dance[50], 0, sequence_start=True)}  # fmt: skip
+            new = [stream.send(7, squat[60], 0, sequence_start=True)]  # the id again
+            stream.receive(4)
+            batches = stream.batch_sizes(since=before, inferences=4)
+            for i in range(1, 6):  # the new stream 7 goes on, one frame at a time
+                new.append(stream.send(7, squat[60 + i], ms[i]))
+                stream.receive(1)
+            for corrid in (7, 8, 9):
+                stream.send(corrid, np.zeros((0, 0, 3), np.uint8), 999, sequence_end=True)
+            stream.receive(3)
+        finally:
+            stream.close()
+    assert stream.errors == []
+    assert batches == {3: 1, 1: 1}
+    got = stream.results
+    assert_same(got[first[8]], video_results([dance[0]], [0])[0])
+    assert_same(got[first[9]], video_results([dance[50]], [0])[0])
+    for requests, frames in ((old, squat[:3]), (new, squat[60:66])):
+        for request, want in zip(requests, video_results(frames, ms[: len(frames)]), strict=True):
+            assert_same(got[request], want)
+            assert got[request].pose_ids == want.pose_ids
 
 
 def test_abandoned_stream_is_freed_after_the_idle_timeout(server, clips):
