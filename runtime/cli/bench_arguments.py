@@ -8,6 +8,10 @@ from pathlib import Path
 
 MODES = ("image", "video", "video-parallel")
 VIDEO_FRAMES = 120
+# The JSON that `--json` writes and `bench report`/`bench compare` read: version 2 added every
+# timed step's milliseconds (`samples_ms`), the warm-up, the inputs' digests and the command.
+BENCH_FORMAT = "blazepose-bench"
+BENCH_VERSION = 2
 
 
 def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) -> None:
