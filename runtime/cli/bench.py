@@ -42,6 +42,7 @@ from blazepose_onnx.cli.timing import (
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
+from blazepose_onnx.install import require_module
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
@@ -502,6 +503,8 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
         raise InputError("--iterations must be at least 1 and --warmup at least 0")
     if args.mediapipe_bundles is not None:
         _check_mediapipe(args.mediapipe_bundles, variants)
+    if args.report is not None:
+        require_module("matplotlib", "report", "blazepose bench --report")
     return BenchPlan(
         providers,
         precisions,
@@ -581,7 +584,7 @@ def _provider_precisions(plan: BenchPlan) -> list[tuple[str, str]]:
 
 
 def _write(results: list[BenchResult], args: argparse.Namespace) -> str:
-    """Write the outputs asked for."""
+    """Write the outputs asked for; the report page is built from the very JSON text written."""
     machine = machine_info()
     table = to_markdown(results, machine)
     document = to_json(results, machine, run_info(args)) + "\n"
@@ -589,6 +592,10 @@ def _write(results: list[BenchResult], args: argparse.Namespace) -> str:
         write_bytes_atomic(args.markdown, (table + "\n").encode())
     if args.json:
         write_bytes_atomic(args.json, document.encode())
+    if args.report:
+        from blazepose_onnx.report.output import write_run_report
+
+        write_run_report(args.report, document)
     return table
 
 
@@ -605,7 +612,7 @@ def run_bench(args: argparse.Namespace) -> int:
             print(f"bench [{k}/{len(cases)}] {label}", file=sys.stderr, flush=True)
             results.append(run())
     except BaseException:
-        outputs = [path for path in (args.json, args.markdown) if path]
+        outputs = [str(path) for path in (args.json, args.markdown, args.report) if path]
         if results and outputs:
             _write(results, args)
             print(
