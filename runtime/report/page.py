@@ -21,7 +21,7 @@ table { border-collapse: collapse; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .note { background: #fff4d6; border-left: 4px solid #e8a800; padding: 4px 10px; margin: 4px 0; }
-.answer { background: #eaf3fb; border-left: 4px solid #1f6fb4; padding: 4px 10px; margin: 4px 0; }
+.answer { background: #eaf3fb; border-left: 4px solid #7aa7d6; padding: 4px 10px; margin: 4px 0; }
 figure.chart { margin: 12px 0; } figure.chart svg { max-width: 100%; height: auto; }
 code { background: #f3f3f3; padding: 1px 4px; }
 """
