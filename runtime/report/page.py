@@ -90,20 +90,12 @@ def _ms(value: float) -> str:
 
 
 def mediapipe_reference(case: Case, run: BenchRun) -> Case | None:
-    """MediaPipe's case of the same variant and mode in `run` (video-parallel: its video)."""
-    mode = "video" if case.mode.startswith("video") else case.mode
-    for other in run.cases:
-        if (
-            other.is_mediapipe
-            and other is not case
-            and (other.variant, other.mode)
-            == (
-                case.variant,
-                mode,
-            )
-        ):
-            return other
-    return None
+    """MediaPipe's case of the same variant and mode in `run` (video-parallel: its video), for
+    a case of ours."""
+    if case.is_mediapipe:
+        return None
+    wanted = (case.variant, "video" if case.mode.startswith("video") else case.mode)
+    return next((c for c in run.cases if c.is_mediapipe and (c.variant, c.mode) == wanted), None)
 
 
 def _vs_mediapipe(case: Case, run: BenchRun) -> str:
