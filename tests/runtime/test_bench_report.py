@@ -188,6 +188,10 @@ def test_page_with_mediapipe_gives_its_figures_and_ratio(cli, tmp_path):
         ratio = f"{ours['frames_per_second'] / theirs['frames_per_second']:.2f}x"
         assert shown[[r["mode"] for r in run["results"]].index(mode)]["vs_mediapipe"] == ratio
         assert f"{ratio} the throughput of MediaPipe 1.2.2" in dom
+        time_ratio = (
+            ours["percentiles_ms"]["total"]["p50"] / theirs["percentiles_ms"]["total"]["p50"]
+        )
+        assert f"takes {time_ratio:.2f}x MediaPipe" in dom
 
 
 def test_report_rebuilt_from_the_json_alone_is_the_same_page(cli, runs, tmp_path):
