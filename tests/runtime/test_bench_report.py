@@ -46,12 +46,13 @@ def _bench(env: dict, out: Path, *args: str) -> None:
 @pytest.fixture(scope="module")
 def runs(model_dir, tmp_path_factory) -> Path:
     """Two real runs: a.json (image batch 1 and 2, video; 8 steps; with --report a/) and
-    b.json (image batch 1; 6 steps)."""
+    b.json (image batch 1 of another photo; 6 steps)."""
     folder = tmp_path_factory.mktemp("bench-runs")
     env = {**os.environ, "BLAZEPOSE_MODEL_DIR": str(model_dir)}
     _bench(env, folder / "a.json", "--modes", "image,video", "--batch", "1,2",
            "--iterations", "8", "--report", str(folder / "a"))  # fmt: skip
-    _bench(env, folder / "b.json", "--modes", "image", "--iterations", "6")
+    _bench(env, folder / "b.json", "--modes", "image", "--iterations", "6",
+           "--image", str(DATA / "bus.jpg"))  # fmt: skip
     return folder
 
 
@@ -218,6 +219,20 @@ def test_compare_page_in_a_browser_shows_ratios_and_notes(cli, runs, tmp_path):
     assert row["time_ratio"] == f"{other['p50'] / base['p50']:.3f}"
     assert row["spread"] == f"{other['p90'] / other['p50']:.2f}"
     assert any("timed 6 steps after 2 warm-up" in note for note in tables.notes)
+    assert "b.json timed other inputs than a.json (image or video differ)" in tables.notes
+
+
+def test_compare_notes_a_noisy_case(cli, runs, tmp_path):
+    """b.json with its one case's p90 set to twice its median, as on a busy machine."""
+    noisy = json.loads((runs / "b.json").read_text())
+    total = noisy["results"][0]["percentiles_ms"]["total"]
+    total["p90"] = 2 * total["p50"]
+    (tmp_path / "noisy.json").write_text(json.dumps(noisy))
+    done = cli("bench", "compare", str(runs / "a.json"), str(tmp_path / "noisy.json"))
+    assert done.returncode == 0, done.stderr
+    assert "note: noisy.json: cpu fp32 lite image batch 1 is noisy (p90/median 2.00 > 1.5)" in (
+        done.stdout
+    )
 
 
 def test_bad_inputs_are_one_line_errors(cli, one_line_error, runs, tmp_path):
