@@ -264,3 +264,5 @@ def test_report_never_replaces_a_file_it_did_not_write(cli, one_line_error, runs
     (tmp_path / "index.html").symlink_to(runs / "a" / "index.html")
     done = cli("bench", "report", str(runs / "a.json"), "--out", str(tmp_path))
     one_line_error(done, "exists and is not a regular file")
+    done = cli("bench", "report", str(runs / "a.json"), "--out", str(runs / "b.json"))
+    one_line_error(done, "exists and is not a folder")
