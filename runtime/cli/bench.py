@@ -2,27 +2,36 @@
 
 Each configuration is warmed up, then timed for `iterations` steps; per step it records the
 end-to-end time and the time inside each model, so p50/p90/p99 come per stage (detector,
-landmarker, everything else) together with frames per second. MediaPipe's own PoseLandmarker is
-timed in the same run when it is installed and given loadable bundles.
+landmarker, everything else) together with frames per second; `--json` keeps every timed step's
+milliseconds beside them (warm-up excluded), the inputs' digests, the command and the machine.
+MediaPipe's own PoseLandmarker is timed in the same run when it is installed and given loadable
+bundles.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import importlib.util
 import json
 import os
 import platform
+import shlex
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
-from blazepose_onnx.cli.bench_arguments import MODES, VIDEO_FRAMES
+from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT, BENCH_VERSION, MODES, VIDEO_FRAMES
 from blazepose_onnx.cli.timing import (
     STAGES,
     concurrently,
@@ -33,6 +42,7 @@ from blazepose_onnx.cli.timing import (
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
+from blazepose_onnx.install import require_module
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
@@ -53,6 +63,15 @@ class BenchResult:
     frames_per_second: float
     percentiles_ms: dict[str, dict[str, float]] = field(default_factory=dict)
     precision: str = "fp32"
+    warmup: int = 0
+    samples_ms: dict[str, list[float]] = field(default_factory=dict)
+
+
+def samples_in_ms(samples: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Every timed step's seconds per stage as milliseconds, to 0.1 us (what the JSON keeps)."""
+    return {
+        stage: [round(t * 1e3, 4) for t in values] for stage, values in samples.items() if values
+    }
 
 
 def _result(
@@ -64,6 +83,7 @@ def _result(
     threads: str,
     samples: dict[str, list[float]],
     frames_per_step: int,
+    warmup: int,
     precision: str = "fp32",
 ) -> BenchResult:
     fps = frames_per_step / float(np.median(samples["total"]))
@@ -78,6 +98,8 @@ def _result(
         fps,
         percentiles_ms(samples),
         precision,
+        warmup,
+        samples_in_ms(samples),
     )
 
 
@@ -111,6 +133,7 @@ def bench_image(
         str(threads or "all"),
         samples,
         batch,
+        warmup,
         precision,
     )
 
@@ -151,6 +174,7 @@ def bench_video(
         str(threads or "all"),
         samples,
         streams,
+        warmup,
         precision,
     )
 
@@ -206,6 +230,8 @@ def bench_parallel_video(
         streams * iterations / wall,
         percentiles_ms(pooled),
         precision,
+        warmup,
+        samples_in_ms(pooled),
     )
 
 
@@ -250,31 +276,85 @@ def bench_mediapipe(
 
         samples = time_steps(step, iterations, warmup)
     return _result(
-        f"MediaPipe {mp.__version__}", "tflite-xnnpack", variant, mode, 1, "own", samples, 1
+        f"MediaPipe {mp.__version__}",
+        "tflite-xnnpack",
+        variant,
+        mode,
+        1,
+        "own",
+        samples,
+        1,
+        warmup,
     )
 
 
-def machine_info() -> dict[str, str]:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
+PACKAGES = (
+    "blazepose-onnx",
+    "numpy",
+    "opencv-python-headless",
+    "opencv-contrib-python",
+    "onnx",
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "onnxruntime-openvino",
+    "onnxruntime-directml",
+    "mediapipe",
+)
+
+
+def _cpuinfo(field_name: str) -> str:
+    """The first `field_name` line's value in /proc/cpuinfo ("" where there is none)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            if line.split(":", 1)[0].strip() == field_name:
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return ""
+
+
+def _gpus() -> str:
+    """NVIDIA GPUs and driver as nvidia-smi reports them ("" without one)."""
+    if shutil.which("nvidia-smi") is None:
+        return ""
+    try:
+        done = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    gpus = [", driver ".join(map(str.strip, line.split(","))) for line in done.stdout.splitlines()]
+    return "; ".join(gpu for gpu in gpus if gpu) if done.returncode == 0 else ""
+
+
+def _packages() -> dict[str, str]:
+    """Versions of the installed packages that decide the numbers."""
+    found = {}
+    for name in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[name] = metadata.version(name)
+    return found
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers were measured on."""
     return {
-        "cpu": cpu,
+        "cpu": _cpuinfo("model name") or platform.processor() or platform.machine(),
+        "cpu_flags": _cpuinfo("flags") or _cpuinfo("Features"),
         "logical_cores": str(os.cpu_count()),
+        "gpu": _gpus(),
         "python": platform.python_version(),
         "onnxruntime": ort.__version__,
         "providers": ", ".join(ort.get_available_providers()),
         "platform": platform.platform(),
+        "packages": _packages(),
     }
 
 
-def to_markdown(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
+def to_markdown(results: Sequence[BenchResult], machine: dict[str, Any]) -> str:
     """A Markdown table, with MediaPipe's matching configuration as the reference ratio."""
     lines = [
         f"Machine: {machine['cpu']}, {machine['logical_cores']} logical cores, onnxruntime "
@@ -310,8 +390,39 @@ def to_markdown(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def to_json(results: Sequence[BenchResult], machine: dict[str, str]) -> str:
-    return json.dumps({"machine": machine, "results": [asdict(r) for r in results]}, indent=1)
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_info(args: argparse.Namespace) -> dict[str, Any]:
+    """How the run was made: the command, the timed steps and the inputs (with digests, so that
+    runs on other machines can be checked to have timed the same files)."""
+    return {
+        "command": shlex.join(["blazepose", *sys.argv[1:]]),
+        "warmup": args.warmup,
+        "iterations": args.iterations,
+        "inputs": {
+            "image": {"path": str(args.image), "sha256": _file_digest(args.image)},
+            "video": {
+                "path": str(args.video),
+                "sha256": _file_digest(args.video),
+                "frames": VIDEO_FRAMES,
+            },
+        },
+    }
+
+
+def to_json(results: Sequence[BenchResult], machine: dict[str, Any], run: dict[str, Any]) -> str:
+    """The run as JSON: format and version, how it was run, the machine, and per case the
+    percentiles and every timed step's milliseconds (warm-up excluded)."""
+    document = {
+        "format": BENCH_FORMAT,
+        "version": BENCH_VERSION,
+        **run,
+        "machine": machine,
+        "results": [asdict(r) for r in results],
+    }
+    return json.dumps(document, indent=1)
 
 
 def _csv(text: str, name: str, cast: Callable = str) -> list:
@@ -392,6 +503,8 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
         raise InputError("--iterations must be at least 1 and --warmup at least 0")
     if args.mediapipe_bundles is not None:
         _check_mediapipe(args.mediapipe_bundles, variants)
+    if args.report is not None:
+        require_module("matplotlib", "report", "blazepose bench --report")
     return BenchPlan(
         providers,
         precisions,
@@ -471,12 +584,18 @@ def _provider_precisions(plan: BenchPlan) -> list[tuple[str, str]]:
 
 
 def _write(results: list[BenchResult], args: argparse.Namespace) -> str:
+    """Write the outputs asked for; the report page is built from the very JSON text written."""
     machine = machine_info()
     table = to_markdown(results, machine)
+    document = to_json(results, machine, run_info(args)) + "\n"
     if args.markdown:
         write_bytes_atomic(args.markdown, (table + "\n").encode())
     if args.json:
-        write_bytes_atomic(args.json, (to_json(results, machine) + "\n").encode())
+        write_bytes_atomic(args.json, document.encode())
+    if args.report:
+        from blazepose_onnx.report.output import write_run_report
+
+        write_run_report(args.report, document)
     return table
 
 
@@ -493,7 +612,7 @@ def run_bench(args: argparse.Namespace) -> int:
             print(f"bench [{k}/{len(cases)}] {label}", file=sys.stderr, flush=True)
             results.append(run())
     except BaseException:
-        outputs = [path for path in (args.json, args.markdown) if path]
+        outputs = [str(path) for path in (args.json, args.markdown, args.report) if path]
         if results and outputs:
             _write(results, args)
             print(

@@ -8,10 +8,26 @@ from pathlib import Path
 
 MODES = ("image", "video", "video-parallel")
 VIDEO_FRAMES = 120
+# The JSON that `--json` writes and `bench report`/`bench compare` read: version 2 added every
+# timed step's milliseconds (`samples_ms`), the warm-up, the inputs' digests and the command.
+BENCH_FORMAT = "blazepose-bench"
+BENCH_VERSION = 2
 
 
 def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) -> None:
-    """The `blazepose bench` options; `image` and `video` are the default inputs."""
+    """The `blazepose bench` options; `image` and `video` are the default inputs; the
+    `report` and `compare` subcommands read its JSON instead of timing."""
+    pages = command.add_subparsers(dest="bench_command", metavar="{report,compare}")
+    report = pages.add_parser("report", help="the page of one run from its --json, rebuilt")
+    report.add_argument("json", type=Path, help="a `blazepose bench --json` file")
+    report.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="writes DIR/index.html"
+    )
+    compare = pages.add_parser("compare", help="runs side by side: ratios against the first")
+    compare.add_argument("runs", type=Path, nargs="+", metavar="JSON", help="bench --json files")
+    compare.add_argument(
+        "--report", dest="page", type=Path, metavar="DIR", help="writes DIR/index.html"
+    )
     command.add_argument(
         "--providers", help="comma-separated (default: every provider that runs here)"
     )
@@ -61,3 +77,10 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
     )
     command.add_argument("--json", help="write the results as JSON")
     command.add_argument("--markdown", help="write the table as Markdown")
+    command.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write DIR/index.html, a page with charts, and DIR/bench.json it is built from "
+        "(the [report] extra)",
+    )

@@ -113,6 +113,10 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench_command is not None:  # report, compare: pages from JSON, no runtime needed
+        from blazepose_onnx.cli import bench_report
+
+        return getattr(bench_report, f"run_{args.bench_command}")(args)
     require_onnxruntime()
     from blazepose_onnx.cli import bench
 
