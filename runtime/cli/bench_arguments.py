@@ -19,15 +19,20 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
     `report` and `compare` subcommands read its JSON instead of timing."""
     pages = command.add_subparsers(dest="bench_command", metavar="{report,compare}")
     report = pages.add_parser("report", help="the page of one run from its --json, rebuilt")
-    report.add_argument("json", type=Path, help="a `blazepose bench --json` file")
-    report.add_argument(
-        "--out", type=Path, required=True, metavar="DIR", help="writes DIR/index.html"
-    )
     compare = pages.add_parser("compare", help="runs side by side: ratios against the first")
-    compare.add_argument("runs", type=Path, nargs="+", metavar="JSON", help="bench --json files")
-    compare.add_argument(
-        "--report", dest="page", type=Path, metavar="DIR", help="writes DIR/index.html"
-    )
+    page_options = [
+        report.add_argument("json", type=Path, help="a `blazepose bench --json` file"),
+        report.add_argument(
+            "--out", type=Path, required=True, metavar="DIR", help="writes DIR/index.html"
+        ),
+        compare.add_argument(
+            "runs", type=Path, nargs="+", metavar="JSON", help="bench --json files"
+        ),
+        compare.add_argument(
+            "--report", dest="page", type=Path, metavar="DIR", help="writes DIR/index.html"
+        ),
+    ]
+    command.set_defaults(page_options=frozenset(o.dest for o in page_options) | {"bench_command"})
     command.add_argument(
         "--providers", help="comma-separated (default: every provider that runs here)"
     )
@@ -84,3 +89,13 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
         help="write DIR/index.html, a page with charts, and DIR/bench.json it is built from "
         "(the [report] extra)",
     )
+
+
+def ignored_timing_options(args: argparse.Namespace, command: argparse.ArgumentParser) -> list[str]:
+    """The timing options given to `bench report`/`bench compare`, which time nothing."""
+    defaults = vars(command.parse_args([]))
+    return [
+        f"--{name.replace('_', '-')}"
+        for name, default in defaults.items()
+        if name not in args.page_options and vars(args).get(name) != default
+    ]

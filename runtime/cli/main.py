@@ -115,6 +115,15 @@ def cmd_providers(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.bench_command is not None:  # report, compare: pages from JSON, no runtime needed
         from blazepose_onnx.cli import bench_report
+        from blazepose_onnx.cli.bench_arguments import ignored_timing_options
+
+        given = ignored_timing_options(args, args.parser)
+        if given:
+            args.parser.error(
+                f"bench {args.bench_command} reads JSON and times nothing: "
+                f"{', '.join(given)} would be ignored (they are for a timed run: "
+                "blazepose bench ... --json FILE)"
+            )
 
         return getattr(bench_report, f"run_{args.bench_command}")(args)
     require_onnxruntime()
@@ -365,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_cmd = commands.add_parser("bench", help="time providers x variants x modes x batch sizes")
     bench_arguments.add_arguments(bench_cmd, IMAGE, VIDEO)
-    bench_cmd.set_defaults(run=cmd_bench)
+    bench_cmd.set_defaults(run=cmd_bench, parser=bench_cmd)
     return parser
 
 

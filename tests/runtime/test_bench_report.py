@@ -254,6 +254,16 @@ def test_bad_inputs_are_one_line_errors(cli, one_line_error, runs, tmp_path):
         assert not out.exists()
 
 
+def test_timing_options_given_to_report_or_compare_are_refused_not_ignored(cli, runs, tmp_path):
+    out = tmp_path / "out"
+    for page in (["report", str(runs / "a.json"), "--out", str(out)],
+                 ["compare", str(runs / "a.json"), str(runs / "b.json")]):  # fmt: skip
+        done = cli("bench", "--iterations", "5", "--modes", "video", *page)
+        assert done.returncode == 2, done.stderr
+        assert "--modes, --iterations would be ignored" in done.stderr
+        assert done.stdout == "" and not out.exists()
+
+
 def test_report_never_replaces_a_file_it_did_not_write(cli, one_line_error, runs, tmp_path):
     (tmp_path / "index.html").write_text("<html>someone's page</html>")
     done = cli("bench", "report", str(runs / "a.json"), "--out", str(tmp_path))
