@@ -33,3 +33,10 @@ def silence_opencv_logging() -> None:
         logging.setLogLevel(logging.LOG_LEVEL_SILENT)
     elif hasattr(cv2, "setLogLevel"):
         cv2.setLogLevel(0)
+
+
+def quiet_ffmpeg() -> None:
+    """FFmpeg's own messages (a damaged frame, a missing index) off, for the videos this process
+    opens from now on, without touching stderr: OpenCV reads OPENCV_FFMPEG_LOGLEVEL when it
+    first opens a video, so call this before (later calls change nothing). -8 is AV_LOG_QUIET."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")

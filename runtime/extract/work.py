@@ -25,7 +25,7 @@ from blazepose_onnx.inputs import open_video, read_image
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import native_stderr_silenced
+from blazepose_onnx.quiet import quiet_ffmpeg
 
 PHOTO_BATCH = 8  # photos per detect_batch call
 # One landmarker per worker process, kind and options: its sessions serve every unit, and each
@@ -61,6 +61,7 @@ def run_unit(job: Job, unit: list[Source]) -> list[Entry]:
     if any(job.config[name] != value for name, value in hashes.items()):
         raise InputError(f"this worker's model files differ from the run's: {hashes}")
     cv2.setNumThreads(job.options.num_threads or 0)  # colour conversion and crops: no more
+    quiet_ffmpeg()  # before this process's first video
     if unit[0].kind == VIDEO:
         return [_video(job, source) for source in unit]
     return _photos(job, unit)
@@ -79,14 +80,15 @@ def _failed(entry: Entry, exc: BaseException) -> Entry:
 
 
 def _decoded(capture: cv2.VideoCapture) -> Iterator[tuple[int, np.ndarray]]:
-    with native_stderr_silenced():
-        index = 0
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return
-            yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            index += 1
+    """A video's frames as RGB, numbered. FFmpeg's messages are off (`quiet_ffmpeg`), so
+    stderr stays open for the worker's own lines while frames are read."""
+    index = 0
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return
+        yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        index += 1
 
 
 def _video(job: Job, source: Source) -> Entry:

@@ -204,3 +204,25 @@ def test_progress_on_a_terminal(cli_env, data_dir, tmp_path):
     assert lines[-1].startswith("sources 2/2, frames 121, ") and lines[-1].endswith(
         "frames/s, ETA 0:00:00  \n"
     ), lines
+
+
+def test_ffmpeg_messages_of_a_damaged_video_stay_off_stderr(cli, tmp_path, data_dir, read_dataset):
+    # Bytes flipped mid-file: FFmpeg prints "[mpeg4 @ 0x...] header damaged" as it decodes,
+    # and the video ends early. Only the run's own summary may reach stderr.
+    damaged = bytearray((data_dir / "squat.mp4").read_bytes())
+    damaged[200_000:260_000:7] = bytes(b ^ 0x55 for b in damaged[200_000:260_000:7])
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "damaged.mp4").write_bytes(bytes(damaged))
+    shutil.copy(data_dir / "dance.mp4", folder / "dance.mp4")
+    done = cli("extract", str(folder), "--out", str(tmp_path / "dataset"), "--model", "lite")
+    assert done.returncode == 4, done.stderr
+    manifest, _ = read_dataset(tmp_path / "dataset")
+    assert manifest[str(folder / "damaged.mp4")]["status"] == "truncated"
+    assert manifest[str(folder / "dance.mp4")]["status"] == "ok"
+    error = manifest[str(folder / "damaged.mp4")]["error"]
+    assert done.stderr.splitlines() == [
+        f"  {folder / 'damaged.mp4'}: truncated: {error}",
+        "blazepose: 1 of 2 sources failed or were truncated (exit code 4; --retry-failed redoes "
+        "the failed ones)",
+    ], done.stderr
