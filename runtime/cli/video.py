@@ -283,13 +283,30 @@ class VideoRun:
         finally:
             capture.release()
 
-    def _stream_options(self, sink_box: list[FrameSink], indices: LiveFrameIndex):
+    def _stream_options(
+        self, sink_box: list[FrameSink], indices: LiveFrameIndex, failures: list[Exception]
+    ):
         options = dataclasses.replace(self.options)
         if self.args.live:
             options.running_mode = RunningMode.LIVE_STREAM
-            options.result_callback = lambda result, frame, ts: sink_box[0].write(
-                result, frame, indices.take(ts), ts
-            )
+
+            def deliver(result, frame, timestamp_ms: int) -> None:
+                """Write a live result (on the worker thread); the first failed write (a full
+                disk, a closed pipe) is reported at once, in one line, and stops the run."""
+                if failures:
+                    return
+                try:
+                    sink_box[0].write(result, frame, indices.take(timestamp_ms), timestamp_ms)
+                except OSError as exc:
+                    failures.append(exc)
+                    print(
+                        "blazepose: error: could not write the result of the frame at "
+                        f"{timestamp_ms} ms: {exc}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+
+            options.result_callback = deliver
         else:
             options.running_mode = RunningMode.VIDEO
         return options
@@ -311,11 +328,12 @@ class VideoRun:
         start = time.perf_counter()
         sink_box: list[FrameSink] = []
         indices = LiveFrameIndex()
+        failures: list[Exception] = []  # live writes that failed, on the worker thread
         # The model is built before any output is opened: a bad --model or --provider is
         # reported as itself, and leaves nothing behind.
         with (
             PoseLandmarker.create_from_options(
-                self._stream_options(sink_box, indices)
+                self._stream_options(sink_box, indices, failures)
             ) as landmarker,
             ExitStack() as outputs,
         ):
@@ -342,6 +360,7 @@ class VideoRun:
                     frame is not None
                     and stop.signum is None
                     and not sink.quit
+                    and not failures
                     and (args.max_frames is None or processed < args.max_frames)
                 ):
                     timestamp_ms = round(index * 1000 / fps)
@@ -363,6 +382,8 @@ class VideoRun:
                     index += 1
                     frame = _read(capture, quiet=not args.live)
             landmarker.close()  # LIVE_STREAM: deliver what is queued before the outputs close
+            if failures:  # reported above; no output is left under its final name
+                raise SystemExit(1)
             stats = landmarker.stats
         seconds = time.perf_counter() - start
         summary = (

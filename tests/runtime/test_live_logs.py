@@ -58,21 +58,25 @@ def live_stream(data_dir, tmp_path):
     thread.join()
 
 
-def test_live_worker_logs_reach_stderr_while_frames_are_read(cli_env, live_stream):
-    """JSONL to a full disk (/dev/full, unbuffered): every delivered frame's write fails in the
-    result callback, on the worker thread, and the worker logs it while the main thread waits
-    for the stream's next frame. Every one of those lines is on stderr."""
-    with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [str(SCRIPT), "video", live_stream, "--live", "--model", "lite", "--jsonl", "-"],
-            stdout=full, stderr=subprocess.PIPE, text=True, timeout=300,
-            env={**cli_env, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-    summary = [line for line in done.stderr.splitlines() if line.startswith("frames: ")]
-    assert len(summary) == 1, done.stderr
-    delivered = int(re.match(r"frames: (\d+),", summary[0]).group(1))
-    logged = re.findall(r"^ERROR: result_callback raised on the frame at (\d+) ms; the stream "
-                        r"goes on$", done.stderr, re.M)  # fmt: skip
-    assert "No space left on device" in done.stderr
-    assert len(logged) == delivered, f"{len(logged)} lines logged for {delivered} frames"
-    assert delivered >= 30, summary  # measured 60-76 on 2 shared cores
+RUNS = 3  # each run's line is written while the main thread waits in a read ~95% of the time
+
+
+def test_live_worker_lines_reach_stderr_while_frames_are_read(cli_env, live_stream):
+    """JSONL to a full disk (/dev/full, unbuffered): the first delivered frame's write fails in
+    the result callback, on the worker thread, which reports it in one line while the main
+    thread waits for the stream's next frame; the run then stops with exit code 1. Silencing
+    stderr around reads swallowed that line in most runs (measured: 2-4 of 60-76 such lines got
+    through), so RUNS runs all seeing it rule that out."""
+    for _ in range(RUNS):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [str(SCRIPT), "video", live_stream, "--live", "--model", "lite", "--jsonl", "-"],
+                stdout=full, stderr=subprocess.PIPE, text=True, timeout=300,
+                env={**cli_env, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert re.fullmatch(
+            r"blazepose: error: could not write the result of the frame at \d+ ms: "
+            r"\[Errno 28\] No space left on device\n",
+            done.stderr,
+        ), done.stderr
