@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import glob
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -97,16 +99,22 @@ def open_video(source: str, threads: int | None = None) -> tuple[cv2.VideoCaptur
     return capture, fps if fps and fps > 0 else 30.0
 
 
+def rgb_frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
+    """An opened capture's frames, in order, as RGB uint8, until it ends."""
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return
+        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
 def read_frames(source: str, limit: int | None = None) -> list[np.ndarray]:
     """Up to `limit` frames (all when None) of a video file or camera, as RGB uint8."""
     capture, _ = open_video(source)
-    frames = []
-    while limit is None or len(frames) < limit:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
+    try:
+        frames = list(itertools.islice(rgb_frames(capture), limit))
+    finally:
+        capture.release()
     if not frames:
         raise InputError(f"no frames in video {source}")
     return frames

@@ -21,7 +21,7 @@ from blazepose_onnx.extract.prefetch import prefetched
 from blazepose_onnx.extract.schema import FAILED, TRUNCATED, Entry, PoseRows
 from blazepose_onnx.extract.sources import VIDEO, Source
 from blazepose_onnx.extract.store import Store
-from blazepose_onnx.inputs import open_video, read_image
+from blazepose_onnx.inputs import open_video, read_image, rgb_frames
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pose_landmarker import PoseLandmarker
@@ -61,7 +61,7 @@ def run_unit(job: Job, unit: list[Source]) -> list[Entry]:
     if any(job.config[name] != value for name, value in hashes.items()):
         raise InputError(f"this worker's model files differ from the run's: {hashes}")
     cv2.setNumThreads(job.options.num_threads or 0)  # colour conversion and crops: no more
-    quiet_ffmpeg()  # before this process's first video
+    quiet_ffmpeg()  # before this process's first video: stderr stays open while frames are read
     if unit[0].kind == VIDEO:
         return [_video(job, source) for source in unit]
     return _photos(job, unit)
@@ -79,18 +79,6 @@ def _failed(entry: Entry, exc: BaseException) -> Entry:
     )
 
 
-def _decoded(capture: cv2.VideoCapture) -> Iterator[tuple[int, np.ndarray]]:
-    """A video's frames as RGB, numbered. FFmpeg's messages are off (`quiet_ffmpeg`), so
-    stderr stays open for the worker's own lines while frames are read."""
-    index = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            return
-        yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        index += 1
-
-
 def _video(job: Job, source: Source) -> Entry:
     start = time.perf_counter()
     entry, rows = job.entry(source), PoseRows(source.path)
@@ -102,7 +90,7 @@ def _video(job: Job, source: Source) -> Entry:
             stream = next(_VIDEO_IDS)
             streams.open_stream(stream, job.rotate)
             try:
-                for index, rgb in prefetched(_decoded(capture)):
+                for index, rgb in enumerate(prefetched(rgb_frames(capture))):
                     timestamp_ms = round(index * 1000 / fps)
                     result = streams.process({stream: (rgb, timestamp_ms)})[stream]
                     found = rows.add(index, timestamp_ms, result, (rgb.shape[1], rgb.shape[0]))
