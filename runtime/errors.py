@@ -1,6 +1,11 @@
-"""The runtime's exception types (beyond ValueError, TypeError and FileNotFoundError)."""
+"""The runtime's exception types (beyond ValueError, TypeError and FileNotFoundError), and the
+exit status of a run where some inputs failed."""
 
 from __future__ import annotations
+
+# `detect`, `video` and `extract`: some inputs could not be read (or were truncated); the
+# others' results were written.
+EXIT_SOME_FAILED = 4
 
 
 class ProviderError(ValueError):

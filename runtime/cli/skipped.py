@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from blazepose_onnx.errors import InputError
-
-EXIT_SOME_FAILED = 4  # some inputs could not be read; the others' results were written
+from blazepose_onnx.errors import EXIT_SOME_FAILED, InputError
 
 
 class SkippedInputs:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from blazepose_onnx.errors import EXIT_SOME_FAILED
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.progress import Progress
 from blazepose_onnx.extract.schema import FAILED, OK, Entry, PoseRows
@@ -21,7 +22,6 @@ from blazepose_onnx.options import PoseLandmarkerOptions
 
 ENGINES = ("local", "ray")
 PHOTOS_PER_UNIT = 32
-EXIT_SOME_FAILED = 4  # some sources failed or were truncated; the others' rows were written
 RESULT_OPTIONS = (
     "model",
     "precision",
