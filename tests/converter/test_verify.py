@@ -29,8 +29,8 @@ def _assert_within_tolerance(diffs):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_native_backend_matches_tflite(bundles, model_dir, data_dir, variant):
-    diffs = verify_models(bundles[variant], onnx_paths(variant, model_dir), data_dir)
+def test_native_backend_matches_tflite(bundles, converted, data_dir, variant):
+    diffs = verify_models(bundles[variant], converted(variant, "native"), data_dir)
     _assert_within_tolerance(diffs)
 
 
