@@ -3,8 +3,8 @@ exit status of a run where some inputs failed."""
 
 from __future__ import annotations
 
-# `detect`, `video` and `extract`: some inputs could not be read (or were truncated); the
-# others' results were written.
+# `detect`, `video` and `extract`: some inputs could not be read (extract: or were
+# truncated); the others' results were written.
 EXIT_SOME_FAILED = 4
 
 

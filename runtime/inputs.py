@@ -79,7 +79,8 @@ def read_image(path: Path) -> np.ndarray:
 
 def open_video(source: str, threads: int | None = None) -> tuple[cv2.VideoCapture, float]:
     """An opened capture for a video file, a stream URL or a camera index, and its frame rate
-    (30 if unknown). `threads`: the decoder's threads (default: FFmpeg's choice, all cores)."""
+    (30 if unknown). `threads`: a video file's decoder threads (default: FFmpeg's choice, all
+    cores); cameras and streams keep their backend's own."""
     stream = is_stream_url(source)
     if not (source.isdigit() or stream):
         if not Path(source).is_file():
@@ -87,7 +88,11 @@ def open_video(source: str, threads: int | None = None) -> tuple[cv2.VideoCaptur
         if cv2.haveImageReader(source):
             raise InputError(f"{source} is a still image, not a video (use blazepose detect)")
     with native_stderr_silenced():
-        params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
+        params = (
+            []
+            if threads is None or source.isdigit() or stream
+            else [cv2.CAP_PROP_N_THREADS, threads]
+        )
         capture = cv2.VideoCapture(int(source) if source.isdigit() else source, cv2.CAP_ANY, params)
     if not capture.isOpened():
         if source.isdigit():

@@ -70,7 +70,7 @@ class MultiStreamPoseLandmarker:
         with self._guard.call("open_stream"):
             self._open_stream(stream_id, check_rotation(rotation_degrees))
 
-    def _open_stream(self, stream_id: Hashable, degrees: int = 0) -> None:
+    def _open_stream(self, stream_id: Hashable, degrees: int) -> None:
         if stream_id in self._streams or stream_id in self._closed_ids:
             state = "open" if stream_id in self._streams else "closed and cannot be reused"
             raise ValueError(f"stream id {stream_id!r} is already {state}")

@@ -26,7 +26,7 @@ from blazepose_onnx.converter.paths import default_model_dir
 
 CACHE_DIR = ".sessions"
 EDITS_VERSION = "1"  # bump when graph_edits changes what it produces
-KEEP = 8  # entries kept per role (variants x precisions x edits in use), least recently used go
+KEEP = 16  # entries kept per role (3 variants x 2 precisions x edits in use); least recent go
 
 
 def cached_session_model(

@@ -8,6 +8,7 @@ reopens the file and raises `VideoWriteError` unless it holds every frame writte
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from fractions import Fraction
 from pathlib import Path
@@ -62,6 +63,14 @@ class VideoFile:
         except Exception as exc:  # PyAV's OSError (ENOSPC, EIO), cv2.error
             raise VideoWriteError(f"could not write video {self.path}: {exc}") from exc
         self.frames += 1
+
+    def release(self) -> None:
+        """Let the file go unfinished and unchecked (it is being thrown away)."""
+        with contextlib.suppress(Exception):  # the run's own error is the one to report
+            if self._pyav:
+                self._container.close()
+            else:
+                self._writer.release()
 
     def close(self) -> None:
         """Finish the file, then check that it opens and holds every frame written."""

@@ -21,7 +21,9 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
     report = pages.add_parser("report", help="the page of one run from its --json, rebuilt")
     compare = pages.add_parser("compare", help="runs side by side: ratios against the first")
     page_options = [
-        report.add_argument("json", type=Path, help="a `blazepose bench --json` file"),
+        report.add_argument(
+            "run_json", type=Path, metavar="JSON", help="a `blazepose bench --json` file"
+        ),
         report.add_argument(
             "--out", type=Path, required=True, metavar="DIR", help="writes DIR/index.html"
         ),

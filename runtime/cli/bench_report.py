@@ -13,7 +13,7 @@ def run_report(args: argparse.Namespace) -> int:
     from blazepose_onnx.report.document import read_run
     from blazepose_onnx.report.output import write_run_report
 
-    run = read_run(args.json)
+    run = read_run(args.run_json)
     print(write_run_report(args.out, run.text, run.name))
     return 0
 

@@ -9,13 +9,14 @@ named on stderr and the others go on (exit 4; `--strict` stops at the first).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import re
 import signal
 import sys
 import threading
 import time
-from contextlib import ExitStack
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -47,13 +48,23 @@ EXIT_TRUNCATED = 3
 OUTPUTS = {"out": "_pose.mp4", "jsonl": ".jsonl", "csv": ".csv"}  # option: per-input suffix
 
 
-def _open_text(outputs: ExitStack, path: str) -> TextIO:
+def _open_text(outputs: contextlib.ExitStack, path: str) -> TextIO:
     """Standard output for '-', else a text file written under a temporary name and renamed
     when `outputs` closes cleanly."""
     if path == "-":
         return sys.stdout
     temp = outputs.enter_context(atomic_path(path))
-    return outputs.enter_context(temp.open("w", newline=""))
+    text = temp.open("w", newline="")
+
+    def close(error_type: type | None, *_: object) -> None:
+        if error_type is None:
+            text.close()  # a failed flush (a full disk) fails the run
+        else:
+            with contextlib.suppress(OSError):  # thrown away: the run's own error is reported
+                text.close()
+
+    outputs.push(close)
+    return text
 
 
 class FrameSink:
@@ -62,15 +73,17 @@ class FrameSink:
 
     def __init__(
         self,
-        outputs: ExitStack,
+        outputs: contextlib.ExitStack,
         targets: dict[str, str | None],
         source: str,
         keypoints: str,
         fps: float,
         size: tuple[int, int],
         preview: Preview | None,
+        live: bool = False,
     ) -> None:
         self.lock = threading.Lock()
+        self.live, self.texts = live, []  # live: each record flushed as it is written
         self.frames = self.poses = self.empty_frames = 0
         self.video = self.jsonl = self.csv = None
         self.preview, self.quit = preview, False
@@ -79,12 +92,23 @@ class FrameSink:
                 atomic_path(targets["out"], suffix=".part" + Path(targets["out"]).suffix)
             )
             self.video = VideoFile(temp, fps, size)
-            outputs.callback(self.video.close)  # checked before it is renamed into place
         if targets["jsonl"]:
             self.jsonl = _open_text(outputs, targets["jsonl"])
+            self.texts.append(self.jsonl)
         if targets["csv"]:
-            self.csv = CsvResultWriter(_open_text(outputs, targets["csv"]), keypoints)
+            self.texts.append(_open_text(outputs, targets["csv"]))
+            self.csv = CsvResultWriter(self.texts[-1], keypoints)
+        if self.video is not None:  # last in: checked before any output is renamed into place
+            outputs.push(self._close_video)
         self.source, self.keypoints = source, keypoints
+
+    def _close_video(self, error_type: type | None, *_: object) -> None:
+        """Finish and check the annotated video; when the run failed, only release it (it is
+        not kept, and its check would hide the run's own error)."""
+        if error_type is None:
+            self.video.close()
+        else:
+            self.video.release()
 
     def write(self, result: PoseLandmarkerResult, frame, index: int, timestamp_ms: int) -> None:
         with self.lock:
@@ -102,6 +126,9 @@ class FrameSink:
                 self.jsonl.write(record + "\n")
             if self.csv is not None:
                 self.csv.write(self.source, index, timestamp_ms, result)
+            if self.live:  # a reader follows the stream; a full disk shows at once
+                for text in self.texts:
+                    text.flush()
 
 
 class LiveFrameIndex:
@@ -299,9 +326,11 @@ class VideoRun:
                     sink_box[0].write(result, frame, indices.take(timestamp_ms), timestamp_ms)
                 except OSError as exc:
                     failures.append(exc)
+                    if self.args.verbose:
+                        traceback.print_exception(exc)
                     print(
-                        "blazepose: error: could not write the result of the frame at "
-                        f"{timestamp_ms} ms: {exc}",
+                        f"blazepose: error: {sink_box[0].source}: could not write the result of "
+                        f"the frame at {timestamp_ms} ms: {exc}",
                         file=sys.stderr,
                         flush=True,
                     )
@@ -335,7 +364,7 @@ class VideoRun:
             PoseLandmarker.create_from_options(
                 self._stream_options(sink_box, indices, failures)
             ) as landmarker,
-            ExitStack() as outputs,
+            contextlib.ExitStack() as outputs,
         ):
             size = (first.shape[1], first.shape[0])
             sink = FrameSink(
@@ -346,6 +375,7 @@ class VideoRun:
                 sampler.output_fps(fps),
                 size,
                 self.preview,
+                live=args.live,
             )
             sink_box.append(sink)
             outputs.callback(landmarker.close)  # live frames are delivered before outputs close

@@ -60,11 +60,11 @@ def run_unit(job: Job, unit: list[Source]) -> list[Entry]:
     hashes = model_hashes(job.options)
     if any(job.config[name] != value for name, value in hashes.items()):
         raise InputError(f"this worker's model files differ from the run's: {hashes}")
-    cv2.setNumThreads(job.options.num_threads or 0)  # colour conversion and crops: no more
+    cv2.setNumThreads(job.options.num_threads)  # colour conversion and crops: the worker's
     quiet_ffmpeg()  # before this process's first video: stderr stays open while frames are read
     if unit[0].kind == VIDEO:
-        return [_video(job, source) for source in unit]
-    return _photos(job, unit)
+        return [_video(job, source, hashes) for source in unit]
+    return _photos(job, unit, hashes)
 
 
 def one_line(exc: BaseException) -> str:
@@ -79,14 +79,14 @@ def _failed(entry: Entry, exc: BaseException) -> Entry:
     )
 
 
-def _video(job: Job, source: Source) -> Entry:
+def _video(job: Job, source: Source, hashes: dict[str, str]) -> Entry:
     start = time.perf_counter()
     entry, rows = job.entry(source), PoseRows(source.path)
     try:
         capture, fps = open_video(source.path, job.options.num_threads)
         try:
             stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-            streams = _landmarker(MultiStreamPoseLandmarker, job.options)
+            streams = _landmarker(MultiStreamPoseLandmarker, job.options, hashes)
             stream = next(_VIDEO_IDS)
             streams.open_stream(stream, job.rotate)
             try:
@@ -113,9 +113,10 @@ def _video(job: Job, source: Source) -> Entry:
     return entry
 
 
-def _landmarker(kind: type, options: PoseLandmarkerOptions):
-    """This process's landmarker of `kind` for `options`, made on first use."""
-    key = (kind, repr(options))
+def _landmarker(kind: type, options: PoseLandmarkerOptions, hashes: dict[str, str]):
+    """This process's landmarker of `kind` for `options` and these model files (`hashes`: a
+    file changed under a reused process gets new sessions), made on first use."""
+    key = (kind, repr(options), tuple(sorted(hashes.items())))
     if key not in _LANDMARKERS:
         _LANDMARKERS[key] = kind(options)
     return _LANDMARKERS[key]
@@ -133,8 +134,8 @@ def _read_batches(sources: list[Source]) -> Iterator[list[tuple[Source, object]]
         yield batch
 
 
-def _photos(job: Job, sources: list[Source]) -> list[Entry]:
-    landmarker = _landmarker(PoseLandmarker, job.options)
+def _photos(job: Job, sources: list[Source], hashes: dict[str, str]) -> list[Entry]:
+    landmarker = _landmarker(PoseLandmarker, job.options, hashes)
     entries = []
     for batch in prefetched(_read_batches(sources), depth=2):
         start = time.perf_counter()

@@ -258,9 +258,9 @@ def test_timing_options_given_to_report_or_compare_are_refused_not_ignored(cli, 
     out = tmp_path / "out"
     for page in (["report", str(runs / "a.json"), "--out", str(out)],
                  ["compare", str(runs / "a.json"), str(runs / "b.json")]):  # fmt: skip
-        done = cli("bench", "--iterations", "5", "--modes", "video", *page)
+        done = cli("bench", "--iterations", "5", "--modes", "video", "--json", "o.json", *page)
         assert done.returncode == 2, done.stderr
-        assert "--modes, --iterations would be ignored" in done.stderr
+        assert "--modes, --iterations, --json would be ignored" in done.stderr
         assert done.stdout == "" and not out.exists()
 
 

@@ -76,7 +76,8 @@ def test_live_worker_lines_reach_stderr_while_frames_are_read(cli_env, live_stre
             )  # fmt: skip
         assert done.returncode == 1, done.stderr
         assert re.fullmatch(
-            r"blazepose: error: could not write the result of the frame at \d+ ms: "
+            rf"blazepose: error: {re.escape(live_stream)}: could not write the result of the "
+            r"frame at \d+ ms: "
             r"\[Errno 28\] No space left on device\n",
             done.stderr,
         ), done.stderr
