@@ -67,7 +67,9 @@ def make_parents(folder: Path) -> list[Path]:
     """Create `folder` and its missing parents; return those this call created, deepest first.
 
     Safe against another process creating the same folders at the same time: a folder that
-    appears meanwhile is used, not reported as an error, and not counted as ours.
+    appears meanwhile is used, not reported as an error, and not counted as ours. (A writer
+    that fails removes the empty folders it created, which another writer may be about to use:
+    shared output folders such as extract's poses/ are made once, up front.)
     """
     missing = []
     while not folder.exists():
