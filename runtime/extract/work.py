@@ -28,9 +28,10 @@ from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.quiet import quiet_ffmpeg
 
 PHOTO_BATCH = 8  # photos per detect_batch call
-# One landmarker per worker process, kind and options: its sessions serve every unit, and each
-# video is a stream of its own (fresh tracking), so a video's rows equal detect_for_video's.
-_LANDMARKERS: dict[tuple[type, str], PoseLandmarker | MultiStreamPoseLandmarker] = {}
+# One landmarker per worker process, kind, options and model files (`_landmarker`): its sessions
+# serve every unit, and each video is a stream of its own (fresh tracking), so a video's rows
+# equal detect_for_video's.
+_LANDMARKERS: dict[tuple[type, str, tuple], PoseLandmarker | MultiStreamPoseLandmarker] = {}
 _VIDEO_IDS = itertools.count()
 
 
