@@ -176,11 +176,17 @@ def extract(
 
             run_ray(job, units, address, threads, gpus_per_worker, workers, done)
         elif units:
-            from blazepose_onnx.extract.local import run_local
+            from blazepose_onnx.extract.local import run_local, start_pool
             from blazepose_onnx.pose_landmarker import PoseLandmarker
 
-            PoseLandmarker.create_from_options(options).close()  # a bad model fails here, once
-            run_local(job, units, min(workers or max(1, cores // threads), len(units)), done)
+            count = min(workers or max(1, cores // threads), len(units))
+            pool = start_pool(job, units, count)  # the workers start while the model is checked
+            try:
+                PoseLandmarker.create_from_options(options).close()  # a bad model fails here
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+            run_local(job, units, pool, count, done)
     finally:
         progress.close()
     entries = store.entries()

@@ -19,7 +19,7 @@ from blazepose_onnx.errors import InputError
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.prefetch import prefetched
 from blazepose_onnx.extract.schema import FAILED, TRUNCATED, Entry, PoseRows
-from blazepose_onnx.extract.sources import VIDEO, Source
+from blazepose_onnx.extract.sources import PHOTO, VIDEO, Source
 from blazepose_onnx.extract.store import Store
 from blazepose_onnx.inputs import open_video, read_image, rgb_frames
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
@@ -33,6 +33,7 @@ PHOTO_BATCH = 8  # photos per detect_batch call
 # equal detect_for_video's.
 _LANDMARKERS: dict[tuple[type, str, tuple], PoseLandmarker | MultiStreamPoseLandmarker] = {}
 _VIDEO_IDS = itertools.count()
+LANDMARKER_OF = {VIDEO: MultiStreamPoseLandmarker, PHOTO: PoseLandmarker}  # by unit kind
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,32 @@ class Job:
 
 def run_unit(job: Job, unit: list[Source]) -> list[Entry]:
     """Extract a unit (one video, or photos) and commit each source; their entries."""
+    hashes = _set_up(job)
+    if unit[0].kind == VIDEO:
+        return [_video(job, source, hashes) for source in unit]
+    return _photos(job, unit, hashes)
+
+
+def prepare(job: Job, kinds: frozenset[str]) -> None:
+    """Build this process's landmarkers for units of `kinds` before its first unit arrives
+    (a worker's start-up then overlaps the run's own); a failure is left to `run_unit`, which
+    raises it with the unit."""
+    try:
+        hashes = _set_up(job)
+        for kind in kinds:
+            _landmarker(LANDMARKER_OF[kind], job.options, hashes)
+    except Exception:
+        return
+
+
+def _set_up(job: Job) -> dict[str, str]:
+    """Check that this process's model files are the run's and set its threads; their hashes."""
     hashes = model_hashes(job.options)
     if any(job.config[name] != value for name, value in hashes.items()):
         raise InputError(f"this worker's model files differ from the run's: {hashes}")
     cv2.setNumThreads(job.options.num_threads)  # colour conversion and crops: the worker's
     quiet_ffmpeg()  # before this process's first video: stderr stays open while frames are read
-    if unit[0].kind == VIDEO:
-        return [_video(job, source, hashes) for source in unit]
-    return _photos(job, unit, hashes)
+    return hashes
 
 
 def one_line(exc: BaseException) -> str:
@@ -87,7 +106,7 @@ def _video(job: Job, source: Source, hashes: dict[str, str]) -> Entry:
         capture, fps = open_video(source.path, job.options.num_threads)
         try:
             stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-            streams = _landmarker(MultiStreamPoseLandmarker, job.options, hashes)
+            streams = _landmarker(LANDMARKER_OF[VIDEO], job.options, hashes)
             stream = next(_VIDEO_IDS)
             streams.open_stream(stream, job.rotate)
             try:
@@ -136,7 +155,7 @@ def _read_batches(sources: list[Source]) -> Iterator[list[tuple[Source, object]]
 
 
 def _photos(job: Job, sources: list[Source], hashes: dict[str, str]) -> list[Entry]:
-    landmarker = _landmarker(PoseLandmarker, job.options, hashes)
+    landmarker = _landmarker(LANDMARKER_OF[PHOTO], job.options, hashes)
     entries = []
     for batch in prefetched(_read_batches(sources), depth=2):
         start = time.perf_counter()
