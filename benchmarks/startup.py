@@ -51,6 +51,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "r.json")
+
         def args(name: str) -> list[str]:
             return [a.format(out=out) for a in COMMANDS[name]]
 
