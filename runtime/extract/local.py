@@ -65,7 +65,17 @@ def run_local(
                 unit = again.pop() if again else next(queued, None)
                 if unit is None:
                     break
-                pending[pool.submit(run_unit, job, unit)] = unit
+                try:
+                    future = pool.submit(run_unit, job, unit)
+                except BrokenProcessPool:  # a worker died since the last wait: not in flight
+                    again.append(unit)
+                    broken = True
+                    break
+                pending[future] = unit
+            if broken and not pending:
+                pool.shutdown()
+                pool, broken = start_pool(job, units, workers), False
+                continue
             if not pending:
                 return
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -80,8 +90,5 @@ def run_local(
                         again.append(unit)
                         continue
                 done(unit, error if error is not None else future.result())
-            if broken and not pending:
-                pool.shutdown()
-                pool, broken = start_pool(job, units, workers), False
     finally:
         pool.shutdown(cancel_futures=True)

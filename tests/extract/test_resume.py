@@ -121,3 +121,31 @@ def test_a_local_worker_killed_mid_run_is_replaced_and_its_units_redone(
         assert manifest[source]["frames"] == frames
         for name in ("frame", "pose_id", "landmarks", "world_landmarks"):
             np.testing.assert_array_equal(rows[source][name], want[name], err_msg=name)
+
+
+def test_a_worker_that_dies_between_units_breaks_no_submit(tmp_path, data_dir, model_dir):
+    # The pool can break while no unit is in flight (a worker killed between two units): the
+    # next submit raises BrokenProcessPool, and the run replaces the pool instead of failing.
+    from concurrent.futures.process import BrokenProcessPool
+
+    from blazepose_onnx import PoseLandmarkerOptions
+    from blazepose_onnx.extract.local import run_local, start_pool
+    from blazepose_onnx.extract.run import _config
+    from blazepose_onnx.extract.sources import expand_sources
+    from blazepose_onnx.extract.store import Store
+    from blazepose_onnx.extract.work import Job
+
+    options = PoseLandmarkerOptions(model="lite", num_threads=1).validated()
+    units = [[source] for source in expand_sources([str(data_dir / "messi5.jpg")])]
+    job = Job(Store.at(tmp_path / "dataset"), options, 0, _config(options, 0))
+    pool = start_pool(job, units, 1)
+    deadline = time.monotonic() + 300
+    while not (workers := _workers_of(os.getpid())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(workers[0], signal.SIGKILL)
+    with pytest.raises(BrokenProcessPool):  # wait until the pool knows
+        while time.monotonic() < deadline:
+            pool.submit(int).result()
+    outcomes = []
+    run_local(job, units, pool, 1, lambda unit, result: outcomes.append(result))
+    assert len(outcomes) == 1 and isinstance(outcomes[0], list), outcomes
