@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +33,7 @@ NAV = [
     "Reliability",
     "Contributing",
 ]
+WINDOW = "1400,1000"  # wide enough for Material's navigation column
 pytestmark = pytest.mark.docs
 
 
@@ -52,21 +52,6 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
-def look(page: Path, folder: Path) -> tuple[str, cv2.typing.MatLike]:
-    """The DOM after load and the screenshot (BGR) of `page` in headless Chromium."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium is not None, "no chromium to render the site: apt-get install -y chromium"
-    shot = folder / f"{page.parent.name or 'index'}.png"
-    done = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--user-data-dir={folder / 'chromium-profile'}", "--window-size=1400,1000",
-         f"--screenshot={shot}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0 and shot.is_file(), done.stderr
-    return done.stdout, cv2.imread(str(shot))
-
-
 def assert_page_with_navigation(dom: str, shot) -> None:
     """The site's navigation is in the page and its left column is drawn; the page not blank."""
     nav = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>\s*</div>', dom, re.S)
@@ -79,16 +64,16 @@ def assert_page_with_navigation(dom: str, shot) -> None:
     assert (left < 128).mean() > 0.01, (left < 128).mean()  # its dark text
 
 
-def test_the_start_page_renders_with_its_navigation(site, tmp_path):
-    dom, shot = look(site / "index.html", tmp_path)
+def test_the_start_page_renders_with_its_navigation(site, tmp_path, chromium):
+    dom, shot = chromium(site / "index.html", tmp_path, window=WINDOW)
     assert_page_with_navigation(dom, shot)
     assert '<img alt="Annotated output' in dom
     assert cv2.imread(str(site / "annotated.jpg")) is not None
 
 
-def test_an_api_page_renders_the_docstrings(site, tmp_path):
+def test_an_api_page_renders_the_docstrings(site, tmp_path, chromium):
     """The reference names the public import path and renders the class's docstrings."""
-    dom, shot = look(site / "reference" / "api" / "index.html", tmp_path)
+    dom, shot = chromium(site / "reference" / "api" / "index.html", tmp_path, window=WINDOW)
     assert_page_with_navigation(dom, shot)
     assert 'id="blazepose_onnx.PoseLandmarker"' in dom
     assert 'id="blazepose_onnx.PoseLandmarker.detect_for_video"' in dom
