@@ -33,7 +33,8 @@ def help_text(action: argparse.Action, prog: str) -> str:
     if fields.get("choices") is not None:
         fields["choices"] = ", ".join(map(str, fields["choices"]))
     fields["default"] = shown(fields.get("default"))
-    return (action.help % fields).replace("|", "\\|")
+    text = action.help % fields
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")  # table cell
 
 
 def default_of(action: argparse.Action) -> str:
@@ -68,7 +69,8 @@ def section(parser: argparse.ArgumentParser, depth: int) -> list[str]:
     lines = [f"{'#' * depth} `{parser.prog}`", ""]
     if parser.description:
         lines += [parser.description, ""]
-    usage = shown(parser.format_usage().removeprefix("usage: ").strip())
+    first, *rest = shown(parser.format_usage()).removeprefix("usage: ").rstrip().splitlines()
+    usage = "\n".join([first, *(line[len("usage: ") :] for line in rest)])
     lines += ["```text", usage, "```", ""]
     rows = [
         f"| {option_name(a)} | {default_of(a)} | {help_text(a, parser.prog)} |"
