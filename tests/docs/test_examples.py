@@ -194,8 +194,6 @@ import pytest  # noqa: E402  (the script above runs without pytest)
 
 def _param(example: Example):
     marks = [getattr(pytest.mark, example.marks["stage"])] if "stage" in example.marks else []
-    if example.not_run is not None:
-        marks.append(pytest.mark.skip(reason=f"not run here: {NOT_RUN.get(example.not_run)}"))
     return pytest.param(example, id=example.name, marks=marks)
 
 
