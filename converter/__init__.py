@@ -9,7 +9,12 @@ not load onnx.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what static readers (type checkers, the API reference) see
+    from blazepose_onnx.converter.convert import convert_bundle, convert_variant
+    from blazepose_onnx.converter.sources import fetch_bundles
+    from blazepose_onnx.converter.verify import verify_models
 
 CONVERTER_VERSION = "0.1.0"
 
@@ -17,6 +22,7 @@ _HOMES = {
     "convert_bundle": "blazepose_onnx.converter.convert",
     "convert_variant": "blazepose_onnx.converter.convert",
     "fetch_bundles": "blazepose_onnx.converter.sources",
+    "verify_models": "blazepose_onnx.converter.verify",
 }
 
 
@@ -29,4 +35,10 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["CONVERTER_VERSION", "convert_bundle", "convert_variant", "fetch_bundles"]
+__all__ = [
+    "CONVERTER_VERSION",
+    "convert_bundle",
+    "convert_variant",
+    "fetch_bundles",
+    "verify_models",
+]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,28 @@ def close_registries(monkeypatch):
 def unreachable_registries(close_registries):
     """The registries closed (`close_registries`) for the whole test."""
     close_registries()
+
+
+def look_in_chromium(page: Path, folder: Path, window: str = "1200,2400") -> tuple[str, object]:
+    """The DOM after load and the screenshot (BGR) of `page` in headless Chromium (Debian's
+    `chromium`); fails, naming the install, where there is none."""
+    import cv2
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium is not None, "no chromium to render the page: apt-get install -y chromium"
+    shot = folder / f"{page.parent.name or 'page'}.png"
+    done = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--user-data-dir={folder / 'chromium-profile'}", f"--window-size={window}",
+         f"--screenshot={shot}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and shot.is_file(), done.stderr
+    return done.stdout, cv2.imread(str(shot))
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Function (page, folder[, window]) -> (DOM after load, BGR screenshot) in headless
+    Chromium, for the tests that look at pages as a person would."""
+    return look_in_chromium

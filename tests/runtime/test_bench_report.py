@@ -93,20 +93,6 @@ class _Tables(HTMLParser):
             self.notes[-1] += data
 
 
-def look(page: Path, folder: Path) -> tuple[str, np.ndarray]:
-    """The DOM after load and the screenshot (BGR) of `page` in headless Chromium."""
-    assert CHROMIUM is not None, "BLAZEPOSE_TEST_CHROMIUM=required but chromium is not installed"
-    shot = folder / f"{page.parent.name}.png"
-    done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--user-data-dir={folder / 'chromium-profile'}", "--window-size=1200,2400",
-         f"--screenshot={shot}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0 and shot.is_file(), done.stderr
-    return done.stdout, cv2.imread(str(shot))
-
-
 def assert_drawn(dom: str, shot: np.ndarray, rows: int, colours: list[tuple[int, int, int]]):
     """Three charts of `rows` rows each in the DOM, every row's element there; a screenshot
     that is not blank and shows each of `colours` (ours, MediaPipe's, other runs')."""
@@ -154,10 +140,10 @@ def test_bench_json_keeps_every_timed_step_and_real_percentiles(runs):
 
 
 @needs_chromium
-def test_run_page_in_a_browser_shows_the_json(runs, tmp_path):
+def test_run_page_in_a_browser_shows_the_json(runs, tmp_path, chromium):
     run = json.loads((runs / "a.json").read_text())
     assert (runs / "a" / "bench.json").read_bytes() == (runs / "a.json").read_bytes()
-    dom, shot = look(runs / "a" / "index.html", tmp_path)
+    dom, shot = chromium(runs / "a" / "index.html", tmp_path)
     assert_drawn(dom, shot, rows=3, colours=[OURS_BGR])
     tables = _Tables()
     tables.feed(dom)
@@ -170,12 +156,12 @@ def test_run_page_in_a_browser_shows_the_json(runs, tmp_path):
 
 
 @needs_chromium
-def test_page_with_mediapipe_gives_its_figures_and_ratio(cli, tmp_path):
+def test_page_with_mediapipe_gives_its_figures_and_ratio(cli, tmp_path, chromium):
     """From a real run that timed MediaPipe 1.2.2 beside ours (lite, 20 steps)."""
     run = json.loads(MEDIAPIPE_RUN.read_text())
     done = cli("bench", "report", str(MEDIAPIPE_RUN), "--out", str(tmp_path / "mp"))
     assert done.returncode == 0, done.stderr
-    dom, shot = look(tmp_path / "mp" / "index.html", tmp_path)
+    dom, shot = chromium(tmp_path / "mp" / "index.html", tmp_path)
     assert_drawn(dom, shot, rows=4, colours=[OURS_BGR, MEDIAPIPE_BGR])
     tables = _Tables()
     tables.feed(dom)
@@ -202,13 +188,13 @@ def test_report_rebuilt_from_the_json_alone_is_the_same_page(cli, runs, tmp_path
 
 
 @needs_chromium
-def test_compare_page_in_a_browser_shows_ratios_and_notes(cli, runs, tmp_path):
+def test_compare_page_in_a_browser_shows_ratios_and_notes(cli, runs, tmp_path, chromium):
     a, b = (json.loads((runs / name).read_text()) for name in ("a.json", "b.json"))
     done = cli("bench", "compare", str(runs / "a.json"), str(runs / "b.json"),
                "--report", str(tmp_path / "cmp"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "note: b.json timed 6 steps after 2 warm-up, a.json 8 after 2" in done.stdout
-    dom, shot = look(tmp_path / "cmp" / "index.html", tmp_path)
+    dom, shot = chromium(tmp_path / "cmp" / "index.html", tmp_path)
     # a's three cases and b's one (image batch 1), grouped by case: four rows
     assert_drawn(dom, shot, rows=4, colours=[OURS_BGR, MEDIAPIPE_BGR])
     tables = _Tables()
