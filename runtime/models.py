@@ -72,25 +72,27 @@ def resolve_session_models(
     precision: str,
     trust_unverified: bool,
     outputs: Mapping[str, Sequence[str] | None],
+    batch: int | None = None,
 ) -> dict[str, tuple[Path, bytes]]:
     """Per role in `outputs`: the model file and the serialised model its session is built
-    from (restricted to those outputs; None: all). Files converted by an older blazepose-onnx
-    (`StaleModelError`) are converted again once where that is possible (variants, bundles)."""
+    from (restricted to those outputs, None: all; with a fixed `batch` size when given). Files
+    converted by an older blazepose-onnx (`StaleModelError`) are converted again once where
+    that is possible (variants, bundles)."""
     paths = resolve_model(model, precision, trust_unverified)
     try:
-        return _session_models(paths, outputs)
+        return _session_models(paths, outputs, batch)
     except StaleModelError:
         paths = reconvert(model, precision, trust_unverified)
         if paths is None:
             raise
-        return _session_models(paths, outputs)
+        return _session_models(paths, outputs, batch)
 
 
 def _session_models(
-    paths: dict[str, Path], outputs: Mapping[str, Sequence[str] | None]
+    paths: dict[str, Path], outputs: Mapping[str, Sequence[str] | None], batch: int | None
 ) -> dict[str, tuple[Path, bytes]]:
     return {
-        role: (paths[role], cached_session_model(paths[role], role, kept))
+        role: (paths[role], cached_session_model(paths[role], role, kept, batch))
         for role, kept in outputs.items()
     }
 

@@ -30,15 +30,20 @@ KEEP = 16  # entries kept per role (3 variants x 2 precisions x edits in use); l
 
 
 def cached_session_model(
-    path: str | os.PathLike, role: str, outputs: Sequence[str] | None = None
+    path: str | os.PathLike,
+    role: str,
+    outputs: Sequence[str] | None = None,
+    batch: int | None = None,
 ) -> bytes:
-    """`graph_edits.session_model(path, role, outputs)`, from the cache when it holds it."""
+    """`graph_edits.session_model(path, role, outputs, batch)`, from the cache when it holds
+    it."""
     path = Path(path)
     try:
         source = path.read_bytes()
     except OSError as exc:
         raise ModelFormatError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    edit = f"{EDITS_VERSION}:{role}:{','.join(sorted(outputs)) if outputs else '*'}"
+    kept_outputs = ",".join(sorted(outputs)) if outputs else "*"
+    edit = f"{EDITS_VERSION}:{role}:{kept_outputs}" + ("" if batch is None else f":batch={batch}")
     edit_key = hashlib.sha256(edit.encode()).hexdigest()[:8]
     source_key = hashlib.sha256(source).hexdigest()[:16]
     prefix = f"{role}.{edit_key}.{source_key}."
@@ -51,7 +56,7 @@ def cached_session_model(
             return data
     from blazepose_onnx.graph_edits import session_model
 
-    data = session_model(path, role, outputs)
+    data = session_model(path, role, outputs, batch)
     content_key = hashlib.sha256(data).hexdigest()[:16]
     with contextlib.suppress(OSError, ConverterError):  # read-only folders get no cache
         kept = write_bytes_atomic(folder / f"{prefix}{content_key}.onnx", data)

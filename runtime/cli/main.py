@@ -104,8 +104,8 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
     from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
 
-    ((auto, _, _),) = resolve_providers(["auto"])
-    print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto}")
+    (auto,) = resolve_providers(["auto"])
+    print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto.name}")
     for name in PROVIDERS:
         reason = unavailable_reason(name)
         print(f"  {name:<9} {'available' if reason is None else 'unavailable: ' + reason}")
