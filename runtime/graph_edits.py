@@ -100,7 +100,6 @@ def with_uint8_image_input(model: onnx.ModelProto) -> onnx.ModelProto:
 
 
 BATCH_DIM = "batch"  # the converter's name of the batch dimension
-EXPORT_KEY = "blazepose.exported_for"
 
 
 def with_fixed_batch(model: onnx.ModelProto, batch: int) -> onnx.ModelProto:
@@ -261,11 +260,11 @@ def load_checked(path: str | os.PathLike, role: str) -> onnx.ModelProto:
     except Exception as exc:  # protobuf's DecodeError, onnx's own errors
         raise ModelFormatError(f"{path} is not a readable ONNX model: {exc}") from exc
     meta = read_metadata(model)
-    if EXPORT_KEY in meta:
+    if meta.get("blazepose.input_layout") == "NHWC":
         raise ModelFormatError(
-            f"{path} was exported for {meta[EXPORT_KEY]} (blazepose-convert export), for other "
-            "runtimes: give blazepose-onnx the converted models (a variant, a .task bundle, or "
-            "a folder written by blazepose-convert convert)"
+            f"{path} is a model as a session gets it (uint8 NHWC input: blazepose-convert "
+            "export), for other runtimes; give blazepose-onnx the converted models (a variant, a "
+            ".task bundle, or a folder written by blazepose-convert convert)"
         )
     found = meta.get("blazepose.role")
     if found != role:

@@ -226,8 +226,12 @@ def resolve_providers(
 def model_batch(requests: Sequence[ProviderRequest]) -> int | None:
     """The fixed batch size the models handed to these providers have (CoreML's `batch_size`,
     1 by default), or None: any batch. Decided by the first provider, which runs the model."""
-    (first,) = resolve_providers(requests[:1])
-    return first.ours["batch_size"] if first.name == "coreml" else None
+    name, options = (requests[0], {}) if isinstance(requests[0], str) else requests[0]
+    key = str(name).lower()
+    if key == "auto":
+        (auto,) = resolve_providers(["auto"])
+        key = auto.name
+    return _split_options("coreml", options)[1]["batch_size"] if key == "coreml" else None
 
 
 def _bf16_config(device: str) -> str:
