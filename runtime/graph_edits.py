@@ -27,6 +27,7 @@ from onnx import TensorProto, helper, numpy_helper
 from blazepose_onnx.converter.errors import ModelFormatError, StaleModelError
 from blazepose_onnx.converter.interface import read_metadata
 from blazepose_onnx.converter.seal import GRAPH_DIGEST_KEY, graph_digest
+from blazepose_onnx.model_form import ANY_FORM, ModelForm
 
 
 def prune_to_outputs(model: onnx.ModelProto, outputs: Sequence[str]) -> onnx.ModelProto:
@@ -52,11 +53,13 @@ def prune_to_outputs(model: onnx.ModelProto, outputs: Sequence[str]) -> onnx.Mod
     return pruned
 
 
-def with_uint8_image_input(model: onnx.ModelProto) -> onnx.ModelProto:
-    """A copy of a blazepose-onnx model whose image input is (N, H, W, 3) uint8 RGB.
+def with_uint8_image_input(model: onnx.ModelProto, float_input: bool = False) -> onnx.ModelProto:
+    """A copy of a blazepose-onnx model whose image input is (N, H, W, 3) uint8 RGB (or the
+    same pixel values as float32, `float_input`).
 
-    In the graph: Transpose to NCHW, Cast to float32, then x * (high - low) / 255 + low, the
-    same float32 operations, in the same order, as scaling on the host. The metadata says so.
+    In the graph: Transpose to NCHW, Cast to float32 (uint8 only), then x * (high - low) / 255
+    + low, the same float32 operations, in the same order, as scaling on the host. The
+    metadata says so.
     """
     meta = read_metadata(model)
     if meta.get("blazepose.input_layout") != "NCHW":
@@ -74,13 +77,15 @@ def with_uint8_image_input(model: onnx.ModelProto) -> onnx.ModelProto:
     scaled = f"{name}_nchw"
     for node in graph.node:
         node.input[:] = [scaled if input_name == name else input_name for input_name in node.input]
-    prefix = [
-        helper.make_node("Transpose", [name], [f"{name}_u8_nchw"], perm=[0, 3, 1, 2]),
-        helper.make_node("Cast", [f"{name}_u8_nchw"], [f"{name}_f32"], to=TensorProto.FLOAT),
+    transposed = f"{name}_f32" if float_input else f"{name}_u8_nchw"
+    prefix = [helper.make_node("Transpose", [name], [transposed], perm=[0, 3, 1, 2])]
+    if not float_input:
+        prefix.append(helper.make_node("Cast", [transposed], [f"{name}_f32"], to=TensorProto.FLOAT))
+    prefix.append(
         helper.make_node(
             "Mul", [f"{name}_f32", f"{name}_scale"], [f"{name}_unit" if low else scaled]
-        ),
-    ]
+        )
+    )
     constants = {f"{name}_scale": np.float32((high - low) / 255.0)}
     if low:
         prefix.append(helper.make_node("Add", [f"{name}_unit", f"{name}_low"], [scaled]))
@@ -89,7 +94,8 @@ def with_uint8_image_input(model: onnx.ModelProto) -> onnx.ModelProto:
     graph.initializer.extend(
         numpy_helper.from_array(np.asarray(value), key) for key, value in constants.items()
     )
-    new_input = helper.make_tensor_value_info(name, TensorProto.UINT8, [None, size, size, 3])
+    pixels = TensorProto.FLOAT if float_input else TensorProto.UINT8
+    new_input = helper.make_tensor_value_info(name, pixels, [None, size, size, 3])
     new_input.type.tensor_type.shape.dim[0].CopyFrom(batch)
     _replace(graph.input, [new_input if value.name == name else value for value in graph.input])
     helper.set_model_props(
@@ -230,11 +236,11 @@ def session_model(
     path: str | os.PathLike,
     role: str,
     outputs: Sequence[str] | None = None,
-    batch: int | None = None,
+    form: ModelForm = ANY_FORM,
 ) -> bytes:
     """The serialised model the runtime builds a session from: the converted `role` model at
-    `path`, restricted to `outputs` (all when None), with a uint8 NHWC image input, and a fixed
-    `batch` size when one is given (None: any batch).
+    `path`, restricted to `outputs` (all when None), with a uint8 NHWC image input, in the
+    `form` a provider needs (a fixed batch, a float32 input).
 
     A file that is not ONNX, not a blazepose-onnx model of that role, or whose graph no longer
     matches the digest recorded when it was converted (corrupted or edited weights) raises
@@ -244,9 +250,9 @@ def session_model(
     model = load_checked(path, role)
     if outputs is not None and set(outputs) != {value.name for value in model.graph.output}:
         model = prune_to_outputs(model, outputs)
-    model = with_uint8_image_input(model)
-    if batch is not None:
-        model = with_fixed_batch(model, batch)
+    model = with_uint8_image_input(model, form.float_input)
+    if form.batch is not None:
+        model = with_fixed_batch(model, form.batch)
     return model.SerializeToString()
 
 

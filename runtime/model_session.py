@@ -5,6 +5,8 @@
   and a TensorRT engine is built for batches up to its profile's maximum. A run with more
   items is split into runs of that size; on a fixed-size model the last one is filled up by
   repeating its last item, and the extra results are dropped.
+- Inputs are given as the pipeline makes them (uint8 pixels); a model that takes float32
+  pixels (CoreML's) gets them cast on the host, exactly.
 - IO binding (`io_binding=True`): the input is bound from the host array and each output to a
   host array allocated for the run, so ONNX Runtime writes results (on a GPU: copies them off
   the device) straight into the arrays returned, with no intermediate copy. The default on
@@ -21,6 +23,7 @@ import onnxruntime as ort
 from blazepose_onnx.placement import Placement
 
 OUTPUT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+INPUT_DTYPES = {**OUTPUT_DTYPES, "tensor(uint8)": np.uint8}
 
 
 class ModelSession:
@@ -40,6 +43,7 @@ class ModelSession:
         self.max_batch = fixed_batch or max_batch
         self.io_binding = io_binding
         self._outputs = {value.name: value for value in session.get_outputs()}
+        self._input_dtypes = {v.name: INPUT_DTYPES.get(v.type) for v in session.get_inputs()}
 
     def get_providers(self) -> list[str]:
         return self.session.get_providers()
@@ -58,6 +62,7 @@ class ModelSession:
     ) -> list[np.ndarray]:
         """The outputs for `feeds` (every input batched on axis 0), in the order asked."""
         names = list(output_names) if output_names else list(self._outputs)
+        feeds = {name: self._as_input(name, array) for name, array in feeds.items()}
         batch = len(next(iter(feeds.values())))
         limit = self.max_batch
         if limit is None or (batch <= limit and self.fixed_batch in (None, batch)):
@@ -67,6 +72,14 @@ class ModelSession:
             for start in range(0, batch, limit)
         ]
         return [np.concatenate(outputs)[:batch] for outputs in zip(*parts, strict=True)]
+
+    def _as_input(self, name: str, array: np.ndarray) -> np.ndarray:
+        """`array` as the model's input `name` takes it: uint8 pixels become float32 where the
+        model takes float32 (an exact cast); anything else is passed as it is."""
+        dtype = self._input_dtypes.get(name)
+        if dtype == np.float32 and array.dtype == np.uint8:
+            return array.astype(np.float32)
+        return array
 
     def _chunk(self, feeds: Mapping[str, np.ndarray], start: int, stop: int) -> dict:
         """Items start:stop of every input, filled up to the fixed batch by repeating the last."""

@@ -33,7 +33,7 @@ from blazepose_onnx.person_boxes import box_rois
 from blazepose_onnx.person_detector import checked_person_boxes, person_detector_stage
 from blazepose_onnx.placement import Placement
 from blazepose_onnx.pose_similarity import duplicates
-from blazepose_onnx.providers import create_session, model_batch
+from blazepose_onnx.providers import create_session, model_form
 from blazepose_onnx.tracking import next_frame_rois
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
@@ -89,7 +89,7 @@ class PosePipeline:
             options.model_precision,
             options.trust_unverified,
             roles,
-            model_batch(options.providers),
+            model_form(options.providers),
         )
         sessions = {role: self._session(role, *models[role]) for role in models}
         self.detector = sessions.get("detector")

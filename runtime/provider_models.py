@@ -10,24 +10,27 @@ from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.models import resolve_session_models
 from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
-from blazepose_onnx.providers import PROVIDERS, model_batch
+from blazepose_onnx.providers import PROVIDERS, ProviderRequest, model_form
 
 
 def provider_models(
-    model: str | os.PathLike, provider: str, precision: str = "fp32", masks: bool = False
+    model: str | os.PathLike,
+    provider: ProviderRequest,
+    precision: str = "fp32",
+    masks: bool = False,
 ) -> dict[str, bytes]:
-    """The serialised detector and landmarker a session on `provider` is built from: the
-    outputs the pipeline reads (with the segmentation mask when `masks`), a uint8 NHWC input,
-    and on CoreML a fixed batch of 1."""
-    if provider not in PROVIDERS:
-        raise ConverterError(
-            f"unknown provider {provider!r}: expected one of {', '.join(PROVIDERS)}"
-        )
+    """The serialised detector and landmarker a session on `provider` (a name, or a name and
+    its options) is built from: the outputs the pipeline reads (with the segmentation mask when
+    `masks`), a uint8 NHWC input; on CoreML a fixed batch (`batch_size`, 1 by default) and
+    float32 pixel values 0-255 as input."""
+    name = provider if isinstance(provider, str) else provider[0]
+    if name not in PROVIDERS:
+        raise ConverterError(f"unknown provider {name!r}: expected one of {', '.join(PROVIDERS)}")
     outputs = {
         "detector": None,
         "landmarker": LANDMARKER_OUTPUTS + (["segmentation"] if masks else []),
     }
-    models = resolve_session_models(model, precision, False, outputs, model_batch([provider]))
+    models = resolve_session_models(model, precision, False, outputs, model_form([provider]))
     return {role: data for role, (_, data) in models.items()}
 
 

@@ -23,7 +23,8 @@ import onnxruntime as ort
 
 from blazepose_onnx.errors import ProviderError
 from blazepose_onnx.install import install_command
-from blazepose_onnx.model_session import ModelSession
+from blazepose_onnx.model_form import ModelForm
+from blazepose_onnx.model_session import INPUT_DTYPES, ModelSession
 from blazepose_onnx.placement import PlacementRecorder
 from blazepose_onnx.provider_check import bf16_problem, preload_gpu_libraries, provider_problem
 
@@ -223,15 +224,18 @@ def resolve_providers(
     return resolved
 
 
-def model_batch(requests: Sequence[ProviderRequest]) -> int | None:
-    """The fixed batch size the models handed to these providers have (CoreML's `batch_size`,
-    1 by default), or None: any batch. Decided by the first provider, which runs the model."""
+def model_form(requests: Sequence[ProviderRequest]) -> ModelForm:
+    """The form of the models handed to these providers, decided by the first, which runs
+    them: on CoreML a fixed batch (`batch_size`, 1 by default) and a float32 image input;
+    elsewhere any batch and a uint8 input."""
     name, options = (requests[0], {}) if isinstance(requests[0], str) else requests[0]
     key = str(name).lower()
     if key == "auto":
         (auto,) = resolve_providers(["auto"])
         key = auto.name
-    return _split_options("coreml", options)[1]["batch_size"] if key == "coreml" else None
+    if key != "coreml":
+        return ModelForm()
+    return ModelForm(batch=_split_options("coreml", options)[1]["batch_size"], float_input=True)
 
 
 def _bf16_config(device: str) -> str:
@@ -358,13 +362,6 @@ def tensorrt_profile(model: str | os.PathLike | bytes, ours: Mapping[str, Any]) 
         "trt_profile_opt_shapes": at(ours["opt_batch"]),
         "trt_profile_max_shapes": at(ours["max_batch"]),
     }
-
-
-INPUT_DTYPES = {
-    "tensor(float)": np.float32,
-    "tensor(float16)": np.float16,
-    "tensor(uint8)": np.uint8,
-}
 
 
 def _warm_up(session: ort.InferenceSession, provider: str, label: str) -> None:
