@@ -37,6 +37,19 @@ def test_auto_picks_the_first_available_in_order():
     assert auto.ort_name == PROVIDERS[auto.name].ort_name
 
 
+def test_providers_command_prints_each_models_placement(cli):
+    """`blazepose providers --model lite`: per available provider, the nodes of each model it
+    runs (CI: cpu, and openvino in its OpenVINO environment)."""
+    done = cli("providers", "--model", "lite")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    table = lines[lines.index("lite (fp32), nodes each provider runs:") + 1 :]
+    assert table == [
+        f"  {name:<9} detector 154/154 nodes, landmarker 165/165 nodes"
+        for name in available_providers()
+    ]
+
+
 def test_unknown_provider():
     with pytest.raises(
         ProviderError, match=r"unknown execution provider 'gpu': expected one of cpu"
