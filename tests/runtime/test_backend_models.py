@@ -18,7 +18,7 @@ from blazepose_onnx.detector import detector_input
 from blazepose_onnx.landmarker import crop_inputs
 from blazepose_onnx.model_session import ModelSession
 from blazepose_onnx.provider_models import provider_models
-from blazepose_onnx.providers import create_session
+from blazepose_onnx.providers import _split_options, create_session, tensorrt_profile
 
 CHECKER = "onnxruntime.tools.check_onnx_model_mobile_usability"
 ML_PROGRAM = re.compile(
@@ -173,3 +173,22 @@ def test_export_refuses_to_replace_a_converted_model(cli, model_dir, tmp_path, o
         assert done.returncode == 0, done.stderr
     with pytest.raises(ValueError, match="is a model as a session gets it"):
         PoseLandmarker.create_from_options(PoseLandmarkerOptions(model=str(out)))
+
+
+def test_tensorrt_profile_covers_every_batch_up_to_its_maximum(model_dir):
+    """TensorRT's optimisation profile for each model it is handed: batches 1 to max_batch of the
+    real input shapes, tuned for opt_batch; a model with fixed inputs gets none."""
+    for role, size in (("detector", 224), ("landmarker", 256)):
+        model = provider_models("full", "tensorrt")[role]
+        assert tensorrt_profile(model, {"opt_batch": 4, "max_batch": 64}) == {
+            "trt_profile_min_shapes": f"image:1x{size}x{size}x3",
+            "trt_profile_opt_shapes": f"image:4x{size}x{size}x3",
+            "trt_profile_max_shapes": f"image:64x{size}x{size}x3",
+        }
+    fixed = provider_models("full", "coreml")["landmarker"]
+    assert tensorrt_profile(fixed, {"opt_batch": 1, "max_batch": 64}) == {}
+    assert _split_options("tensorrt", {"max_batch": 16})[1] == {
+        "io_binding": True,  # TensorRT and CUDA run with IO binding by default
+        "max_batch": 16,
+        "opt_batch": 1,
+    }
