@@ -13,7 +13,11 @@ Steps, each skipped (and recorded as skipped) once the deadline is near:
    recorded;
 3. fp16 compute (`precision="fp16"`) drift against fp32 on the same provider: each model's
    outputs, failing above the converter's bound (`FP16_DRIFT`), and end to end on the photos;
-4. the benchmark: IMAGE per call (lite/full/heavy), tracked VIDEO frame, `detect_batch` at
+4. the backend steps (benchmarks/backend_checks.py): each model's placement, failing when the
+   provider does not run every node; IO binding against plain runs; TensorRT's engine builds
+   with the optimisation profile (the first run at each batch size, the build time, the
+   cached rebuild; fp32 and fp16); cuDNN's EXHAUSTIVE against HEURISTIC algorithm search;
+5. the benchmark: IMAGE per call (lite/full/heavy), tracked VIDEO frame, `detect_batch` at
    1/8/32/64, `MultiStreamPoseLandmarker` at 1/8/64/256 streams (full), with frames/s, p50/p99
    and the host share ("other": everything but the two models) of each step.
 Writes `gpu_check.json` to --out. Exit 0 when every step that ran passed.
@@ -32,6 +36,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import backend_checks
 import numpy as np
 import onnxruntime as ort
 
@@ -53,10 +58,18 @@ FULL = {
     "variants": ("lite", "full", "heavy"),
     "batches": (1, 8, 32, 64),
     "streams": (1, 8, 64, 256),
+    "io_batches": (1, 8, 64, 256),
     "iterations": 50,
     "warmup": 5,
 }
-QUICK = {"variants": ("lite",), "batches": (1, 2), "streams": (1, 2), "iterations": 3, "warmup": 1}
+QUICK = {
+    "variants": ("lite",),
+    "batches": (1, 2),
+    "streams": (1, 2),
+    "io_batches": (1, 4),
+    "iterations": 3,
+    "warmup": 1,
+}
 
 
 class Deadline:
@@ -195,6 +208,25 @@ def benchmark(provider: str, plan: dict, deadline: Deadline) -> list[dict]:
     return results
 
 
+def backend_steps(provider: str, plan: dict, deadline: Deadline, steps: dict) -> bool:
+    """Placement (failing the check when the provider does not run every node), IO binding
+    against plain runs, TensorRT's profile builds and cuDNN's algorithm search
+    (benchmarks/backend_checks.py); the slow ones only while the deadline allows."""
+    steps["placement"] = backend_checks.placement(provider, plan["variants"])
+    placed = backend_checks.all_nodes_on(steps["placement"], provider)
+    print("placement:", json.dumps(steps["placement"]), flush=True)
+    steps["io_binding"] = backend_checks.io_binding(provider, plan["io_batches"])
+    print("io binding:", steps["io_binding"], flush=True)
+    for name, run, seconds in (
+        ("tensorrt", backend_checks.tensorrt_builds, 150),
+        ("tensorrt_fp16", lambda: backend_checks.tensorrt_builds(fp16=True), 150),
+        ("cudnn_conv_algo_search", lambda: backend_checks.cudnn_search(provider), 60),
+    ):
+        steps[name] = run() if deadline.left() > seconds else {"skipped": "deadline"}
+        print(f"{name}:", steps[name], flush=True)
+    return placed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--provider", default="cuda", help="execution provider (default: cuda)")
@@ -224,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("fp16 drift:", steps["fp16_drift"], flush=True)
         ok = ok and steps["fp16_drift"].get("passed", True)
+        ok = backend_steps(args.provider, plan, deadline, steps) and ok
         steps["benchmark"] = benchmark(args.provider, plan, deadline)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "gpu_check.json").write_text(json.dumps(report, indent=1) + "\n")

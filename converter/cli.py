@@ -30,6 +30,7 @@ from blazepose_onnx.converter.verify import (
     format_table,
     verify_models,
 )
+from blazepose_onnx.providers import PROVIDERS
 
 log = logging.getLogger("blazepose-convert")
 CHECKOUT_IMAGE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -132,6 +133,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from blazepose_onnx.provider_models import export_models
+
+    written = export_models(
+        args.variant, args.provider, args.out, precision=args.precision, masks=args.masks
+    )
+    for role, path in written.items():
+        print(f"{role}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blazepose-convert",
@@ -204,6 +216,28 @@ def build_parser() -> argparse.ArgumentParser:
         "else the sample photo the package ships)",
     )
     verify.set_defaults(run=cmd_verify)
+
+    export = commands.add_parser(
+        "export",
+        help="write the detector.onnx and landmarker.onnx the runtime hands an execution "
+        "provider (for other runtimes)",
+    )
+    export.add_argument("variant", help="lite, full, heavy, or a .task bundle")
+    export.add_argument(
+        "--for",
+        dest="provider",
+        required=True,
+        choices=list(PROVIDERS),
+        help="the execution provider whose models to write (coreml: fixed batch 1)",
+    )
+    export.add_argument("--out", type=Path, required=True, help="folder for the two models")
+    export.add_argument(
+        "--precision", choices=PRECISIONS, default="fp32", help="fp32 or fp16 compute"
+    )
+    export.add_argument(
+        "--masks", action="store_true", help="keep the landmarker's segmentation output"
+    )
+    export.set_defaults(run=cmd_export)
     return parser
 
 

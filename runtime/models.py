@@ -14,6 +14,7 @@ import onnxruntime as ort
 from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.converter.manifest import VARIANTS
 from blazepose_onnx.converter.paths import default_model_dir, model_files, onnx_paths
+from blazepose_onnx.model_form import ANY_FORM, ModelForm
 from blazepose_onnx.session_cache import cached_session_model
 
 log = logging.getLogger(__name__)
@@ -72,25 +73,27 @@ def resolve_session_models(
     precision: str,
     trust_unverified: bool,
     outputs: Mapping[str, Sequence[str] | None],
+    form: ModelForm = ANY_FORM,
 ) -> dict[str, tuple[Path, bytes]]:
     """Per role in `outputs`: the model file and the serialised model its session is built
-    from (restricted to those outputs; None: all). Files converted by an older blazepose-onnx
-    (`StaleModelError`) are converted again once where that is possible (variants, bundles)."""
+    from (restricted to those outputs, None: all; in the `form` the provider needs). Files
+    converted by an older blazepose-onnx (`StaleModelError`) are converted again once where
+    that is possible (variants, bundles)."""
     paths = resolve_model(model, precision, trust_unverified)
     try:
-        return _session_models(paths, outputs)
+        return _session_models(paths, outputs, form)
     except StaleModelError:
         paths = reconvert(model, precision, trust_unverified)
         if paths is None:
             raise
-        return _session_models(paths, outputs)
+        return _session_models(paths, outputs, form)
 
 
 def _session_models(
-    paths: dict[str, Path], outputs: Mapping[str, Sequence[str] | None]
+    paths: dict[str, Path], outputs: Mapping[str, Sequence[str] | None], form: ModelForm
 ) -> dict[str, tuple[Path, bytes]]:
     return {
-        role: (paths[role], cached_session_model(paths[role], role, kept))
+        role: (paths[role], cached_session_model(paths[role], role, kept, form))
         for role, kept in outputs.items()
     }
 

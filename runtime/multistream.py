@@ -15,6 +15,7 @@ from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.person_boxes import upright_person_boxes
 from blazepose_onnx.pipeline import PosePipeline
+from blazepose_onnx.placement import Placement
 from blazepose_onnx.pose_landmarker import result_from_poses
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.stream import PoseStream
@@ -58,6 +59,7 @@ class MultiStreamPoseLandmarker:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
         self._model_stats = self._pipeline.stats
+        self._placement = self._pipeline.placement
         self._streams: dict[Hashable, _OpenStream] = {}
         self._closed_ids: set[Hashable] = set()
         self._guard = CallGuard()
@@ -96,6 +98,11 @@ class MultiStreamPoseLandmarker:
         batch items (images, crops) they were given, since creation. A consistent snapshot, safe
         to read from any thread while calls run, and after close()."""
         return self._model_stats.snapshot()
+
+    @property
+    def placement(self) -> dict[str, Placement]:
+        """Where ONNX Runtime placed each model's nodes (`PoseLandmarker.placement`)."""
+        return dict(self._placement)
 
     def process(
         self,

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from onnxruntime import InferenceSession
 
 from blazepose_onnx.detector import (
     NMS_IOU_THRESHOLD,
@@ -26,13 +25,15 @@ from blazepose_onnx.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
+from blazepose_onnx.model_session import ModelSession
 from blazepose_onnx.model_stats import ModelStats
 from blazepose_onnx.models import input_spec, resolve_session_models
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.person_boxes import box_rois
 from blazepose_onnx.person_detector import checked_person_boxes, person_detector_stage
+from blazepose_onnx.placement import Placement
 from blazepose_onnx.pose_similarity import duplicates
-from blazepose_onnx.providers import create_session
+from blazepose_onnx.providers import create_session, model_form
 from blazepose_onnx.tracking import next_frame_rois
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
@@ -84,23 +85,27 @@ class PosePipeline:
         roles = {"detector": None} if options.person_detector is None else {}
         roles["landmarker"] = self.landmarker_outputs
         models = resolve_session_models(
-            options.model, options.model_precision, options.trust_unverified, roles
+            options.model,
+            options.model_precision,
+            options.trust_unverified,
+            roles,
+            model_form(options.providers),
         )
-        sessions = {role: self._session(*models[role]) for role in models}
+        sessions = {role: self._session(role, *models[role]) for role in models}
         self.detector = sessions.get("detector")
         self.landmarker = sessions["landmarker"]
         self.person_detector = person_detector_stage(
             options.person_detector,
             lambda data: create_session(
                 data, options.providers, options.num_threads, options.provider_fallback,
-                label=str(options.person_detector),
+                label=str(options.person_detector), name="person_detector",
             ),
         )  # fmt: skip
         self.detector_spec = None if self.detector is None else input_spec(self.detector)
         self.landmarker_spec = input_spec(self.landmarker)
         self.stats = ModelStats()
 
-    def _session(self, path: Path, model: bytes) -> InferenceSession:
+    def _session(self, role: str, path: Path, model: bytes) -> ModelSession:
         options = self.options
         return create_session(
             model,
@@ -109,7 +114,18 @@ class PosePipeline:
             options.provider_fallback,
             label=str(path),
             precision=options.precision,
+            name=role,
         )
+
+    @property
+    def placement(self) -> dict[str, Placement]:
+        """Where ONNX Runtime placed each model's nodes, by model ("detector", "landmarker",
+        "person_detector" when it is an ONNX file)."""
+        sessions = {"detector": self.detector, "landmarker": self.landmarker}
+        session = getattr(self.person_detector, "session", None)
+        if isinstance(session, ModelSession):
+            sessions["person_detector"] = session
+        return {role: s.placement for role, s in sessions.items() if s is not None}
 
     def detect_rois(self, image: np.ndarray) -> np.ndarray:
         """Up to num_poses landmarker ROIs (n, 5) from the pose detector, best first."""

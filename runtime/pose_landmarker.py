@@ -17,6 +17,7 @@ from blazepose_onnx.live import LiveStreamWorker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.person_boxes import upright_person_boxes
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
+from blazepose_onnx.placement import Placement
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.stream import PoseStream
 from blazepose_onnx.timestamps import TimestampCheck
@@ -36,6 +37,7 @@ class PoseLandmarker:
         self._options = options.validated()
         self._pipeline = PosePipeline(self._options)
         self._model_stats = self._pipeline.stats
+        self._placement = self._pipeline.placement
         self._guard = CallGuard()
         self._timestamps = TimestampCheck()
         self._stream_lock = threading.Lock()
@@ -198,6 +200,13 @@ class PoseLandmarker:
         batch items (images, crops) they were given, since creation. A consistent snapshot, safe
         to read from any thread while calls run, and after close()."""
         return self._model_stats.snapshot()
+
+    @property
+    def placement(self) -> dict[str, Placement]:
+        """Where ONNX Runtime placed each model's nodes, by model ("detector", "landmarker"):
+        nodes per execution provider, read from ONNX Runtime's record of the session (still there
+        after close())."""
+        return dict(self._placement)
 
     def close(self) -> None:
         """Finish the calls in flight and queued live frames, release the sessions; further

@@ -4,8 +4,9 @@ Providers are given by short name ('cpu', 'cuda', 'tensorrt', 'openvino', 'corem
 'directml', or 'auto' for the fastest available), optionally with options:
 `["cuda", "cpu"]` or `[("tensorrt", {"fp16": True, "engine_cache_dir": "trt"}), "cuda"]`.
 A provider is available only when it really runs a model here (`provider_check`). The first
-provider must really run the model: ONNX Runtime's silent fallback to CPU is an error unless
-`provider_fallback=True`, which only warns.
+provider must really run the model, every node of it, as ONNX Runtime's record of the session
+says (`placement`): a fallback of the whole model or of some nodes to another provider is an
+error naming the count, unless `provider_fallback=True`, which only warns.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,9 @@ import onnxruntime as ort
 
 from blazepose_onnx.errors import ProviderError
 from blazepose_onnx.install import install_command
+from blazepose_onnx.model_form import ModelForm
+from blazepose_onnx.model_session import INPUT_DTYPES, ModelSession
+from blazepose_onnx.placement import PlacementRecorder
 from blazepose_onnx.provider_check import bf16_problem, preload_gpu_libraries, provider_problem
 
 log = logging.getLogger(__name__)
@@ -29,15 +33,31 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ProviderInfo:
-    """What a short provider name means and what it needs."""
+    """What a short provider name means, what it needs, and its options.
+
+    `options` maps our option names to ONNX Runtime's; `ours` are options the runtime itself
+    applies (batch sizes, IO binding), with their defaults; `defaults` are ONNX Runtime
+    options set unless the user sets them.
+    """
 
     ort_name: str
     install: str  # how to get it
     options: Mapping[str, str]  # our option name -> ONNX Runtime option name
+    ours: Mapping[str, Any] = field(default_factory=dict)
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+
+IO_BINDING = "io_binding"
+# cuDNN's convolution algorithm search. EXHAUSTIVE (ONNX Runtime's default) times every
+# algorithm for each new input shape, and the landmarker sees a new shape for every new number
+# of people or streams (its batch); HEURISTIC takes cuDNN's pick at no cost per shape.
+CUDNN_CONV_ALGO_SEARCH = "HEURISTIC"
+TENSORRT_MAX_BATCH = 64  # the profile's largest batch; larger runs go in chunks of it
+COREML_COMPUTE_UNITS = ("CPUOnly", "CPUAndNeuralEngine", "CPUAndGPU", "ALL")
 
 PROVIDERS: dict[str, ProviderInfo] = {
-    "cpu": ProviderInfo("CPUExecutionProvider", "always available", {}),
+    "cpu": ProviderInfo("CPUExecutionProvider", "always available", {}, {IO_BINDING: False}),
     "cuda": ProviderInfo(
         "CUDAExecutionProvider",
         f"{install_command('gpu')} (onnxruntime-gpu with its CUDA 13 and cuDNN 9 "
@@ -47,6 +67,9 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "gpu_mem_limit": "gpu_mem_limit",
             "cudnn_conv_algo_search": "cudnn_conv_algo_search",
         },
+        {IO_BINDING: True},
+        {"cudnn_conv_algo_search": CUDNN_CONV_ALGO_SEARCH},
+        {"cudnn_conv_algo_search": ("EXHAUSTIVE", "HEURISTIC", "DEFAULT")},
     ),
     "tensorrt": ProviderInfo(
         "TensorrtExecutionProvider",
@@ -56,6 +79,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "fp16": "trt_fp16_enable",
             "engine_cache_dir": "trt_engine_cache_path",
         },
+        {IO_BINDING: True, "max_batch": TENSORRT_MAX_BATCH, "opt_batch": 1},
     ),
     "openvino": ProviderInfo(
         "OpenVINOExecutionProvider",
@@ -66,7 +90,14 @@ PROVIDERS: dict[str, ProviderInfo] = {
     "coreml": ProviderInfo(
         "CoreMLExecutionProvider",
         "the standard onnxruntime wheel on macOS",
-        {"compute_units": "MLComputeUnits"},
+        {
+            "compute_units": "MLComputeUnits",
+            "model_format": "ModelFormat",
+            "cache_dir": "ModelCacheDirectory",
+        },
+        {"batch_size": 1},
+        {"ModelFormat": "MLProgram", "RequireStaticInputShapes": "1"},
+        {"compute_units": COREML_COMPUTE_UNITS, "model_format": ("MLProgram", "NeuralNetwork")},
     ),
     "directml": ProviderInfo(
         "DmlExecutionProvider",
@@ -74,6 +105,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         {"device_id": "device_id"},
     ),
 }
+SHORT_NAMES = {info.ort_name: name for name, info in PROVIDERS.items()}
 # Accelerators first, then the CPU provider. OpenVINO on a CPU is not faster than the CPU
 # provider once unused model heads are pruned (README, Speed), so `auto` never picks it.
 AUTO_ORDER = ("tensorrt", "cuda", "coreml", "directml", "cpu")
@@ -98,27 +130,67 @@ def unavailable_reason(name: str) -> str | None:
     return f"{problem}; needs {info.install}"
 
 
-def _ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
-    known = PROVIDERS[name].options
-    unknown = sorted(set(options) - set(known))
+@dataclass(frozen=True)
+class ResolvedProvider:
+    """A requested provider: short name, ONNX Runtime name, ONNX Runtime options, and the
+    runtime's own options (`ProviderInfo.ours`, defaults filled in)."""
+
+    name: str
+    ort_name: str
+    ort_options: dict[str, str]
+    ours: dict[str, Any]
+
+
+def _split_options(name: str, options: Mapping[str, Any]) -> tuple[dict[str, str], dict]:
+    """(ONNX Runtime options, our options) for `name`; a bad name or value is a ProviderError."""
+    info = PROVIDERS[name]
+    unknown = sorted(set(options) - set(info.options) - set(info.ours))
     if unknown:
-        allowed = ", ".join(known) or "none"
+        allowed = ", ".join([*info.options, *info.ours]) or "none"
         raise ProviderError(
             f"invalid option(s) {', '.join(unknown)} for provider {name!r} (allowed: {allowed})"
         )
-    translated = {known[key]: value for key, value in options.items()}
+    for key, allowed in info.choices.items():
+        if key in options and options[key] not in allowed:
+            raise ProviderError(
+                f"option {key} of provider {name!r} must be one of {', '.join(allowed)}, "
+                f"got {options[key]!r}"
+            )
+    ours = {**info.ours, **{k: v for k, v in options.items() if k in info.ours}}
+    for key, value in ours.items():
+        expected = bool if isinstance(info.ours[key], bool) else int
+        if not isinstance(value, expected) or (
+            expected is int and (isinstance(value, bool) or value < 1)
+        ):
+            kind = "True or False" if expected is bool else "an int >= 1"
+            raise ProviderError(f"option {key} of provider {name!r} must be {kind}, got {value!r}")
+    if name == "tensorrt" and ours["opt_batch"] > ours["max_batch"]:
+        raise ProviderError(
+            f"option opt_batch of provider 'tensorrt' ({ours['opt_batch']}) exceeds max_batch "
+            f"({ours['max_batch']})"
+        )
+    translated = {info.options[k]: v for k, v in options.items() if k in info.options}
     if name == "tensorrt" and "trt_engine_cache_path" in translated:
-        translated["trt_engine_cache_enable"] = True
+        cache = translated["trt_engine_cache_path"]
+        translated.update(
+            trt_engine_cache_enable=True, trt_timing_cache_enable=True, trt_timing_cache_path=cache
+        )
+    ort_options = {**info.defaults, **translated}
     return {
         key: str(value).lower() if isinstance(value, bool) else str(value)
-        for key, value in translated.items()
-    }
+        for key, value in ort_options.items()
+    }, ours
+
+
+def _ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
+    """The ONNX Runtime options `options` (ours, by our names) give provider `name`."""
+    return _split_options(name, options)[0]
 
 
 def resolve_providers(
     requests: Sequence[ProviderRequest], num_threads: int | None = None, precision: str = "fp32"
-) -> list[tuple[str, str, dict[str, str]]]:
-    """(short name, ONNX Runtime name, ONNX Runtime options) per request; 'auto' expands.
+) -> list[ResolvedProvider]:
+    """The requested providers, checked and with their options translated; 'auto' expands.
 
     Unknown names, unavailable providers and invalid options raise `ProviderError`.
     `num_threads` also reaches OpenVINO, which keeps its own thread pool, and so does
@@ -143,13 +215,27 @@ def resolve_providers(
             )
         if not isinstance(options, Mapping):
             raise ProviderError(f"options of provider {key!r} must be a mapping, got {options!r}")
-        ort_options = _ort_options(key, options)
+        ort_options, ours = _split_options(key, options)
         if key == "openvino" and num_threads is not None:
             ort_options.setdefault("num_of_threads", str(num_threads))
         if key == "openvino" and precision == "bf16":
             ort_options["load_config"] = _bf16_config(ort_options.get("device_type", "CPU"))
-        resolved.append((key, PROVIDERS[key].ort_name, ort_options))
+        resolved.append(ResolvedProvider(key, PROVIDERS[key].ort_name, ort_options, ours))
     return resolved
+
+
+def model_form(requests: Sequence[ProviderRequest]) -> ModelForm:
+    """The form of the models handed to these providers, decided by the first, which runs
+    them: on CoreML a fixed batch (`batch_size`, 1 by default) and a float32 image input;
+    elsewhere any batch and a uint8 input."""
+    name, options = (requests[0], {}) if isinstance(requests[0], str) else requests[0]
+    key = str(name).lower()
+    if key == "auto":
+        (auto,) = resolve_providers(["auto"])
+        key = auto.name
+    if key != "coreml":
+        return ModelForm()
+    return ModelForm(batch=_split_options("coreml", options)[1]["batch_size"], float_input=True)
 
 
 def _bf16_config(device: str) -> str:
@@ -169,53 +255,113 @@ def create_session(
     provider_fallback: bool = False,
     label: str | None = None,
     precision: str = "fp32",
-) -> ort.InferenceSession:
-    """An InferenceSession with full graph optimisation on the requested providers.
+    name: str | None = None,
+    profile: bool = False,
+) -> ModelSession:
+    """A session with full graph optimisation on the requested providers.
 
-    `model` is a path or a serialised model (`label` then names it in errors); `precision`
-    'bf16' makes OpenVINO compute in bfloat16. The first
-    requested provider must be the one in use (or `provider_fallback=True`, which warns), and
-    must run the model: one warm-up run with zeros checks it.
+    `model` is a path or a serialised model (`label` then names it in errors; `name`, e.g.
+    'landmarker', names it in its placement); `precision` 'bf16' makes OpenVINO compute in
+    bfloat16. The first requested provider must be the one in use and run every node (or
+    `provider_fallback=True`, which warns), and must run the model: one warm-up run with
+    zeros checks it. `profile` also measures each provider's share of the node time (a second,
+    profiled run).
     """
     label = label or (str(model) if not isinstance(model, bytes) else "the model")
     resolved = resolve_providers(providers, num_threads, precision)
+    first = resolved[0]
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Each session has its own thread pool; threads left spinning after one model's run steal
     # the cores the other model needs next (measured: 37.8 -> 22.0 ms per full-model frame).
     options.add_session_config_entry("session.force_spinning_stop", "1")
-    if any(ort_name in GPU_PROVIDERS for _, ort_name, _ in resolved):
+    if any(p.ort_name in GPU_PROVIDERS for p in resolved):
         preload_gpu_libraries()
+    if any(p.name == "directml" for p in resolved):  # DirectML needs both (its documentation)
+        options.enable_mem_pattern = False
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     if num_threads is not None:
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
-    first = resolved[0][0]
+    for provider in resolved:
+        if provider.name == "tensorrt":
+            provider.ort_options.update(tensorrt_profile(model, provider.ours))
+    recorder = PlacementRecorder(name or label, SHORT_NAMES, profile)
+    recorder.prepare(options)
     try:
         session = ort.InferenceSession(
             model if isinstance(model, bytes) else str(model),
             options,
-            providers=[ort_name for _, ort_name, _ in resolved],
-            provider_options=[ort_options for _, _, ort_options in resolved],
+            providers=[p.ort_name for p in resolved],
+            provider_options=[p.ort_options for p in resolved],
         )
     except Exception as exc:  # onnxruntime raises its own exception types
-        raise ProviderError(f"provider {first!r} could not load {label}: {exc}") from exc
+        raise ProviderError(f"provider {first.name!r} could not load {label}: {exc}") from exc
     in_use = session.get_providers()[0]
-    if in_use != resolved[0][1]:
-        message = f"provider {first!r} was requested but ONNX Runtime fell back to {in_use}"
-        if not provider_fallback:
-            raise ProviderError(
-                message + " (set provider_fallback=True, CLI --provider-fallback, to accept that)"
-            )
-        log.warning(message)
-    _warm_up(session, first, label)
-    return session
+    if in_use != first.ort_name:
+        _fallback(
+            f"provider {first.name!r} was requested but ONNX Runtime fell back to {in_use}",
+            provider_fallback,
+        )
+    placement = recorder.read(session, lambda: _warm_up(session, first.name, label))
+    if in_use == first.ort_name and not placement.runs_all(first.name):
+        _fallback(
+            f"provider {first.name!r} runs only part of {label}: {placement.describe(first.name)}",
+            provider_fallback,
+        )
+    batch = session.get_inputs()[0].shape[0]
+    return ModelSession(
+        session,
+        placement,
+        fixed_batch=batch if isinstance(batch, int) else None,
+        max_batch=first.ours.get("max_batch"),
+        io_binding=first.ours.get(IO_BINDING, False),
+    )
 
 
-INPUT_DTYPES = {
-    "tensor(float)": np.float32,
-    "tensor(float16)": np.float16,
-    "tensor(uint8)": np.uint8,
-}
+def _fallback(message: str, accepted: bool) -> None:
+    """A provider that does not run (all of) the model: a warning when accepted, else an error."""
+    if not accepted:
+        raise ProviderError(
+            message + " (set provider_fallback=True, CLI --provider-fallback, to accept that)"
+        )
+    log.warning(message)
+
+
+def tensorrt_profile(model: str | os.PathLike | bytes, ours: Mapping[str, Any]) -> dict[str, str]:
+    """TensorRT's optimisation profile for the model's inputs whose only free dimension is the
+    batch: batches 1 to `max_batch`, tuned for `opt_batch`, so that one engine serves every
+    batch the runtime gives it (larger runs are split). Inputs with other free dimensions get
+    no profile (TensorRT then builds for the shapes it sees)."""
+    import onnx  # only TensorRT sessions read the model's inputs here
+
+    graph = (
+        onnx.load_model_from_string(model)
+        if isinstance(model, bytes)
+        else onnx.load(str(model), load_external_data=False)
+    ).graph
+    initializers = {tensor.name for tensor in graph.initializer}
+    shapes = {}
+    for value in graph.input:
+        if value.name in initializers:
+            continue
+        dims = [
+            d.dim_value if d.HasField("dim_value") else None
+            for d in value.type.tensor_type.shape.dim
+        ]
+        if dims and dims[0] is None and None not in dims[1:]:
+            shapes[value.name] = dims[1:]
+    if not shapes:
+        return {}
+
+    def at(batch: int) -> str:
+        return ",".join(f"{n}:{'x'.join(map(str, [batch, *d]))}" for n, d in shapes.items())
+
+    return {
+        "trt_profile_min_shapes": at(1),
+        "trt_profile_opt_shapes": at(ours["opt_batch"]),
+        "trt_profile_max_shapes": at(ours["max_batch"]),
+    }
 
 
 def _warm_up(session: ort.InferenceSession, provider: str, label: str) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from blazepose_onnx.converter.errors import ConverterError, ModelFormatError
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.paths import default_model_dir
+from blazepose_onnx.model_form import ANY_FORM, ModelForm
 
 CACHE_DIR = ".sessions"
 EDITS_VERSION = "1"  # bump when graph_edits changes what it produces
@@ -30,15 +31,20 @@ KEEP = 16  # entries kept per role (3 variants x 2 precisions x edits in use); l
 
 
 def cached_session_model(
-    path: str | os.PathLike, role: str, outputs: Sequence[str] | None = None
+    path: str | os.PathLike,
+    role: str,
+    outputs: Sequence[str] | None = None,
+    form: ModelForm = ANY_FORM,
 ) -> bytes:
-    """`graph_edits.session_model(path, role, outputs)`, from the cache when it holds it."""
+    """`graph_edits.session_model(path, role, outputs, form)`, from the cache when it holds
+    it."""
     path = Path(path)
     try:
         source = path.read_bytes()
     except OSError as exc:
         raise ModelFormatError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    edit = f"{EDITS_VERSION}:{role}:{','.join(sorted(outputs)) if outputs else '*'}"
+    kept_outputs = ",".join(sorted(outputs)) if outputs else "*"
+    edit = f"{EDITS_VERSION}:{role}:{kept_outputs}{form.key}"
     edit_key = hashlib.sha256(edit.encode()).hexdigest()[:8]
     source_key = hashlib.sha256(source).hexdigest()[:16]
     prefix = f"{role}.{edit_key}.{source_key}."
@@ -51,7 +57,7 @@ def cached_session_model(
             return data
     from blazepose_onnx.graph_edits import session_model
 
-    data = session_model(path, role, outputs)
+    data = session_model(path, role, outputs, form)
     content_key = hashlib.sha256(data).hexdigest()[:16]
     with contextlib.suppress(OSError, ConverterError):  # read-only folders get no cache
         kept = write_bytes_atomic(folder / f"{prefix}{content_key}.onnx", data)

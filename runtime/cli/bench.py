@@ -47,6 +47,7 @@ from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.providers import available_providers, resolve_providers
+from blazepose_onnx.report.document import placement_text
 
 
 @dataclass
@@ -65,6 +66,27 @@ class BenchResult:
     precision: str = "fp32"
     warmup: int = 0
     samples_ms: dict[str, list[float]] = field(default_factory=dict)
+    # per model: nodes per execution provider (`Placement.to_dict`); empty for MediaPipe
+    placement: dict[str, dict] = field(default_factory=dict)
+
+
+def placement_of(landmarker: PoseLandmarker | MultiStreamPoseLandmarker) -> dict[str, dict]:
+    """A landmarker's placement per model, as the JSON keeps it."""
+    return {role: placed.to_dict() for role, placed in landmarker.placement.items()}
+
+
+def partial_placement(result: BenchResult) -> list[str]:
+    """'landmarker 180/185 nodes (5 on cpu)' per model whose nodes the case's provider does not
+    all run (empty when it runs them all, or for MediaPipe)."""
+    found = []
+    for role, placed in result.placement.items():
+        total, nodes = placed["total"], placed["nodes"]
+        if nodes.get(result.provider, 0) != total:
+            others = ", ".join(
+                f"{n} on {p}" for p, n in sorted(nodes.items()) if p != result.provider
+            )
+            found.append(f"{role} {nodes.get(result.provider, 0)}/{total} nodes ({others})")
+    return found
 
 
 def samples_in_ms(samples: dict[str, list[float]]) -> dict[str, list[float]]:
@@ -85,6 +107,7 @@ def _result(
     frames_per_step: int,
     warmup: int,
     precision: str = "fp32",
+    placement: dict[str, dict] | None = None,
 ) -> BenchResult:
     fps = frames_per_step / float(np.median(samples["total"]))
     return BenchResult(
@@ -100,6 +123,20 @@ def _result(
         precision,
         warmup,
         samples_in_ms(samples),
+        placement or {},
+    )
+
+
+def _options(provider: str, variant: str, threads: int | None, precision: str, **more: Any):
+    """The options of a timed case: a provider that runs only part of a model is measured
+    anyway (`provider_fallback`), its placement flagged in the outputs."""
+    return PoseLandmarkerOptions(
+        model=variant,
+        providers=[provider],
+        provider_fallback=True,
+        num_threads=threads,
+        precision=precision,
+        **more,
     )
 
 
@@ -114,9 +151,7 @@ def bench_image(
     precision: str = "fp32",
 ) -> BenchResult:
     """IMAGE mode: `detect_batch` on `batch` images per step (batch 1 = `detect`)."""
-    options = PoseLandmarkerOptions(
-        model=variant, providers=[provider], num_threads=threads, precision=precision
-    )
+    options = _options(provider, variant, threads, precision)
     chosen = [images[i % len(images)] for i in range(batch)]
     with PoseLandmarker.create_from_options(options) as landmarker:
         if batch == 1:
@@ -124,6 +159,7 @@ def bench_image(
         else:
             step = partial(landmarker.detect_batch, chosen)
         samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
+        placement = placement_of(landmarker)
     return _result(
         "blazepose-onnx",
         provider,
@@ -135,6 +171,7 @@ def bench_image(
         batch,
         warmup,
         precision,
+        placement,
     )
 
 
@@ -149,9 +186,7 @@ def bench_video(
     precision: str = "fp32",
 ) -> BenchResult:
     """VIDEO mode: `streams` tracked streams stepped together through one pair of sessions."""
-    options = PoseLandmarkerOptions(
-        model=variant, providers=[provider], num_threads=threads, precision=precision
-    )
+    options = _options(provider, variant, threads, precision)
     offsets = [k * len(frames) // max(streams, 1) for k in range(streams)]
     counter = iter(range(10**9))
     with MultiStreamPoseLandmarker(options) as landmarker:
@@ -165,6 +200,7 @@ def bench_video(
             )
 
         samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
+        placement = placement_of(landmarker)
     return _result(
         "blazepose-onnx",
         provider,
@@ -176,6 +212,7 @@ def bench_video(
         streams,
         warmup,
         precision,
+        placement,
     )
 
 
@@ -192,16 +229,11 @@ def bench_parallel_video(
     times of every stream (after `warmup` untimed frames each) and the throughput of all."""
     landmarkers = [
         PoseLandmarker.create_from_options(
-            PoseLandmarkerOptions(
-                model=variant,
-                providers=[provider],
-                num_threads=1,
-                running_mode=RunningMode.VIDEO,
-                precision=precision,
-            )
+            _options(provider, variant, 1, precision, running_mode=RunningMode.VIDEO)
         )
         for _ in range(streams)
     ]
+    placement = placement_of(landmarkers[0])
     steps = [frame_feeder(frames, landmarker.detect_for_video) for landmarker in landmarkers]
     try:
         for step in steps:
@@ -232,6 +264,7 @@ def bench_parallel_video(
         precision,
         warmup,
         samples_in_ms(pooled),
+        placement,
     )
 
 
@@ -361,8 +394,9 @@ def to_markdown(results: Sequence[BenchResult], machine: dict[str, Any]) -> str:
         f"{machine['onnxruntime']} ({machine['providers']}).",
         "",
         "| implementation | provider | variant | mode | batch/streams | threads | p50 ms | p90 ms "
-        "| p99 ms | detector p50 | landmarker p50 | other p50 | frames/s | vs MediaPipe |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p99 ms | detector p50 | landmarker p50 | other p50 | frames/s | vs MediaPipe "
+        "| placement |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     reference = {
         (r.variant, r.mode): r for r in results if r.implementation.startswith("MediaPipe")
@@ -385,9 +419,13 @@ def to_markdown(results: Sequence[BenchResult], machine: dict[str, Any]) -> str:
             f"{r.threads} | {p['total']['p50']:.2f} | {p['total']['p90']:.2f} | "
             f"{p['total']['p99']:.2f} | "
             + " | ".join(stage)
-            + f" | {r.frames_per_second:.1f} | {ratio} |"
+            + f" | {r.frames_per_second:.1f} | {ratio} | {_placement_cell(r)} |"
         )
     return "\n".join(lines)
+
+
+def _placement_cell(result: BenchResult) -> str:
+    return placement_text(result.provider, result.placement, partial_placement(result))
 
 
 def _file_digest(path: Path) -> str:
@@ -414,13 +452,14 @@ def run_info(args: argparse.Namespace) -> dict[str, Any]:
 
 def to_json(results: Sequence[BenchResult], machine: dict[str, Any], run: dict[str, Any]) -> str:
     """The run as JSON: format and version, how it was run, the machine, and per case the
-    percentiles and every timed step's milliseconds (warm-up excluded)."""
+    percentiles, every timed step's milliseconds (warm-up excluded), where ONNX Runtime placed
+    each model's nodes and, flagged, the models its provider runs only part of."""
     document = {
         "format": BENCH_FORMAT,
         "version": BENCH_VERSION,
         **run,
         "machine": machine,
-        "results": [asdict(r) for r in results],
+        "results": [{**asdict(r), "partial_placement": partial_placement(r)} for r in results],
     }
     return json.dumps(document, indent=1)
 

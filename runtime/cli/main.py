@@ -104,11 +104,15 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
     from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
 
-    ((auto, _, _),) = resolve_providers(["auto"])
-    print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto}")
+    (auto,) = resolve_providers(["auto"])
+    print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto.name}")
     for name in PROVIDERS:
         reason = unavailable_reason(name)
         print(f"  {name:<9} {'available' if reason is None else 'unavailable: ' + reason}")
+    if args.model is not None:
+        from blazepose_onnx.cli.placement_table import print_placement
+
+        print_placement(args.model, args.precision)
     return 0
 
 
@@ -367,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     _extract_parser(commands)
 
     providers = commands.add_parser("providers", help="execution providers this machine has")
+    providers.add_argument(
+        "--model",
+        help="also build this model's sessions (lite, full, heavy, a .task or a folder) on "
+        "each available provider and print how many of each model's nodes it runs",
+    )
+    providers.add_argument(
+        "--precision", choices=("fp32", "fp16"), default="fp32", help="with --model: its precision"
+    )
     providers.set_defaults(run=cmd_providers)
 
     serve_cmd = commands.add_parser("serve", help="serve on NVIDIA Triton (write-repo, triton)")

@@ -4,7 +4,7 @@ figures."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ class Case:
     frames_per_second: float
     percentiles_ms: dict[str, dict[str, float]]
     samples_ms: dict[str, list[float]]
+    placement: dict[str, dict] = field(default_factory=dict)  # absent before placement was kept
+    partial_placement: list[str] = field(default_factory=list)
 
     @property
     def is_mediapipe(self) -> bool:
@@ -91,6 +93,14 @@ class BenchRun:
     text: str
 
 
+def placement_text(provider: str, placement: dict, partial: list[str]) -> str:
+    """'all nodes on cpu', or PARTIAL naming each model the provider runs only part of ('' when
+    nothing was placed: MediaPipe)."""
+    if not placement:
+        return ""
+    return "PARTIAL: " + "; ".join(partial) if partial else f"all nodes on {provider}"
+
+
 def _case(raw: dict[str, Any]) -> Case:
     return Case(
         implementation=raw["implementation"],
@@ -105,6 +115,8 @@ def _case(raw: dict[str, Any]) -> Case:
         frames_per_second=float(raw["frames_per_second"]),
         percentiles_ms=raw["percentiles_ms"],
         samples_ms=raw["samples_ms"],
+        placement=raw.get("placement", {}),
+        partial_placement=list(raw.get("partial_placement", [])),
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from blazepose_onnx.report.charts import MEDIAPIPE, OURS, Row, fps_chart, latency_chart, split_chart
 from blazepose_onnx.report.compare import faster_or_slower, notes, pairs, spread
-from blazepose_onnx.report.document import SPLIT, BenchRun, Case
+from blazepose_onnx.report.document import SPLIT, BenchRun, Case, placement_text
 
 GENERATOR = "blazepose-onnx bench report"
 RUN_COLOURS = ("#1f6fb4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
@@ -117,6 +117,7 @@ def _cases_table(run: BenchRun) -> str:
         "frames/s",
         *(f"{s} p50 ms" for s in SPLIT),
         "throughput vs MediaPipe",
+        "placement",
     ]
     rows = []
     for case in run.cases:
@@ -133,6 +134,7 @@ def _cases_table(run: BenchRun) -> str:
                 (f"{case.frames_per_second:.1f}", "fps"),
                 *stages,
                 (_vs_mediapipe(case, run), "vs_mediapipe"),
+                (placement_text(case.provider, case.placement, case.partial_placement), None),
             ]
         )
     return _table("cases", header, rows)

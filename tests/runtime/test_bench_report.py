@@ -262,3 +262,26 @@ def test_report_never_replaces_a_file_it_did_not_write(cli, one_line_error, runs
     one_line_error(done, "exists and is not a regular file")
     done = cli("bench", "report", str(runs / "a.json"), "--out", str(runs / "b.json"))
     one_line_error(done, "exists and is not a folder")
+
+
+def test_placement_is_kept_per_case_and_a_partial_one_flagged(cli, runs, tmp_path):
+    """Each case keeps where ONNX Runtime placed each model's nodes; the page shows it, and a
+    case whose provider runs only part of a model (the JSON's `partial_placement`, as a run on
+    such a provider writes it) is marked PARTIAL with the counts."""
+    data = json.loads((runs / "a.json").read_text())
+    for result in data["results"]:
+        assert set(result["placement"]) == {"detector", "landmarker"}
+        for placed in result["placement"].values():
+            assert placed["nodes"] == {"cpu": placed["total"]} and placed["total"] > 100
+        assert result["partial_placement"] == []
+    page = (runs / "a" / "index.html").read_text()
+    assert page.count("all nodes on cpu") == len(data["results"])
+    flagged = "landmarker 160/165 nodes (5 on cpu)"
+    data["results"][0]["partial_placement"] = [flagged]
+    edited = tmp_path / "partial.json"
+    edited.write_text(json.dumps(data))
+    done = cli("bench", "report", str(edited), "--out", str(tmp_path / "page"))
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "page" / "index.html").read_text()
+    assert f"PARTIAL: {flagged}" in page
+    assert page.count("all nodes on cpu") == len(data["results"]) - 1

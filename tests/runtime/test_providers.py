@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import onnx
 import pytest
@@ -28,11 +30,24 @@ def test_the_test_provider_really_runs_the_models(landmarker_factory, test_provi
 
 
 def test_auto_picks_the_first_available_in_order():
-    ((name, ort_name, _),) = resolve_providers(["auto"])
-    assert name == next(
+    (auto,) = resolve_providers(["auto"])
+    assert auto.name == next(
         p for p in ("tensorrt", "cuda", "coreml", "directml", "cpu") if p in available_providers()
     )
-    assert ort_name == PROVIDERS[name].ort_name
+    assert auto.ort_name == PROVIDERS[auto.name].ort_name
+
+
+def test_providers_command_prints_each_models_placement(cli):
+    """`blazepose providers --model lite`: per available provider, the nodes of each model it
+    runs (CI: cpu, and openvino in its OpenVINO environment)."""
+    done = cli("providers", "--model", "lite")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    table = lines[lines.index("lite (fp32), nodes each provider runs:") + 1 :]
+    assert table == [
+        f"  {name:<9} detector 154/154 nodes, landmarker 165/165 nodes"
+        for name in available_providers()
+    ]
 
 
 def test_unknown_provider():
@@ -63,13 +78,40 @@ def test_friendly_options_are_translated():
         "trt_fp16_enable": "true",
         "trt_engine_cache_path": "trt",
         "trt_engine_cache_enable": "true",
+        "trt_timing_cache_enable": "true",
+        "trt_timing_cache_path": "trt",
         "device_id": "1",
     }
     assert _ort_options("openvino", {"device": "CPU", "threads": 2}) == {
         "device_type": "CPU",
         "num_of_threads": "2",
     }
-    assert _ort_options("coreml", {"compute_units": "CPUAndGPU"}) == {"MLComputeUnits": "CPUAndGPU"}
+    assert _ort_options("coreml", {"compute_units": "CPUAndGPU"}) == {
+        "MLComputeUnits": "CPUAndGPU",
+        "ModelFormat": "MLProgram",  # the default: ML Program, not the older NeuralNetwork
+        "RequireStaticInputShapes": "1",
+    }
+    assert _ort_options("cuda", {}) == {"cudnn_conv_algo_search": "HEURISTIC"}
+    assert _ort_options("cuda", {"cudnn_conv_algo_search": "EXHAUSTIVE"}) == {
+        "cudnn_conv_algo_search": "EXHAUSTIVE"
+    }
+
+
+@pytest.mark.parametrize(
+    ("provider", "options", "message"),
+    [
+        ("coreml", {"compute_units": "GPU"}, "compute_units of provider 'coreml' must be one of"),
+        ("coreml", {"model_format": "mlprogram"}, "model_format of provider 'coreml' must be one"),
+        ("coreml", {"batch_size": 0}, "batch_size of provider 'coreml' must be an int >= 1, got 0"),
+        ("cuda", {"cudnn_conv_algo_search": "FAST"}, "must be one of EXHAUSTIVE, HEURISTIC"),
+        ("cuda", {"io_binding": "yes"}, "io_binding of provider 'cuda' must be True or False"),
+        ("tensorrt", {"max_batch": 2.5}, "max_batch of provider 'tensorrt' must be an int >= 1"),
+        ("tensorrt", {"opt_batch": 8, "max_batch": 4}, "opt_batch of provider 'tensorrt' (8) exce"),
+    ],
+)
+def test_bad_option_values_are_named(provider, options, message):
+    with pytest.raises(ProviderError, match=re.escape(message)):
+        _ort_options(provider, options)
 
 
 def test_provider_that_loads_but_cannot_run_the_model(tmp_path, test_providers):
@@ -167,10 +209,10 @@ def test_bench_across_every_available_provider(cli_env, tmp_path):
 )
 def test_num_threads_reaches_openvino_too():
     """OpenVINO keeps its own thread pool; num_threads must reach it as num_of_threads."""
-    ((_, _, options),) = resolve_providers(["openvino"], num_threads=1)
-    assert options == {"num_of_threads": "1"}
-    ((_, _, options),) = resolve_providers([("openvino", {"threads": 2})], num_threads=1)
-    assert options == {"num_of_threads": "2"}  # an explicit option wins
+    (openvino,) = resolve_providers(["openvino"], num_threads=1)
+    assert openvino.ort_options == {"num_of_threads": "1"}
+    (openvino,) = resolve_providers([("openvino", {"threads": 2})], num_threads=1)
+    assert openvino.ort_options == {"num_of_threads": "2"}  # an explicit option wins
 
 
 def test_bf16_is_opt_in_and_only_on_openvino():
