@@ -10,7 +10,6 @@ the native backend into a sealed `person_detector` ONNX model beside it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tarfile
@@ -30,7 +29,12 @@ from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import PersonDetectorEntry, load_manifest
 from blazepose_onnx.converter.paths import default_model_dir, person_detector_paths
 from blazepose_onnx.converter.seal import sealed_bytes
-from blazepose_onnx.converter.sources import NPM_REGISTRY, download_npm_tarball, writable_model_dir
+from blazepose_onnx.converter.sources import (
+    NPM_REGISTRY,
+    checked_bytes,
+    download_npm_tarball,
+    writable_model_dir,
+)
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
 ROLE = "person_detector"
@@ -68,13 +72,8 @@ def _member(archive: tarfile.TarFile, name: str) -> bytes:
 
 def checked_tflite(data: bytes, entry: PersonDetectorEntry, origin: str) -> bytes:
     """`data` when its size and sha256 are the manifest's; IntegrityError otherwise."""
-    digest = hashlib.sha256(data).hexdigest()
-    if len(data) != entry.size or digest != entry.sha256:
-        raise IntegrityError(
-            f"{origin}: sha256 {digest[:16]}… ({len(data)} B) does not match the manifest's "
-            f"{entry.name} person detector ({entry.sha256[:16]}…, {entry.size} B)"
-        )
-    return data
+    what = f"'s {entry.name} person detector"
+    return checked_bytes(data, entry.size, entry.sha256, origin, what)
 
 
 def tflite_from_tarball(tarball: Path, entry: PersonDetectorEntry) -> bytes:

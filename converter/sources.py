@@ -98,14 +98,20 @@ def _pip_command() -> list[str]:
     return [pip]
 
 
-def _check_registry_file(data: bytes, spec: RegistryFile, origin: str) -> bytes:
+def checked_bytes(data: bytes, size: int, sha256: str, origin: str, what: str = "") -> bytes:
+    """`data` when its size and sha256 are the manifest's (for `what`); IntegrityError naming
+    both otherwise."""
     digest = hashlib.sha256(data).hexdigest()
-    if len(data) != spec.size or digest != spec.sha256:
+    if len(data) != size or digest != sha256:
         raise IntegrityError(
-            f"{origin}: sha256 {digest[:16]}… ({len(data)} B) does not match the manifest "
-            f"({spec.sha256[:16]}…, {spec.size} B)"
+            f"{origin}: sha256 {digest[:16]}… ({len(data)} B) does not match the manifest"
+            f"{what} ({sha256[:16]}…, {size} B)"
         )
     return data
+
+
+def _check_registry_file(data: bytes, spec: RegistryFile, origin: str) -> bytes:
+    return checked_bytes(data, spec.size, spec.sha256, origin)
 
 
 def download_npm_tarball(spec: dict, target: Path) -> Path:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from blazepose_onnx.activations import sigmoid
 from blazepose_onnx.anchors import INPUT_SIZE, ssd_anchors
-from blazepose_onnx.roi import crop_matrices, rois_from_keypoints
+from blazepose_onnx.roi import rois_from_keypoints, warp_crops
 
 SCORE_CLIP = 100.0
 NMS_IOU_THRESHOLD = 0.5
@@ -64,29 +63,11 @@ def letterbox_roi(width: int, height: int) -> tuple[np.ndarray, Letterbox]:
     return roi, Letterbox(pad_x, pad_y, pad_x, pad_y)
 
 
-def roi_crops(image: np.ndarray, rois: np.ndarray, size: int) -> np.ndarray:
-    """(n, size, size, 3) uint8: each ROI of an RGB uint8 image, bilinear, with a zero border
-    (as MediaPipe's BORDER_ZERO for detector inputs)."""
-    height, width = image.shape[:2]
-    crops = np.empty((len(rois), size, size, 3), np.uint8)
-    for i, matrix in enumerate(crop_matrices(rois, width, height, size)):  # one call per crop
-        cv2.warpAffine(
-            image,
-            matrix,
-            (size, size),
-            dst=crops[i],
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
-    return crops
-
-
 def letterboxed(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
     """(1, size, size, 3) uint8 from an RGB uint8 image, letterboxed with a zero border, and
     the letterbox."""
     roi, letterbox = letterbox_roi(image.shape[1], image.shape[0])
-    return roi_crops(image, roi, size), letterbox
+    return warp_crops(image, roi, size), letterbox
 
 
 def detector_input(image: np.ndarray) -> tuple[np.ndarray, Letterbox]:

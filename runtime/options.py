@@ -50,7 +50,8 @@ class PoseLandmarkerOptions:
     `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
     fine-tuned bundle; converted on first use, with a warning).
     `suppress_duplicate_poses` drops poses that describe a person already found (OKS >= 0.5,
-    see `pose_similarity`); `person_detector` (a callable `rgb -> (boxes, scores)` or a
+    see `pose_similarity`); `person_detector` (a built-in's name, 'ssd': MediaPipe's SSD
+    person detector, fetched on first use; a callable `rgb -> (boxes, scores)`; or a
     YOLO-layout ONNX file) replaces the pose detector as the first stage. A person box (given or
     from `person_detector`) always gets its refinement pass (a box is a person); its final pose
     is kept, as every pose, when its presence exceeds `min_pose_presence_confidence` (0 keeps

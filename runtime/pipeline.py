@@ -16,7 +16,6 @@ from blazepose_onnx.detector import (
     detection_rois,
     detector_input,
     remove_letterbox,
-    roi_crops,
     weighted_nms,
 )
 from blazepose_onnx.landmarker import (
@@ -36,6 +35,7 @@ from blazepose_onnx.person_boxes import box_rois
 from blazepose_onnx.person_detector import checked_person_boxes, person_detector_stage
 from blazepose_onnx.pose_similarity import duplicates
 from blazepose_onnx.providers import create_session
+from blazepose_onnx.roi import warp_crops
 from blazepose_onnx.tracking import next_frame_rois
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
@@ -182,7 +182,7 @@ class PosePipeline:
             return rois
         spec = self.detector_spec
         crops = np.concatenate(
-            [roi_crops(image, c, spec.size) for image, c in zip(images, crop_rois, strict=True)]
+            [warp_crops(image, c, spec.size) for image, c in zip(images, crop_rois, strict=True)]
         )
         with self.stats.timed("detector", count):
             raw_boxes, raw_scores = self.detector.run(["boxes", "scores"], {spec.name: crops})
