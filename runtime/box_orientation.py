@@ -26,9 +26,9 @@ def box_crop_rois(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     """Upright square ROIs (n, 5), normalised, around pixel boxes (n, 4): 1.25x the longer side."""
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2
     side = np.max(boxes[:, 2:] - boxes[:, :2], axis=1) * CROP_SCALE
+    upright = np.zeros(len(boxes))
     return np.stack(
-        [centre[:, 0] / width, centre[:, 1] / height, side / width, side / height, 0 * side],
-        axis=1,
+        [centre[:, 0] / width, centre[:, 1] / height, side / width, side / height, upright], axis=1
     )
 
 
