@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from blazepose_onnx.activations import sigmoid
-from blazepose_onnx.roi import crop_matrices, project_to_image
+from blazepose_onnx.roi import crop_matrices, project_to_image, warp_crops
 
 INPUT_SIZE = 256
 NUM_POINTS = 39  # 33 landmarks, 2 auxiliary (tracking), 4 unused
@@ -37,19 +37,7 @@ class RawPoses:
 def crop_inputs(image: np.ndarray, rois: np.ndarray) -> np.ndarray:
     """(n, 256, 256, 3) uint8: each ROI warped out of the RGB uint8 image, bilinear with a
     replicated border (as MediaPipe on CPU). The model scales them to [0, 1] itself."""
-    height, width = image.shape[:2]
-    matrices = crop_matrices(rois, width, height, INPUT_SIZE)
-    crops = np.empty((len(rois), INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
-    for i, matrix in enumerate(matrices):  # one OpenCV call per pose, not per landmark
-        cv2.warpAffine(
-            image,
-            matrix,
-            (INPUT_SIZE, INPUT_SIZE),
-            dst=crops[i],
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-    return crops
+    return warp_crops(image, rois, INPUT_SIZE, cv2.BORDER_REPLICATE)
 
 
 def decode_outputs(

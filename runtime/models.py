@@ -13,7 +13,12 @@ import onnxruntime as ort
 
 from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.converter.manifest import VARIANTS
-from blazepose_onnx.converter.paths import default_model_dir, model_files, onnx_paths
+from blazepose_onnx.converter.paths import (
+    default_model_dir,
+    model_files,
+    onnx_paths,
+    person_detector_paths,
+)
 from blazepose_onnx.model_form import ANY_FORM, ModelForm
 from blazepose_onnx.session_cache import cached_session_model
 
@@ -138,6 +143,22 @@ def _converted_bundle(path: Path, precision: str, trust_unverified: bool) -> dic
         if meta.get("blazepose.weights_fingerprint") == weights_fingerprint(bundle.landmarker):
             return existing
     return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)
+
+
+def builtin_person_detector_path(name: str, model: str | os.PathLike | None = None) -> Path:
+    """The converted ONNX model of a built-in person detector: the copy a `model` folder carries
+    (`person_detectors/<name>.onnx` beside its detector and landmarker, as in a Triton
+    repository), else the model directory's, fetched and converted there on first use."""
+    if model is not None and Path(model).is_dir():
+        carried = person_detector_paths(name, Path(model))["onnx"]
+        if carried.is_file():
+            return carried
+    path = person_detector_paths(name)["onnx"]
+    if path.is_file():
+        return path  # converted already: the converter (and onnx) is not imported
+    from blazepose_onnx.converter.person_models import ensure_person_detector
+
+    return ensure_person_detector(name)
 
 
 def input_spec(session: ort.InferenceSession) -> InputSpec:

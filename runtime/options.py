@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.install import install_command
 
 MAX_NUM_POSES = 64
@@ -49,7 +50,8 @@ class PoseLandmarkerOptions:
     `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
     fine-tuned bundle; converted on first use, with a warning).
     `suppress_duplicate_poses` drops poses that describe a person already found (OKS >= 0.5,
-    see `pose_similarity`); `person_detector` (a callable `rgb -> (boxes, scores)` or a
+    see `pose_similarity`); `person_detector` (a built-in's name, 'ssd': MediaPipe's SSD
+    person detector, fetched on first use; a callable `rgb -> (boxes, scores)`; or a
     YOLO-layout ONNX file) replaces the pose detector as the first stage. A person box (given or
     from `person_detector`) always gets its refinement pass (a box is a person); its final pose
     is kept, as every pose, when its presence exceeds `min_pose_presence_confidence` (0 keeps
@@ -143,9 +145,12 @@ class PoseLandmarkerOptions:
             )
         detector = self.person_detector
         is_file = isinstance(detector, (str, os.PathLike)) and os.path.isfile(detector)
-        if detector is not None and not callable(detector) and not is_file:
+        known = detector is None or callable(detector) or is_file or is_builtin(detector)
+        if not known:
             raise ValueError(
-                f"person_detector must be a callable or an ONNX file, got {detector!r}"
+                "person_detector must be a built-in's name "
+                f"({', '.join(map(repr, BUILTIN_PERSON_DETECTORS))}), a callable or an ONNX "
+                f"file, got {detector!r}"
             )
         if self.result_callback is not None and not callable(self.result_callback):
             raise ValueError("result_callback must be callable")

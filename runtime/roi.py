@@ -6,6 +6,7 @@ rotation (radians, clockwise in image coordinates), as MediaPipe's NormalizedRec
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 ROI_SCALE = 1.25
@@ -51,6 +52,26 @@ def crop_matrices(rois: np.ndarray, width: int, height: int, size: int) -> np.nd
     matrices[:, 1, 1] = size * cos / h
     matrices[:, 1, 2] = size / 2 - size * (-cx * sin + cy * cos) / h
     return matrices
+
+
+def warp_crops(
+    image: np.ndarray, rois: np.ndarray, size: int, border: int = cv2.BORDER_CONSTANT
+) -> np.ndarray:
+    """(n, size, size, 3) uint8: each ROI warped out of an RGB uint8 image, bilinear, with a
+    zero (`cv2.BORDER_CONSTANT`) or replicated (`cv2.BORDER_REPLICATE`) border."""
+    height, width = image.shape[:2]
+    crops = np.empty((len(rois), size, size, 3), np.uint8)
+    for i, matrix in enumerate(crop_matrices(rois, width, height, size)):  # one call per crop
+        cv2.warpAffine(
+            image,
+            matrix,
+            (size, size),
+            dst=crops[i],
+            flags=cv2.INTER_LINEAR,
+            borderMode=border,
+            borderValue=0,
+        )
+    return crops
 
 
 def project_to_image(points: np.ndarray, rois: np.ndarray) -> np.ndarray:

@@ -113,9 +113,11 @@ class PoseStream:
         self, image: np.ndarray, detected: np.ndarray | None, distinct: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """This frame's ROIs and track ids (tracked ones merged with any detections;
-        `distinct` ones, from person boxes, never replace each other)."""
+        `distinct` ones, from person boxes or a person detector's boxes, never replace each
+        other)."""
         if detected is not None:
             self.detector_runs += 1
+            distinct = distinct or self.pipeline.person_detector is not None
         height, width = image.shape[:2]
         if not self._keeps_tracks(image):
             self.tracker.rois, self.tracker.ids = np.zeros((0, 5)), np.zeros(0, np.int64)

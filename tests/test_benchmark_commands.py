@@ -147,3 +147,28 @@ def test_precision_bench_reports_drift_and_speed(cli_env, tmp_path):
         configs.append("openvino bf16")
         assert lite["drift_vs_cpu_fp32"]["openvino bf16"]["images"]["xy_mean"] > 1e-4
     assert set(lite["ms_per_call"]) == {f"{c} {m}" for c in configs for m in ("image", "video")}
+
+
+def test_person_detector_eval_finds_everyone_and_no_one_more_by_combining(cli_env, tmp_path):
+    """The README's claims on the built-in person detector: everyone on the hand-labelled photos
+    and dance frames; adding the pose detector's people finds no one more; turned upside down,
+    at least as many as the pose detector."""
+    out = tmp_path / "people.json"
+    done = run_python(
+        "benchmarks/person_detector_eval.py", "--turns", "0", "180", "--json", str(out),
+        env=cli_env, timeout=1200,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = {
+        way: {subset: int(cell.split("/")[0]) for subset, cell in row.items()}
+        for way, row in json.loads(out.read_text()).items()
+    }
+    ssd, pose = 'person_detector="ssd"', "pose detector"
+    assert found[ssd] == {"bus": 4, "zidane": 2, "messi5": 1, "dance": 36}  # everyone
+    for merged in (
+        "SSD, then the pose detector's people",
+        "the pose detector's people, then the SSD",
+    ):
+        assert all(found[merged][s] <= n for s, n in found[ssd].items()), found[merged]
+    upside_down = found[f"{ssd}, turned 180"]
+    assert all(upside_down[s] >= n for s, n in found[f"{pose}, turned 180"].items()), found
