@@ -11,6 +11,11 @@ Landmarker input  `image` [N,3,256,256] float32 RGB in [0, 1]
            output `segmentation` [N,1,256,256] segmentation logits
            output `heatmap` [N,39,64,64] heatmap logits
            output `world_landmarks` [N,117] 39 x (x, y, z) metres, hip-centred
+Person detector (SSD, built-in `ssd`)
+           input  `image` [N,3,300,300] float32 RGB in [-1, 1]
+           output `boxes` [N,1917,4]   per anchor: ty, tx, th, tw box encodings (MediaPipe's
+                                       SSD decoding: scales 10, 10, 5, 5, exponential size)
+           output `scores` [N,1917,24] class logits (Open Images labels; 4 = Person)
 """
 
 from __future__ import annotations
@@ -41,9 +46,14 @@ OUTPUTS = {
         "Identity_3": ("heatmap", "N,39,64,64: logits"),
         "Identity_4": ("world_landmarks", "N,117: 39 x (x,y,z) metres"),
     },
+    "person_detector": {
+        "raw_outputs/box_encodings": ("boxes", "N,1917,4: ty,tx,th,tw (SSD box encodings)"),
+        "raw_outputs/class_predictions": ("scores", "N,1917,24: class logits, 4 = Person"),
+    },
 }
-INPUT_SIZE = {"detector": 224, "landmarker": 256}
-INPUT_RANGE = {"detector": (-1.0, 1.0), "landmarker": (0.0, 1.0)}
+INPUT_SIZE = {"detector": 224, "landmarker": 256, "person_detector": 300}
+INPUT_RANGE = {"detector": (-1.0, 1.0), "landmarker": (0.0, 1.0), "person_detector": (-1.0, 1.0)}
+DESCRIPTIONS = {"detector": "pose detector", "landmarker": "pose landmarker"}
 
 
 def finish_model(
@@ -92,7 +102,8 @@ def finish_model(
     model.ir_version = IR_VERSION
     model.producer_name = "blazepose-onnx"
     model.producer_version = CONVERTER_VERSION
-    model.doc_string = f"MediaPipe pose {role} ({variant}) converted by blazepose-onnx"
+    what = DESCRIPTIONS.get(role, role.replace("_", " "))
+    model.doc_string = f"MediaPipe {what} ({variant}) converted by blazepose-onnx"
     onnx.checker.check_model(model)
     return model
 

@@ -1,4 +1,5 @@
-"""The model manifest (`models/manifest.json`): variants, registry sources, sha256, fingerprints."""
+"""The model manifest (`models/manifest.json`): variants, registry sources, sha256, fingerprints,
+and the built-in person detectors."""
 
 from __future__ import annotations
 
@@ -34,12 +35,30 @@ class ModelEntry:
 
 
 @dataclass(frozen=True)
+class PersonDetectorEntry:
+    """A built-in person detector: the npm tarball it ships in (`registry`: package, tarball,
+    size, sha256), the packed member holding it, the loader script giving its offsets there,
+    and the TFLite file's size, sha256 and weights fingerprint."""
+
+    name: str
+    description: str
+    registry: dict
+    packed_member: str
+    loader_member: str
+    packed_file: str
+    size: int
+    sha256: str
+    weights_fingerprint: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     """The parsed manifest."""
 
     bundle_urls: dict[str, str]
     registries: dict[str, dict]
     models: dict[tuple[str, str], ModelEntry]  # (variant, role) -> entry
+    person_detectors: dict[str, PersonDetectorEntry]
 
     def entry(self, variant: str, role: str) -> ModelEntry:
         return self.models[(check_variant(variant), role)]
@@ -78,4 +97,7 @@ def load_manifest() -> Manifest:
             "landmarker", members["landmarker"], spec["landmarker"]
         )
     urls = {variant: spec["bundle_url"] for variant, spec in raw["variants"].items()}
-    return Manifest(urls, raw["registries"], models)
+    person_detectors = {
+        name: PersonDetectorEntry(name, **spec) for name, spec in raw["person_detectors"].items()
+    }
+    return Manifest(urls, raw["registries"], models, person_detectors)

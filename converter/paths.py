@@ -39,3 +39,12 @@ def model_files(folder: Path, precision: str = "fp32") -> dict[str, Path]:
     """The detector and landmarker files of one precision in a model folder."""
     suffix = ".onnx" if precision == "fp32" else f".{precision}.onnx"
     return {role: folder / f"{role}{suffix}" for role in ("detector", "landmarker")}
+
+
+PERSON_DETECTOR_DIR = "person_detectors"
+
+
+def person_detector_paths(name: str, model_dir: Path | None = None) -> dict[str, Path]:
+    """The TFLite original and the converted ONNX model of a built-in person detector."""
+    folder = (model_dir or default_model_dir()) / PERSON_DETECTOR_DIR
+    return {"tflite": folder / f"{name}.tflite", "onnx": folder / f"{name}.onnx"}

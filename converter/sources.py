@@ -108,6 +108,40 @@ def _check_registry_file(data: bytes, spec: RegistryFile, origin: str) -> bytes:
     return data
 
 
+def download_npm_tarball(spec: dict, target: Path) -> Path:
+    """An npm tarball (`spec`: package, tarball, size, sha256) over HTTPS into `target`, else
+    through `npm pack` where npm exists; its sha256 checked against the manifest."""
+    registry = os.environ.get("npm_config_registry") or os.environ.get(  # noqa: SIM112
+        "NPM_CONFIG_REGISTRY", NPM_REGISTRY
+    )
+    url = registry.rstrip("/") + "/" + spec["tarball"]
+    try:
+        tarball = download(url, target, spec["package"], REGISTRY_TIMEOUT_S, spec["size"])
+    except SourceError as direct:
+        if shutil.which("npm") is None:
+            raise SourceError(f"{url}: {direct}") from direct
+        log.info("direct download of %s failed (%s): trying npm pack", url, direct)
+        tarball = _npm_pack(spec["package"], target.parent, f"{url}: {direct}")
+    digest = sha256_file(tarball)
+    if digest != spec["sha256"]:
+        raise IntegrityError(
+            f"{tarball.name}: sha256 {digest[:16]}… does not match the manifest "
+            f"({spec['sha256'][:16]}…)"
+        )
+    return tarball
+
+
+def _npm_pack(package: str, target: Path, direct_failure: str) -> Path:
+    try:
+        _run_client(["npm", "pack", "--silent", package], cwd=target)
+    except SourceError as exc:
+        raise SourceError(f"{direct_failure}; then {exc}") from exc
+    tarballs = sorted(target.glob("*.tgz"))
+    if not tarballs:
+        raise SourceError(f"npm pack of {package} produced no tarball")
+    return tarballs[0]
+
+
 class RegistrySource:
     """Downloads each registry package at most once and hands out verified member files."""
 
@@ -158,40 +192,10 @@ class RegistrySource:
         return wheels[0]
 
     def _download_npm(self) -> Path:
-        """The @mediapipe/pose tarball over HTTPS, else through `npm pack` where npm exists."""
-        spec = self.manifest.registries["npm"]
+        """The @mediapipe/pose tarball."""
         target = self.work_dir / "npm"
         target.mkdir(exist_ok=True)
-        registry = os.environ.get("npm_config_registry") or os.environ.get(  # noqa: SIM112
-            "NPM_CONFIG_REGISTRY", NPM_REGISTRY
-        )
-        url = registry.rstrip("/") + "/" + spec["tarball"]
-        try:
-            tarball = download(
-                url, target / "pose.tgz", spec["package"], REGISTRY_TIMEOUT_S, spec["size"]
-            )
-        except SourceError as direct:
-            if shutil.which("npm") is None:
-                raise SourceError(f"{url}: {direct}") from direct
-            log.info("direct download of %s failed (%s): trying npm pack", url, direct)
-            tarball = self._npm_pack(spec["package"], target, f"{url}: {direct}")
-        digest = sha256_file(tarball)
-        if digest != spec["sha256"]:
-            raise IntegrityError(
-                f"{tarball.name}: sha256 {digest[:16]}… does not match the manifest "
-                f"({spec['sha256'][:16]}…)"
-            )
-        return tarball
-
-    def _npm_pack(self, package: str, target: Path, direct_failure: str) -> Path:
-        try:
-            _run_client(["npm", "pack", "--silent", package], cwd=target)
-        except SourceError as exc:
-            raise SourceError(f"{direct_failure}; then {exc}") from exc
-        tarballs = sorted(target.glob("*.tgz"))
-        if not tarballs:
-            raise SourceError(f"npm pack of {package} produced no tarball")
-        return tarballs[0]
+        return download_npm_tarball(self.manifest.registries["npm"], target / "pose.tgz")
 
     def _archive(self, registry: str) -> Path:
         if registry not in self._archives:

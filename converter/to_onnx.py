@@ -1,9 +1,13 @@
 """Translate a `TFLiteGraph` (NHWC) into an ONNX graph (NCHW, symbolic batch).
 
-Supports the operator set of MediaPipe's pose models. Constants produced by DENSIFY and
-DEQUANTIZE are folded at conversion time. Every 4-D activation is kept in NCHW; a tensor goes
-back to NHWC only where the TFLite semantics need it (a RESHAPE or CONCATENATION of 4-D data).
-Any operator, option or fused activation not handled here raises `UnsupportedOperatorError`.
+Supports the operator set of MediaPipe's pose models and of its SSD person detector. Constants
+produced by DENSIFY and DEQUANTIZE are folded at conversion time. Each 4-D tensor has one
+layout in the ONNX graph: NCHW for what convolutions, pooling and resizing produce (`nchw`),
+TFLite's own NHWC for what a RESHAPE produces (its meaning is defined on NHWC data, as in the
+SSD heads' (1, 19, 19, 12) -> (1, 1083, 1, 4)). A tensor is transposed only where an operator
+needs the other layout: a RESHAPE or CONCATENATION of NCHW data, a convolution (or pooling,
+resizing, ADD) of NHWC data. Any operator, option or fused activation not handled here raises
+`UnsupportedOperatorError`.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class OnnxTranslator:
         self.nchw: set[int] = set()  # tensor indices held in NCHW layout in the ONNX graph
         self.names: dict[int, str] = {}
         self._emitted_constants: dict[int, str] = {}
+        self._nchw_copies: dict[int, str] = {}  # NHWC tensor -> its NCHW transpose
         self._counter = 0
 
     # ----- naming and constants -------------------------------------------------------------
@@ -111,6 +116,20 @@ class OnnxTranslator:
         out = self._unique(name + "_nhwc")
         self.nodes.append(helper.make_node("Transpose", [name], [out], perm=NCHW_TO_NHWC))
         return out
+
+    def as_nchw(self, op: Operator, index: int) -> str:
+        """Name of a version of 4-D tensor `index` in NCHW layout (one Transpose, shared by its
+        consumers, for a tensor held in TFLite's layout)."""
+        name = self.activation_input(index)
+        if index in self.nchw:
+            return name
+        if len(self.graph.tensors[index].shape) != 4:
+            raise self._fail(op, f"input {self.graph.tensors[index].name!r} is not 4-D")
+        if index not in self._nchw_copies:
+            out = self._unique(name + "_nchw")
+            self.nodes.append(helper.make_node("Transpose", [name], [out], perm=NHWC_TO_NCHW))
+            self._nchw_copies[index] = out
+        return self._nchw_copies[index]
 
     # ----- fused activations and padding ------------------------------------------------------
     def emit(self, op: Operator, op_type: str, inputs: list[str], fused: int, **attrs) -> None:
@@ -180,7 +199,7 @@ class OnnxTranslator:
         strides = (o.StrideH(), o.StrideW())
         dilations = (o.DilationHFactor(), o.DilationWFactor())
         inputs = [
-            self.activation_input(op.inputs[0]),
+            self.as_nchw(op, op.inputs[0]),
             self.weight(np.ascontiguousarray(onnx_kernel), base),
             *self._conv_bias(op),
         ]
@@ -208,10 +227,13 @@ class OnnxTranslator:
         self._conv(op, onnx_kernel, "dw_w", group=channels)
 
     def _op_ADD(self, op: Operator) -> None:
-        inputs = [self.activation_input(i) for i in op.inputs]  # 4-D constants become NCHW
         four_d = len(self.graph.tensors[op.outputs[0]].shape) == 4
-        if four_d and not all(i in self.nchw for i in op.inputs):
+        if four_d and not all(len(self.graph.tensors[i].shape) == 4 for i in op.inputs):
             raise self._fail(op, "broadcast of a non-4-D operand is not supported")
+        if four_d:  # 4-D constants become NCHW, NHWC activations are transposed
+            inputs = [self.as_nchw(op, i) for i in op.inputs]
+        else:
+            inputs = [self.activation_input(i) for i in op.inputs]
         self.emit(op, "Add", inputs, op.options.FusedActivationFunction())
         if four_d:
             self.nchw.add(op.outputs[0])
@@ -239,7 +261,7 @@ class OnnxTranslator:
         self.emit(
             op,
             "MaxPool",
-            [self.activation_input(op.inputs[0])],
+            [self.as_nchw(op, op.inputs[0])],
             o.FusedActivationFunction(),
             kernel_shape=list(kernel),
             strides=list(strides),
@@ -261,7 +283,7 @@ class OnnxTranslator:
         self.nodes.append(
             helper.make_node(
                 "Resize",
-                [self.activation_input(op.inputs[0]), "", self.literal(scales, "scales")],
+                [self.as_nchw(op, op.inputs[0]), "", self.literal(scales, "scales")],
                 [self.name(op.outputs[0])],
                 mode="linear",
                 coordinate_transformation_mode=mode,
@@ -274,7 +296,7 @@ class OnnxTranslator:
         self.nodes.append(
             helper.make_node(
                 "DepthToSpace",
-                [self.activation_input(op.inputs[0])],
+                [self.as_nchw(op, op.inputs[0])],
                 [self.name(op.outputs[0])],
                 blocksize=op.options.BlockSize(),
                 mode="DCR",
@@ -283,9 +305,8 @@ class OnnxTranslator:
         self.nchw.add(op.outputs[0])
 
     def _op_RESHAPE(self, op: Operator) -> None:
+        """Reshape of the NHWC data; a 4-D result stays in TFLite's layout (not NCHW)."""
         out_shape = self.graph.tensors[op.outputs[0]].shape
-        if len(out_shape) == 4:
-            raise self._fail(op, "reshape to a 4-D tensor is not supported")
         in_shape = self.graph.tensors[op.inputs[0]].shape
         if not in_shape or in_shape[0] != 1 or not out_shape or out_shape[0] != 1:
             raise self._fail(

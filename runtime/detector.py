@@ -18,12 +18,23 @@ NUM_KEYPOINTS = 4
 
 @dataclass(frozen=True)
 class Letterbox:
-    """Padding fractions of the 224x224 tensor (left, top, right, bottom), normalised."""
+    """Padding fractions of a square model input (left, top, right, bottom), normalised."""
 
     left: float
     top: float
     right: float
     bottom: float
+
+    def to_image(self, points: np.ndarray) -> np.ndarray:
+        """(..., 2) points normalised to the model input -> normalised to the image."""
+        offset = np.array([self.left, self.top])
+        scale = np.array([1 - self.left - self.right, 1 - self.top - self.bottom])
+        return (points - offset) / scale
+
+    def to_image_pixels(self, boxes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """(n, 4) boxes x1, y1, x2, y2 normalised to the model input -> image pixels."""
+        size = np.array([shape[1], shape[0]])
+        return (self.to_image(boxes.reshape(-1, 2, 2)) * size).reshape(-1, 4)
 
 
 @dataclass(frozen=True)
@@ -53,21 +64,27 @@ def letterbox_roi(width: int, height: int) -> tuple[np.ndarray, Letterbox]:
     return roi, Letterbox(pad_x, pad_y, pad_x, pad_y)
 
 
-def detector_input(image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-    """(1, 224, 224, 3) uint8 from an RGB uint8 image, letterboxed with a zero border (as
-    MediaPipe's BORDER_ZERO), and the letterbox. The model scales it to [-1, 1] itself."""
+def letterboxed(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """(1, size, size, 3) uint8 from an RGB uint8 image, letterboxed with a zero border (as
+    MediaPipe's BORDER_ZERO), and the letterbox."""
     height, width = image.shape[:2]
     roi, letterbox = letterbox_roi(width, height)
-    matrix = crop_matrices(roi, width, height, INPUT_SIZE)[0]
+    matrix = crop_matrices(roi, width, height, size)[0]
     square = cv2.warpAffine(
         image,
         matrix,
-        (INPUT_SIZE, INPUT_SIZE),
+        (size, size),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
     return square[None], letterbox
+
+
+def detector_input(image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+    """The pose detector's (1, 224, 224, 3) letterboxed input and its letterbox. The model
+    scales it to [-1, 1] itself."""
+    return letterboxed(image, INPUT_SIZE)
 
 
 def decode_detections(
@@ -131,10 +148,8 @@ def weighted_nms(detections: Detections, iou_threshold: float = NMS_IOU_THRESHOL
 
 def remove_letterbox(detections: Detections, letterbox: Letterbox) -> Detections:
     """Map tensor-normalised coordinates back to the image (undo the padding)."""
-    offset = np.array([letterbox.left, letterbox.top])
-    scale = np.array([1 - letterbox.left - letterbox.right, 1 - letterbox.top - letterbox.bottom])
-    boxes = (detections.boxes.reshape(-1, 2, 2) - offset) / scale
-    keypoints = (detections.keypoints - offset) / scale
+    boxes = letterbox.to_image(detections.boxes.reshape(-1, 2, 2))
+    keypoints = letterbox.to_image(detections.keypoints)
     return Detections(boxes.reshape(-1, 4), keypoints, detections.scores)
 
 

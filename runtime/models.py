@@ -13,7 +13,12 @@ import onnxruntime as ort
 
 from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.converter.manifest import VARIANTS
-from blazepose_onnx.converter.paths import default_model_dir, model_files, onnx_paths
+from blazepose_onnx.converter.paths import (
+    default_model_dir,
+    model_files,
+    onnx_paths,
+    person_detector_paths,
+)
 from blazepose_onnx.session_cache import cached_session_model
 
 log = logging.getLogger(__name__)
@@ -135,6 +140,23 @@ def _converted_bundle(path: Path, precision: str, trust_unverified: bool) -> dic
         if meta.get("blazepose.weights_fingerprint") == weights_fingerprint(bundle.landmarker):
             return existing
     return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)
+
+
+def builtin_person_detector_path(name: str) -> Path:
+    """The converted ONNX model of a built-in person detector, fetched and converted into the
+    model directory on first use."""
+    path = person_detector_paths(name)["onnx"]
+    if path.is_file():
+        return path  # converted already: the converter (and onnx) is not imported
+    from blazepose_onnx.converter.person_models import ensure_person_detector
+
+    return ensure_person_detector(name)
+
+
+def builtin_session_model(name: str) -> bytes:
+    """The serialised model a built-in person detector's session is built from (uint8 NHWC
+    input, digest checked)."""
+    return cached_session_model(builtin_person_detector_path(name), "person_detector")
 
 
 def input_spec(session: ort.InferenceSession) -> InputSpec:

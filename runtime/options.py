@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.install import install_command
 
 MAX_NUM_POSES = 64
@@ -157,9 +158,12 @@ class PoseLandmarkerOptions:
             )
         detector = self.person_detector
         is_file = isinstance(detector, (str, os.PathLike)) and os.path.isfile(detector)
-        if detector is not None and not callable(detector) and not is_file:
+        known = detector is None or callable(detector) or is_file or is_builtin(detector)
+        if not known:
             raise ValueError(
-                f"person_detector must be a callable or an ONNX file, got {detector!r}"
+                "person_detector must be a built-in's name "
+                f"({', '.join(map(repr, BUILTIN_PERSON_DETECTORS))}), a callable or an ONNX "
+                f"file, got {detector!r}"
             )
         if self.result_callback is not None and not callable(self.result_callback):
             raise ValueError("result_callback must be callable")

@@ -1,9 +1,10 @@
 """A pluggable first stage: any person detector in place of MediaPipe's pose detector.
 
-`person_detector=` is a callable `rgb -> (boxes, scores)` (pixel x1, y1, x2, y2), or the path of
-an ONNX person detector in the common YOLO export layout: input (1, 3, S, S) float RGB in [0, 1],
-letterboxed with grey 114; output (1, 4 + classes, N) of box centre, size (input pixels) and
-class scores, class 0 being person. The ONNX one runs on the landmarker's providers.
+`person_detector=` is a built-in's name (`builtin_detectors`: "ssd"), a callable
+`rgb -> (boxes, scores)` (pixel x1, y1, x2, y2), or the path of an ONNX person detector in the
+common YOLO export layout: input (1, 3, S, S) float RGB in [0, 1], letterboxed with grey 114;
+output (1, 4 + classes, N) of box centre, size (input pixels) and class scores, class 0 being
+person. Built-ins and ONNX files run on the landmarker's providers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.person_boxes import check_person_boxes
 
 MIN_SCORE = 0.25
@@ -84,10 +86,12 @@ def person_detector_stage(
     detector: Callable[[np.ndarray], Any] | str | os.PathLike | None,
     session_factory: Callable[[bytes], Any],
 ) -> Callable[[np.ndarray], Any] | None:
-    """The first stage that replaces the pose detector, if any: the callable itself, or the
-    ONNX person detector at that path with sessions from `session_factory`."""
+    """The first stage that replaces the pose detector, if any: the callable itself, the named
+    built-in, or the ONNX person detector at that path, with sessions from `session_factory`."""
     if detector is None or callable(detector):
         return detector
+    if is_builtin(detector):
+        return BUILTIN_PERSON_DETECTORS[detector].build(session_factory)
     return OnnxPersonDetector(detector, session_factory)
 
 

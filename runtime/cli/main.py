@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 from blazepose_onnx._version import __version__
+from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.cli import bench_arguments, serve
 from blazepose_onnx.cli.arguments import int_in, positive_float, quarter_turns, unit_interval
 from blazepose_onnx.converter.command import run_command
@@ -42,8 +43,12 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
             "--precision bf16 runs on OpenVINO's CPU plugin: add --provider openvino "
             "(the [openvino] install)"
         )
-    if args.person_detector is not None and not os.path.isfile(args.person_detector):
-        args.parser.error(f"--person-detector: no such file: {args.person_detector}")
+    detector = args.person_detector
+    if detector is not None and not is_builtin(detector) and not os.path.isfile(detector):
+        args.parser.error(
+            f"--person-detector: no such file: {detector} (built-in detectors: "
+            f"{', '.join(BUILTIN_PERSON_DETECTORS)})"
+        )
     return PoseLandmarkerOptions(
         model=args.model,
         num_poses=args.num_poses,
@@ -189,9 +194,10 @@ def _model_options(command: argparse.ArgumentParser) -> None:
         )
     command.add_argument(
         "--person-detector",
-        metavar="MODEL.onnx",
-        help="a YOLO-layout ONNX person detector in place of MediaPipe's pose detector, which "
-        "finds few people (README, Many people)",
+        metavar="{ssd,MODEL.onnx}",
+        help="a person detector in place of MediaPipe's pose detector, which finds few people: "
+        "ssd (MediaPipe's SSD person detector, fetched on first use) or a YOLO-layout ONNX file "
+        "(README, Many people)",
     )
     command.add_argument(
         "--rotate",
