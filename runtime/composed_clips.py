@@ -64,14 +64,17 @@ def moving(keys: Sequence[tuple[int, float, float]]) -> Callable[[int], tuple[fl
     return lambda t: (float(np.interp(t, times, xs)), float(np.interp(t, times, ys)))
 
 
-def people_scene(count: int, frames: int = 90, scale: float = 0.5) -> Scene:
-    """`count` tiles side by side, each from another point of the source (for benchmarks)."""
-    width = round(406 * scale) + 8
+def people_scene(
+    count: int, frames: int, source_size: tuple[int, int], scale: float = 0.5
+) -> Scene:
+    """`count` tiles of a (width, height) source side by side, each from another point of
+    it, every other one mirrored (for benchmarks)."""
+    width = round(source_size[0] * scale) + 8
     tiles = tuple(
         Tile(start=17 * k, path=still(4 + width * k), scale=scale, mirror=k % 2 == 1)
         for k in range(count)
     )
-    return Scene((width * count, round(720 * scale)), frames, tiles)
+    return Scene((width * count, round(source_size[1] * scale)), frames, tiles)
 
 
 # The scenes the tracking tests and the README's table use (source: tests/data/squat.mp4,

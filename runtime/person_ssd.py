@@ -105,7 +105,10 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float = NMS_
 
 class SsdPersonDetector:
     """Person boxes from MediaPipe's SSD on a session built by `session_factory` from the
-    converted model's session bytes (uint8 NHWC input)."""
+    converted model's session bytes (uint8 NHWC input). `confident_score`: boxes from it up
+    start tracks (`person_tracking`; people in the composed clips score 0.28-0.6)."""
+
+    confident_score = 0.28
 
     def __init__(
         self,

@@ -30,13 +30,14 @@ from blazepose_onnx.box_kalman import BoxKalman
 from blazepose_onnx.pose_similarity import KAPPA
 from blazepose_onnx.roi import axis_aligned_iou
 
-HIGH_SCORE = 0.5  # of the detector's own scale: see `detection_thresholds`
+HIGH_SCORE = 0.5  # a confident box, unless the detector says (its `confident_score`)
 LOW_SCORE_SHARE = 0.4  # low-score boxes down to this share of the high threshold
 MATCH_IOU = 0.3  # a confident box on a track's predicted box
 LOW_MATCH_IOU = 0.5  # a low-score box on a lost track's (ByteTrack's second pass)
 COVERED = 0.7  # a box mostly inside a seen track's box is that person, or hidden by them
 MIN_SIMILARITY = 0.3  # a pose on a track: IoU, or (IoU + OKS) / 2 for a track seen just before
 OWN_IOU = 0.1  # a pose in its own track's ROI stays that track's while this much on its box
+DROPPED = -1  # a pose given to no track
 MEMORY_S = 5.0  # how long a lost track waits for its person
 ROLLBACK_FRAMES = 10  # a lost track predicts on from its motion this many frames before
 
@@ -230,8 +231,10 @@ class PersonTracker:
         timestamp_us: int,
     ) -> np.ndarray:
         """Track ids (n,) of this frame's poses (n, 33, >=2), normalised, found in ROIs of
-        `owners` (n,) (see `frame_rois`); -1 for a pose beyond `num_poses`. Updates every
-        track's motion and last pose; unmatched tracks are lost."""
+        `owners` (n,) (see `frame_rois`); -1 (DROPPED) for a pose beyond `num_poses`, or one
+        that starts no track because it lies inside someone's box (a part of a person seen,
+        or of one hidden). Updates every track's motion and last pose; unmatched tracks are
+        lost."""
         self._predict(width, height)
         self.frame_size = (width, height)
         self._predicted = False
@@ -263,7 +266,15 @@ class PersonTracker:
         by_id = {t.track_id: t for t in self.tracks}
         for row in np.flatnonzero(ids >= 0):
             by_id[ids[row]].see(boxes[row], pixels[row], timestamp_us)
-        for row in np.flatnonzero(ids < 0)[: max(self.num_poses - int((ids >= 0).sum()), 0)]:
+        newcomers = np.flatnonzero(ids < 0)
+        if len(newcomers):  # not a part of someone seen, nor of someone hidden where they were
+            others = [boxes[ids >= 0]] + [np.stack([t.predicted, t.still]) for t in lost]
+            others = np.concatenate(others)
+            if len(others):
+                inside = covered_share(boxes[newcomers], others).max(axis=1) >= COVERED
+                ids[newcomers[inside]] = DROPPED
+                newcomers = newcomers[~inside]
+        for row in newcomers[: max(self.num_poses - int((ids >= 0).sum()), 0)]:
             ids[row] = self._next_id
             motion = BoxKalman(boxes[row])
             by_id[self._next_id] = PersonTrack(self._next_id, motion, pixels[row], timestamp_us)

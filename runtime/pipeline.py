@@ -138,10 +138,11 @@ class PosePipeline:
         if not images:
             return []
         if self.person_detector is not None:
-            boxes = [
-                checked_person_boxes(self.person_detector, image, self.options.num_poses)
-                for image in images
-            ]
+            with self.stats.timed("detector", len(images)):
+                boxes = [
+                    checked_person_boxes(self.person_detector, image, self.options.num_poses)
+                    for image in images
+                ]
             return self.box_rois_batch(images, boxes)
         spec = self.detector_spec
         inputs = [detector_input(image) for image in images]
@@ -162,8 +163,9 @@ class PosePipeline:
 
     def person_detections(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The person detector's checked pixel boxes (n, 4) and scores (n,), best first, all of
-        them (a tracker also uses the low-score ones)."""
-        return checked_detections(self.person_detector, image)
+        them (a tracker also uses the low-score ones). Timed as the "detector" stage."""
+        with self.stats.timed("detector", 1):
+            return checked_detections(self.person_detector, image)
 
     def box_rois_batch(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
         """Landmarker ROIs from checked pixel person boxes: a ROI around each box, one

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.person_tracking import PersonTracker
+from blazepose_onnx.person_tracking import HIGH_SCORE, PersonTracker
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
 from blazepose_onnx.pose_similarity import oks_matrix
 from blazepose_onnx.roi import rois_from_keypoints
@@ -82,7 +82,11 @@ class PoseStream:
         self.people = (
             None
             if pipeline.person_detector is None
-            else PersonTracker(options.num_poses, options.person_detection_interval)
+            else PersonTracker(
+                options.num_poses,
+                options.person_detection_interval,
+                getattr(pipeline.person_detector, "confident_score", HIGH_SCORE),
+            )
         )
         self.tracks: dict[int, Track] = {}  # tracker id -> its state
         self.frames = 0
