@@ -42,10 +42,16 @@ class StreamPolicy:
 
 
 def tasks_policy(options: PoseLandmarkerOptions) -> StreamPolicy:
-    """MediaPipe Tasks' rules for these options."""
+    """MediaPipe Tasks' rules for these options; with a person detector, whose tracker keeps
+    each person's id, every person is smoothed (MediaPipe smooths one pose only, as its ROIs
+    move between people)."""
     return StreamPolicy(
         smooth_landmarks=options.smooth_landmarks
-        and (options.num_poses == 1 or options.smooth_multiple_poses)
+        and (
+            options.num_poses == 1
+            or options.smooth_multiple_poses
+            or options.person_detector is not None
+        )
     )
 
 

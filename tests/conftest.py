@@ -203,7 +203,8 @@ def unreachable_registries(close_registries):
 def crossing(tmp_path_factory, data_dir, model_dir):
     """A composed clip of two people who cross ('passing', runtime/composed_clips.py) written
     as a video file; its frames as a reader decodes them; and their in-process results with
-    `person_detector="ssd"` (lite, num_poses=2, VIDEO mode), which the front ends must equal."""
+    `person_detector="ssd"` (lite, num_poses=2, VIDEO mode, the timestamps `video` and
+    `extract` give frames: round(k * 1000 / fps)), which the front ends must equal."""
     import cv2
 
     from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
@@ -221,5 +222,7 @@ def crossing(tmp_path_factory, data_dir, model_dir):
         model="lite", num_poses=2, person_detector="ssd", running_mode=RunningMode.VIDEO
     )
     with PoseLandmarker.create_from_options(options) as landmarker:
-        results = [landmarker.detect_for_video(f, k * 1000 // FPS) for k, f in enumerate(frames)]
+        results = [
+            landmarker.detect_for_video(f, round(k * 1000 / FPS)) for k, f in enumerate(frames)
+        ]
     return path, frames, results

@@ -7,6 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from blazepose_onnx.builtin_detectors import is_builtin
 from blazepose_onnx.options import PoseLandmarkerOptions
 
 
@@ -21,11 +22,14 @@ def _file_sha256(path: Path, mtime_ns: int) -> str:
 
 def model_hashes(options: PoseLandmarkerOptions) -> dict[str, str]:
     """sha256 of the detector and landmarker files these options run, by role, and of the
-    person detector's ONNX file when one replaces the pose detector."""
-    from blazepose_onnx.models import resolve_model
+    person detector's ONNX file (a built-in's converted model) when one replaces the pose
+    detector."""
+    from blazepose_onnx.models import builtin_person_detector_path, resolve_model
 
     paths = resolve_model(options.model, options.model_precision, options.trust_unverified)
-    if isinstance(options.person_detector, (str, os.PathLike)):
+    if is_builtin(options.person_detector):
+        paths["person_detector"] = builtin_person_detector_path(options.person_detector)
+    elif isinstance(options.person_detector, (str, os.PathLike)):
         paths["person_detector"] = Path(options.person_detector)
     return {
         f"{role}_sha256": _file_sha256(path, path.stat().st_mtime_ns)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from blazepose_onnx.builtin_detectors import is_builtin
 from blazepose_onnx.errors import EXIT_SOME_FAILED
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.progress import Progress
@@ -92,9 +93,10 @@ def _config(options: PoseLandmarkerOptions, rotate: int) -> dict:
 
 
 def _person_detector_name(detector: object) -> str | None:
-    """How the config names a person detector: its file (hashed too), or a callable's name."""
-    if detector is None:
-        return None
+    """How the config names a person detector: a built-in's name or its file (hashed too), or
+    a callable's name."""
+    if detector is None or is_builtin(detector):
+        return detector
     if isinstance(detector, (str, os.PathLike)):
         return os.path.abspath(detector)
     named = detector if hasattr(detector, "__qualname__") else type(detector)

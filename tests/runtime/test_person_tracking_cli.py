@@ -25,6 +25,11 @@ def test_video_writes_the_tracked_ids_and_draws_them(cli, crossing, tmp_path):
     records = [json.loads(line) for line in (tmp_path / "v.jsonl").read_text().splitlines()]
     assert [r["pose_ids"] for r in records] == [w.pose_ids for w in want]
     assert {i for r in records for i in r["pose_ids"]} == {0, 1}  # one id each, crossing too
+    for record, result in zip(records, want, strict=True):
+        xy = [[[m["x"], m["y"]] for m in pose] for pose in record["pose_landmarks"]]
+        np.testing.assert_allclose(
+            np.reshape(xy, (-1, 33, 2)), result.as_arrays()[0][..., :2], atol=2e-6
+        )
     rows = list(csv.DictReader((tmp_path / "v.csv").open()))
     assert {row["pose_id"] for row in rows} == {"0", "1"}
     assert len(read_frames(str(tmp_path / "v.mp4"))) == len(frames)
