@@ -15,7 +15,7 @@ MediaPipe's landmark-driven tracking gives for the next frame. A frame goes:
    box and, for tracks seen in the frame before, pose similarity (OKS) with its last pose
    moved as its box moved; greedy, best pair first. A track's ROI that drifted onto someone
    else thus gives that person's pose to that person's track. Unmatched poses start tracks,
-   unmatched tracks are lost: they keep predicting for `memory_s` seconds and take their id
+   unmatched tracks are lost: they keep predicting for MEMORY_S seconds and take their id
    back when their person is found again near the prediction.
 """
 
@@ -240,57 +240,74 @@ class PersonTracker:
         self._predicted = False
         boxes = pose_boxes(landmarks, width, height)
         pixels = landmarks[..., :2].astype(np.float64) * (width, height)
-        ids = np.full(len(landmarks), -1, np.int64)
         seen = [t for t in self.tracks if t.seen]
         lost = [t for t in self.tracks if not t.seen]
+        ids = np.full(len(landmarks), DROPPED, np.int64)
         if seen and len(landmarks):
-            overlap = box_iou(boxes, np.stack([t.predicted for t in seen]))
-            similarity = overlap.copy()
-            for column, track in enumerate(seen):
-                shift = box_centre(track.predicted) - box_centre(box_of(track.landmarks))
-                oks = shifted_oks(pixels, track.landmarks[None], shift[None])[:, 0]
-                similarity[:, column] = (similarity[:, column] + oks) / 2
-            for row, column in greedy_pairs(similarity, MIN_SIMILARITY):
-                ids[row] = seen[column].track_id
-            # a pose in its own track's ROI that no one claimed, still on the track's box, is
-            # that person seen badly (half hidden), not someone new
-            for column, track in enumerate(seen):
-                mine = np.flatnonzero((owners == track.track_id) & (ids < 0))
-                if track.track_id not in ids and len(mine) and overlap[mine[0], column] > OWN_IOU:
-                    ids[mine[0]] = track.track_id
-        free = np.flatnonzero(ids < 0)
+            self._match_seen(ids, boxes, pixels, owners, seen)
+        free = np.flatnonzero(ids == DROPPED)
         if lost and len(free):
-            overlap = lost_overlap(boxes[free], lost)
-            for row, column in greedy_pairs(overlap, MIN_SIMILARITY):
+            for row, column in greedy_pairs(lost_overlap(boxes[free], lost), MIN_SIMILARITY):
                 ids[free[row]] = lost[column].track_id
         by_id = {t.track_id: t for t in self.tracks}
-        for row in np.flatnonzero(ids >= 0):
+        for row in np.flatnonzero(ids != DROPPED):
             by_id[ids[row]].see(boxes[row], pixels[row], timestamp_us)
-        newcomers = np.flatnonzero(ids < 0)
-        if len(newcomers):  # not a part of someone seen, nor of someone hidden where they were
-            others = [boxes[ids >= 0]] + [np.stack([t.predicted, t.still]) for t in lost]
-            others = np.concatenate(others)
-            if len(others):
-                inside = covered_share(boxes[newcomers], others).max(axis=1) >= COVERED
-                ids[newcomers[inside]] = DROPPED
-                newcomers = newcomers[~inside]
-        for row in newcomers[: max(self.num_poses - int((ids >= 0).sum()), 0)]:
+        for row in self._newcomers(ids, boxes, lost):
             ids[row] = self._next_id
             motion = BoxKalman(boxes[row])
             by_id[self._next_id] = PersonTrack(self._next_id, motion, pixels[row], timestamp_us)
             self._next_id += 1
+        self._keep_tracks(by_id, set(ids[ids != DROPPED].tolist()), timestamp_us)
+        return ids
+
+    @staticmethod
+    def _match_seen(
+        ids: np.ndarray,
+        boxes: np.ndarray,
+        pixels: np.ndarray,
+        owners: np.ndarray,
+        seen: list[PersonTrack],
+    ) -> None:
+        """Give poses to the tracks seen in the frame before (in `ids`): box overlap and OKS,
+        then each track's own ROI's pose when no one claimed it and it is still on the
+        track's box (that person seen badly, half hidden, not someone new)."""
+        overlap = box_iou(boxes, np.stack([t.predicted for t in seen]))
+        similarity = overlap.copy()
+        for column, track in enumerate(seen):
+            shift = box_centre(track.predicted) - box_centre(box_of(track.landmarks))
+            oks = shifted_oks(pixels, track.landmarks[None], shift[None])[:, 0]
+            similarity[:, column] = (similarity[:, column] + oks) / 2
+        for row, column in greedy_pairs(similarity, MIN_SIMILARITY):
+            ids[row] = seen[column].track_id
+        for column, track in enumerate(seen):
+            mine = np.flatnonzero((owners == track.track_id) & (ids == DROPPED))
+            if track.track_id not in ids and len(mine) and overlap[mine[0], column] > OWN_IOU:
+                ids[mine[0]] = track.track_id
+
+    def _newcomers(self, ids: np.ndarray, boxes: np.ndarray, lost: list[PersonTrack]) -> np.ndarray:
+        """The unmatched poses that start tracks: not inside the box of someone seen (a part of
+        them) or of someone hidden (where they are predicted or were last seen), while
+        `num_poses` allows."""
+        newcomers = np.flatnonzero(ids == DROPPED)
+        others = [boxes[ids != DROPPED]] + [np.stack([t.predicted, t.still]) for t in lost]
+        others = np.concatenate(others)
+        if len(newcomers) and len(others):
+            newcomers = newcomers[covered_share(boxes[newcomers], others).max(axis=1) < COVERED]
+        return newcomers[: max(self.num_poses - int((ids != DROPPED).sum()), 0)]
+
+    def _keep_tracks(self, by_id: dict[int, PersonTrack], found: set[int], now_us: int) -> None:
+        """The tracks after this frame: the ones found, and the lost ones younger than
+        MEMORY_S; notes whether a track seen in the frame before was lost now."""
         was_seen = {t.track_id for t in self.tracks if t.seen}
-        found = set(ids[ids >= 0].tolist())
         self._just_lost = bool(was_seen - found)
         self.tracks = [
             by_id[i]
             for i in sorted(by_id)
-            if i in found or timestamp_us - by_id[i].last_seen_us <= MEMORY_S * 1e6
+            if i in found or now_us - by_id[i].last_seen_us <= MEMORY_S * 1e6
         ]
         for track in self.tracks:
             if track.track_id not in found and track.seen:
                 track.lose()
-        return ids
 
     def update_rois(self, ids: np.ndarray, rois: np.ndarray) -> None:
         """The next frame's ROIs of the tracks seen in this frame (from their poses)."""
