@@ -1,6 +1,7 @@
 """Multi-person poses against human keypoint labels (COCO format): every way, one table.
 
     python benchmarks/multi_person_eval.py LABELS.json IMAGE_DIR [--model full] [--json out]
+        [--turns 90 180 270]
 
 A labelled person (>= 8 labelled keypoints of those BlazePose has) has a good pose when the pose
 matched to it (one to one, best first) has PCK@0.1 >= 0.5: at least half of its labelled
@@ -9,7 +10,9 @@ keypoints within 0.1 x sqrt(box area) of the label. Per way: people with a good 
 installed, and CPU milliseconds per image (detector ways) or per box (box ways: the labelled
 boxes given as person boxes, the upper bound a good person detector gives; use --num-threads 1
 and --repeat 3 for times). Then presence with boxes: the default box way at
-min_pose_presence_confidence 0.5 and 0: good poses dropped, bad ones kept.
+min_pose_presence_confidence 0.5 and 0: good poses dropped, bad ones kept. With --turns, the
+pose detector and the built-in person detector again on the photos turned by those clockwise
+degrees, the landmarker not told (poses mapped back before scoring): people in every orientation.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from box_variants import BOX_VARIANTS
 from pose_scoring import GOOD_PCK, Labels, coco_results, oks_ap
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
+from blazepose_onnx.image import rotate_clockwise, unrotate_points
 from blazepose_onnx.inputs import read_image
 from blazepose_onnx.landmarks import COCO17
 
 DEFAULT_BOXES = "(c) upper-body rule (the default)"
+POSE_DETECTOR = "pose detector, MediaPipe-identical defaults"
+SSD = 'person_detector="ssd" (built-in SSD)'
 Way = Callable[[PoseLandmarker, np.ndarray, np.ndarray], np.ndarray]  # -> (n, 33, >=2) poses
 
 
@@ -39,6 +45,18 @@ def by_detector(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray
 
 def by_boxes(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return landmarker.detect(image, person_boxes=boxes).as_arrays()[0]
+
+
+def turned(way: Way, degrees: int) -> Way:
+    """`way` on the image turned clockwise by `degrees`, the landmarker not told; the poses
+    mapped back to the image as given."""
+
+    def run(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        rotated = rotate_clockwise(image, degrees)
+        poses = way(landmarker, rotated, boxes)
+        return unrotate_points(poses, degrees, rotated.shape[1] / image.shape[1])
+
+    return run
 
 
 def box_variant(roi_method: Callable) -> Way:
@@ -102,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=1, help="runs per image, the least CPU time kept"
     )
     parser.add_argument("--json", type=Path, help="the rows as JSON to this file")
+    parser.add_argument(
+        "--turns",
+        type=int,
+        nargs="*",
+        default=[],
+        choices=(90, 180, 270),
+        help="also the detector ways on the photos turned by these clockwise degrees",
+    )
     args = parser.parse_args(argv)
     labels = Labels.read(args.labels)
 
@@ -110,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             model=args.model, num_poses=8, num_threads=args.num_threads, **changes
         )
 
+    detectors = {POSE_DETECTOR: options(), SSD: options(person_detector="ssd")}
     ways: dict[str, tuple[PoseLandmarkerOptions, Way]] = {
-        "pose detector, MediaPipe-identical defaults": (options(), by_detector),
+        POSE_DETECTOR: (options(), by_detector),
         "pose detector at 0.1, duplicates suppressed": (
             options(min_pose_detection_confidence=0.1),
             by_detector,
@@ -122,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             options(min_pose_presence_confidence=0.0),
             by_boxes,
         ),
+        SSD: (detectors[SSD], by_detector),
+        **{
+            f"{name}, turned {degrees}": (way_options, turned(by_detector, degrees))
+            for degrees in args.turns
+            for name, way_options in detectors.items()
+        },
     }
     rows = {}
     for name, (way_options, way) in ways.items():

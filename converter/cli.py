@@ -1,4 +1,5 @@
-"""`blazepose-convert`: fetch MediaPipe pose bundles, convert them to ONNX, verify the result."""
+"""`blazepose-convert`: fetch MediaPipe pose bundles (and the built-in person detectors), convert
+them to ONNX, verify the result."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ from blazepose_onnx.converter.errors import (
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths
+from blazepose_onnx.converter.person_models import (
+    convert_person_detector,
+    fetch_person_detector,
+    verify_person_detector,
+)
 from blazepose_onnx.converter.sources import fetch_bundles
 from blazepose_onnx.converter.to_onnx import PRECISIONS, WEIGHT_STORAGE
 from blazepose_onnx.converter.verify import (
@@ -81,13 +87,31 @@ def _bundles(args: argparse.Namespace) -> dict[str, Path]:
     )
 
 
+def _person_detector(args: argparse.Namespace) -> str | None:
+    """The built-in person detector the command names, if it names one (not with --bundle)."""
+    if args.variant not in load_manifest().person_detectors:
+        return None
+    if args.bundle is not None:
+        raise ConverterError(f"--bundle is for pose bundles, not the {args.variant} detector")
+    return args.variant
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
+    if (name := _person_detector(args)) is not None:
+        print(f"{name}: {fetch_person_detector(name, args.model_dir, force=args.force)}")
+        return 0
     for variant, path in _bundles(args).items():
         print(f"{variant}: {path}")
     return 0
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    if (name := _person_detector(args)) is not None:
+        if (args.weights, args.precision) != ("fp32", "fp32"):
+            raise ConverterError(f"the {name} person detector converts with fp32 weights only")
+        written = convert_person_detector(name, args.model_dir, backend=args.backend)
+        print(f"person_detector: {written}")
+        return 0
     target = args.variant
     if target not in (*VARIANTS, "all") and (target.endswith(".task") or Path(target).exists()):
         bundles = {"": Path(target)}
@@ -114,19 +138,31 @@ def _verify_image_dir(given: Path | None) -> Path:
     return CHECKOUT_IMAGE_DIR if CHECKOUT_IMAGE_DIR.is_dir() else samples.DATA_DIR
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    image_dir = _verify_image_dir(args.images)
-    count = sum(1 for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    print(f"inputs: centre crops of {count} image(s) in {image_dir}, plus {RANDOM_INPUTS} random")
-    failed = []
+def _variant_diffs(args: argparse.Namespace, image_dir: Path) -> dict[str, list]:
+    """Each requested variant's differences from its TFLite originals (converted first if
+    needed)."""
+    tables = {}
     for variant, path in _bundles(args).items():
         paths = onnx_paths(variant, args.model_dir)
         if not all(p.is_file() for p in paths.values()):
             log.warning("%s is not converted yet: converting it first", variant)
             paths = convert_bundle(path, args.model_dir)
-        diffs = verify_models(read_bundle(path), paths, image_dir)
-        print(f"\n{variant}:\n{format_table(diffs)}")
-        failed += [f"{variant} {d.role}.{d.output}" for d in diffs if not d.ok]
+        tables[variant] = verify_models(read_bundle(path), paths, image_dir)
+    return tables
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    image_dir = _verify_image_dir(args.images)
+    count = sum(1 for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    print(f"inputs: centre crops of {count} image(s) in {image_dir}, plus {RANDOM_INPUTS} random")
+    if (name := _person_detector(args)) is not None:
+        tables = {name: verify_person_detector(name, args.model_dir, image_dir)}
+    else:
+        tables = _variant_diffs(args, image_dir)
+    failed = []
+    for model, diffs in tables.items():
+        print(f"\n{model}:\n{format_table(diffs)}")
+        failed += [f"{model} {d.role}.{d.output}" for d in diffs if not d.ok]
     if failed:
         raise VerificationError(f"outside tolerance: {', '.join(failed)}")
     return 0
@@ -159,8 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
             help="accept weights that do not match the manifest (warns)",
         )
 
+    person = ", ".join(load_manifest().person_detectors)
     fetch = commands.add_parser("fetch", help="download and verify .task bundles")
-    common(fetch, "lite, full, heavy or all")
+    common(fetch, f"lite, full, heavy, all, or a built-in person detector ({person})")
     fetch.add_argument(
         "--force", action="store_true", help="download even if a valid bundle exists"
     )
@@ -172,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(run=cmd_fetch)
 
     convert = commands.add_parser("convert", help="convert bundles to ONNX (fetching if needed)")
-    common(convert, "lite, full, heavy, all, or a path to a .task bundle")
+    common(convert, f"lite, full, heavy, all, a path to a .task bundle, or {person}")
     convert.add_argument(
         "--weights",
         choices=WEIGHT_STORAGE,
@@ -196,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser(
         "verify", help="compare converted models with the TFLite originals"
     )
-    common(verify, "lite, full, heavy or all")
+    common(verify, f"lite, full, heavy, all, or {person}")
     verify.add_argument(
         "--images",
         type=Path,

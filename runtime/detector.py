@@ -64,21 +64,29 @@ def letterbox_roi(width: int, height: int) -> tuple[np.ndarray, Letterbox]:
     return roi, Letterbox(pad_x, pad_y, pad_x, pad_y)
 
 
-def letterboxed(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
-    """(1, size, size, 3) uint8 from an RGB uint8 image, letterboxed with a zero border (as
-    MediaPipe's BORDER_ZERO), and the letterbox."""
+def roi_crops(image: np.ndarray, rois: np.ndarray, size: int) -> np.ndarray:
+    """(n, size, size, 3) uint8: each ROI of an RGB uint8 image, bilinear, with a zero border
+    (as MediaPipe's BORDER_ZERO for detector inputs)."""
     height, width = image.shape[:2]
-    roi, letterbox = letterbox_roi(width, height)
-    matrix = crop_matrices(roi, width, height, size)[0]
-    square = cv2.warpAffine(
-        image,
-        matrix,
-        (size, size),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
-    return square[None], letterbox
+    crops = np.empty((len(rois), size, size, 3), np.uint8)
+    for i, matrix in enumerate(crop_matrices(rois, width, height, size)):  # one call per crop
+        cv2.warpAffine(
+            image,
+            matrix,
+            (size, size),
+            dst=crops[i],
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+    return crops
+
+
+def letterboxed(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """(1, size, size, 3) uint8 from an RGB uint8 image, letterboxed with a zero border, and
+    the letterbox."""
+    roi, letterbox = letterbox_roi(image.shape[1], image.shape[0])
+    return roi_crops(image, roi, size), letterbox
 
 
 def detector_input(image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
@@ -117,18 +125,24 @@ def _iou_with(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
 
 
-def weighted_nms(detections: Detections, iou_threshold: float = NMS_IOU_THRESHOLD) -> Detections:
+def weighted_nms(
+    detections: Detections,
+    iou_threshold: float = NMS_IOU_THRESHOLD,
+    merge_threshold: float | None = None,
+) -> Detections:
     """MediaPipe's weighted non-maximum suppression, best score first.
 
     Each cluster (IoU with the best remaining box > threshold) becomes the score-weighted mean
-    of its boxes and keypoints, keeping the best score.
+    of its boxes and keypoints, keeping the best score. With a higher `merge_threshold`, the
+    cluster's boxes overlapping the best one by more than that are averaged, the others only
+    removed (neighbours suppressed without blurring the box into them).
     """
     order = np.argsort(-detections.scores, kind="stable")
     boxes, keypoints, scores = [], [], []
     while order.size:
         best = order[0]
         overlaps = _iou_with(detections.boxes[best], detections.boxes[order])
-        cluster = order[overlaps > iou_threshold]
+        cluster = order[overlaps > (iou_threshold if merge_threshold is None else merge_threshold)]
         if cluster.size == 0:  # a degenerate box overlaps nothing, not even itself
             break
         weights = detections.scores[cluster, None]

@@ -142,21 +142,20 @@ def _converted_bundle(path: Path, precision: str, trust_unverified: bool) -> dic
     return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)
 
 
-def builtin_person_detector_path(name: str) -> Path:
-    """The converted ONNX model of a built-in person detector, fetched and converted into the
-    model directory on first use."""
+def builtin_person_detector_path(name: str, model: str | os.PathLike | None = None) -> Path:
+    """The converted ONNX model of a built-in person detector: the copy a `model` folder carries
+    (`person_detectors/<name>.onnx` beside its detector and landmarker, as in a Triton
+    repository), else the model directory's, fetched and converted there on first use."""
+    if model is not None and Path(model).is_dir():
+        carried = person_detector_paths(name, Path(model))["onnx"]
+        if carried.is_file():
+            return carried
     path = person_detector_paths(name)["onnx"]
     if path.is_file():
         return path  # converted already: the converter (and onnx) is not imported
     from blazepose_onnx.converter.person_models import ensure_person_detector
 
     return ensure_person_detector(name)
-
-
-def builtin_session_model(name: str) -> bytes:
-    """The serialised model a built-in person detector's session is built from (uint8 NHWC
-    input, digest checked)."""
-    return cached_session_model(builtin_person_detector_path(name), "person_detector")
 
 
 def input_spec(session: ort.InferenceSession) -> InputSpec:

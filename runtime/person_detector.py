@@ -18,7 +18,9 @@ import cv2
 import numpy as np
 
 from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
+from blazepose_onnx.models import builtin_person_detector_path
 from blazepose_onnx.person_boxes import check_person_boxes
+from blazepose_onnx.session_cache import cached_session_model
 
 MIN_SCORE = 0.25
 NMS_IOU = 0.45
@@ -85,13 +87,17 @@ class OnnxPersonDetector:
 def person_detector_stage(
     detector: Callable[[np.ndarray], Any] | str | os.PathLike | None,
     session_factory: Callable[[bytes], Any],
+    model: str | os.PathLike | None = None,
 ) -> Callable[[np.ndarray], Any] | None:
     """The first stage that replaces the pose detector, if any: the callable itself, the named
-    built-in, or the ONNX person detector at that path, with sessions from `session_factory`."""
+    built-in (the copy a `model` folder carries, else the model directory's), or the ONNX
+    person detector at that path, with sessions from `session_factory`."""
     if detector is None or callable(detector):
         return detector
     if is_builtin(detector):
-        return BUILTIN_PERSON_DETECTORS[detector].build(session_factory)
+        path = builtin_person_detector_path(detector, model)
+        session = session_factory(cached_session_model(path, "person_detector"))
+        return BUILTIN_PERSON_DETECTORS[detector].build(session)
     return OnnxPersonDetector(detector, session_factory)
 
 

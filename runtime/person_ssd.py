@@ -7,23 +7,23 @@ an interpolated-scale anchor per location (the lowest layer: the three fixed box
 (2, s0), (0.5, s0)), 1917 anchors; TfLiteTensorsToDetectionsCalculator with sigmoid scores,
 box scales 10, 10, 5, 5 and exponential sizes. Where the graph labels an anchor with its best
 class, a person detector reads the Person class's own score (class 4), so a person whose best
-class is a garment is still found. The image is letterboxed (its aspect kept, the graph
-stretches it: measured, README Many people) and boxes go through non-maximum suppression.
+class is a garment is still found. Two choices differ from that graph, both measured (README,
+Many people): the image is letterboxed (its aspect kept; the graph stretches it), and
+overlapping boxes are merged by the weighted non-maximum suppression of MediaPipe's pose
+detector (the graph keeps the best box alone, which flips between two near-equal anchors when
+the input changes by a rounding: bus.jpg's fourth person under OpenCV 4.11 and 5.1).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-import cv2
 import numpy as np
 
 from blazepose_onnx.activations import sigmoid
-from blazepose_onnx.detector import letterboxed
-from blazepose_onnx.models import builtin_session_model
+from blazepose_onnx.detector import Detections, letterboxed, weighted_nms
 
 INPUT_SIZE = 300
 STRIDES = (16, 32, 64, 128, 256, 512)
@@ -33,7 +33,8 @@ LOWEST_LAYER = ((1.0, 0.1), (2.0, None), (0.5, None))  # (aspect ratio, scale; N
 BOX_SCALES = np.array([10.0, 10.0, 5.0, 5.0], np.float32)  # y, x, h, w
 PERSON_CLASS = 4  # the label map's "Person"
 MIN_SCORE = 0.2
-NMS_IOU = 0.45
+NMS_IOU = 0.4  # the graph's min_suppression_threshold
+MERGE_IOU = 0.6  # boxes overlapping the best by more are averaged into it
 
 
 def _layer_scale(layer: int) -> float:
@@ -92,22 +93,13 @@ def decode_person_boxes(
     return boxes, scores[keep]
 
 
-def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU) -> np.ndarray:
-    """Indices of the boxes (n, 4) x1, y1, x2, y2 kept by greedy non-maximum suppression,
-    best score first."""
-    if not len(boxes):
-        return np.zeros(0, np.int64)
-    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
-    kept = cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), 0.0, iou)
-    kept = np.asarray(kept, np.int64).reshape(-1)
-    return kept[np.argsort(-scores[kept], kind="stable")]
-
-
 class SsdPersonDetector:
-    """Person boxes from MediaPipe's SSD on a session built by `session_factory` from the
-    converted model's session bytes (uint8 NHWC input). `confident_score`: boxes from it up
-    start tracks (`person_tracking`; people in the composed clips score 0.28-0.6)."""
+    """Person boxes from MediaPipe's SSD, on a session of its converted model with the runtime's
+    uint8 NHWC input (`graph_edits`): the letterboxed image, the Person boxes decoded, and
+    overlapping boxes merged by MediaPipe's weighted non-maximum suppression."""
 
+    # boxes from this score up start tracks (`person_tracking`; the people of the composed
+    # clips score 0.28-0.6, the other boxes there 0.2-0.3)
     confident_score = 0.28
 
     def __init__(
@@ -123,22 +115,9 @@ class SsdPersonDetector:
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixel boxes (n, 4) x1, y1, x2, y2 and scores (n,) of the people in an RGB image."""
-        return self.detect_batch([image])[0]
-
-    def detect_batch(self, images: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """`__call__` for several images, with one model run."""
-        inputs = [letterboxed(image, INPUT_SIZE) for image in images]
-        tensor = np.concatenate([tensor for tensor, _ in inputs])
+        tensor, letterbox = letterboxed(image, INPUT_SIZE)
         encodings, logits = self.session.run(["boxes", "scores"], {self.input_name: tensor})
-        found = []
-        for k, (image, (_, letterbox)) in enumerate(zip(images, inputs, strict=True)):
-            boxes, scores = decode_person_boxes(encodings[k], logits[k], self.min_score)
-            kept = non_max_suppression(boxes, scores, self.iou)
-            found.append((letterbox.to_image_pixels(boxes[kept], image.shape), scores[kept]))
-        return found
-
-
-def ssd_person_detector(session_factory: Callable[[bytes], Any]) -> SsdPersonDetector:
-    """The built-in `ssd` person detector: its converted model (fetched and converted on first
-    use) on a session from `session_factory`."""
-    return SsdPersonDetector(session_factory(builtin_session_model("ssd")))
+        boxes, scores = decode_person_boxes(encodings[0], logits[0], self.min_score)
+        no_keypoints = np.zeros((len(boxes), 0, 2), np.float32)
+        people = weighted_nms(Detections(boxes, no_keypoints, scores), self.iou, MERGE_IOU)
+        return letterbox.to_image_pixels(people.boxes, image.shape), people.scores

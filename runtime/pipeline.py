@@ -8,12 +8,15 @@ from pathlib import Path
 import numpy as np
 from onnxruntime import InferenceSession
 
+from blazepose_onnx.box_orientation import box_crop_rois, turned_roi
+from blazepose_onnx.builtin_detectors import orients_boxes
 from blazepose_onnx.detector import (
     NMS_IOU_THRESHOLD,
     decode_detections,
     detection_rois,
     detector_input,
     remove_letterbox,
+    roi_crops,
     weighted_nms,
 )
 from blazepose_onnx.landmarker import (
@@ -96,9 +99,12 @@ class PosePipeline:
         self.landmarker_outputs = LANDMARKER_OUTPUTS + (
             ["segmentation"] if options.output_segmentation_masks else []
         )
-        # A person detector, when given, replaces the pose detector; no masks: the landmarker's
-        # segmentation head is pruned from the graph, never run.
-        roles = {"detector": None} if options.person_detector is None else {}
+        # A person detector, when given, replaces the pose detector (a built-in may still run it
+        # in each box, for the body's rotation); no masks: the landmarker's segmentation head is
+        # pruned from the graph, never run.
+        self.orients_boxes = orients_boxes(options.person_detector)
+        needs_detector = options.person_detector is None or self.orients_boxes
+        roles = {"detector": None} if needs_detector else {}
         roles["landmarker"] = self.landmarker_outputs
         models = resolve_session_models(
             options.model, options.model_precision, options.trust_unverified, roles
@@ -112,6 +118,7 @@ class PosePipeline:
                 data, options.providers, options.num_threads, options.provider_fallback,
                 label=str(options.person_detector),
             ),
+            options.model,
         )  # fmt: skip
         self.detector_spec = None if self.detector is None else input_spec(self.detector)
         self.landmarker_spec = input_spec(self.landmarker)
@@ -168,13 +175,15 @@ class PosePipeline:
             return checked_detections(self.person_detector, image)
 
     def box_rois_batch(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
-        """Landmarker ROIs from checked pixel person boxes: a ROI around each box, one
-        landmarker pass that keeps every box (a box is a person), then the ROI the auxiliary
-        keypoints give (as tracking does)."""
+        """Landmarker ROIs from checked pixel person boxes: a ROI around each box (turned with
+        the body where `orients_boxes`), one landmarker pass that keeps every box (a box is a
+        person), then the ROI the auxiliary keypoints give (as tracking does)."""
         rois = [
             box_rois(b, image.shape[1], image.shape[0])
             for image, b in zip(images, boxes, strict=True)
         ]
+        if self.orients_boxes:
+            rois = self._turned_box_rois(images, boxes, rois)
         poses = self.landmarks_batch(images, rois, with_masks=False, min_presence=0.0)
         return [
             next_frame_rois(p.aux, image.shape[1], image.shape[0])
@@ -182,6 +191,37 @@ class PosePipeline:
             else np.zeros((0, 5))
             for image, p in zip(images, poses, strict=True)
         ]
+
+    def _turned_box_rois(
+        self, images: list[np.ndarray], boxes: list[np.ndarray], rois: list[np.ndarray]
+    ) -> list[np.ndarray]:
+        """`rois` with the ROI of each box whose body the pose detector finds turned in the
+        box's crop (`box_orientation`), with ONE detector call for every box."""
+        crop_rois = [
+            box_crop_rois(b, image.shape[1], image.shape[0])
+            for image, b in zip(images, boxes, strict=True)
+        ]
+        count = sum(len(b) for b in boxes)
+        if count == 0:
+            return rois
+        spec = self.detector_spec
+        crops = np.concatenate(
+            [roi_crops(image, c, spec.size) for image, c in zip(images, crop_rois, strict=True)]
+        )
+        with self.stats.timed("detector", count):
+            raw_boxes, raw_scores = self.detector.run(["boxes", "scores"], {spec.name: crops})
+        turned, at = [], 0
+        for image, b, r, c in zip(images, boxes, rois, crop_rois, strict=True):
+            r = r.copy()
+            for k in range(len(b)):  # one decode per box, vectorised over its detections
+                roi = turned_roi(
+                    raw_boxes[at], raw_scores[at], c[k], b[k], image.shape[1], image.shape[0]
+                )
+                if roi is not None:
+                    r[k] = roi
+                at += 1
+            turned.append(r)
+        return turned
 
     def landmarks(self, image: np.ndarray, rois: np.ndarray) -> FramePoses:
         """Landmarks for all ROIs in one batched landmarker call; absent poses dropped."""

@@ -130,7 +130,8 @@ class PoseStream:
         self, image: np.ndarray, detected: np.ndarray | None, distinct: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """This frame's ROIs and track ids (tracked ones merged with any detections;
-        `distinct` ones, from person boxes, never replace each other)."""
+        `distinct` ones, from person boxes, never replace each other; with a person detector,
+        the person tracker's ROIs and the tracks they came from)."""
         if detected is not None:
             self.detector_runs += 1
         height, width = image.shape[:2]

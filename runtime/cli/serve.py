@@ -36,7 +36,9 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         ("video-max-batch", "video_max_batch", int, "pose_video: most streams per step"),
         ("video-queue-delay-us", "video_queue_delay_us", int, "pose_video: queue delay"),
         ("idle-timeout-s", "idle_timeout_s", float, "pose_video: free a stream idle this long"),
-    ):
+        ("person-detector", "person_detector", str, "a built-in person detector (ssd) in place "
+         "of the pose detector, its model copied in too"),
+    ):  # fmt: skip
         default = getattr(defaults, field)
         aliases = ["--variant"] if flag == "model" else []  # the old name
         write.add_argument(

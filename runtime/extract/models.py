@@ -22,13 +22,15 @@ def _file_sha256(path: Path, mtime_ns: int) -> str:
 
 def model_hashes(options: PoseLandmarkerOptions) -> dict[str, str]:
     """sha256 of the detector and landmarker files these options run, by role, and of the
-    person detector's ONNX file (a built-in's converted model) when one replaces the pose
-    detector."""
+    person detector's ONNX file when one replaces the pose detector (a built-in's converted
+    model, fetched and converted here on first use)."""
     from blazepose_onnx.models import builtin_person_detector_path, resolve_model
 
     paths = resolve_model(options.model, options.model_precision, options.trust_unverified)
     if is_builtin(options.person_detector):
-        paths["person_detector"] = builtin_person_detector_path(options.person_detector)
+        paths["person_detector"] = builtin_person_detector_path(
+            options.person_detector, options.model
+        )
     elif isinstance(options.person_detector, (str, os.PathLike)):
         paths["person_detector"] = Path(options.person_detector)
     return {

@@ -93,8 +93,8 @@ def _config(options: PoseLandmarkerOptions, rotate: int) -> dict:
 
 
 def _person_detector_name(detector: object) -> str | None:
-    """How the config names a person detector: a built-in's name or its file (hashed too), or
-    a callable's name."""
+    """How the config names a person detector: a built-in's name or its file (either hashed
+    too), or a callable's name."""
     if detector is None or is_builtin(detector):
         return detector
     if isinstance(detector, (str, os.PathLike)):

@@ -5,8 +5,8 @@ batcher into `MultiStreamPoseLandmarker` steps), python backend, converted model
     write_repository("repo", RepositoryOptions(variant="full", num_poses=2, kind="gpu"))
 
 Every choice that shapes the results (variant, num_poses, confidences, masks, provider,
-precision) is fixed when the repository is written and recorded in each config.pbtxt as the
-`blazepose_options` parameter; the model reads it back at load time.
+precision, a built-in person detector) is fixed when the repository is written and recorded in
+each config.pbtxt as the `blazepose_options` parameter; the model reads it back at load time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.converter.paths import PERSON_DETECTOR_DIR
 from blazepose_onnx.options import PoseLandmarkerOptions
 
 MODELS = ("pose_image", "pose_video")
@@ -50,6 +52,8 @@ class RepositoryOptions:
     `kind` 'cpu' or 'gpu': KIND_CPU with `instances`, or KIND_GPU with `instances` per GPU in
     `gpus` (all visible GPUs when empty); on a GPU instance the provider's `device_id` is the
     instance's GPU. `idle_timeout_s` frees a video stream whose client vanished without END.
+    `person_detector` names a built-in person detector ('ssd') that replaces the pose detector,
+    its converted model copied into the repository too.
     """
 
     variant: str = "full"
@@ -70,10 +74,16 @@ class RepositoryOptions:
     video_queue_delay_us: int = 2000
     idle_timeout_s: float = 30.0
     models: tuple[str, ...] = MODELS
+    person_detector: str | None = None
 
     def checked(self) -> RepositoryOptions:
         """Validate; ValueError names the first bad option."""
         self.landmarker_options()  # the pipeline's own checks
+        if self.person_detector is not None and not is_builtin(self.person_detector):
+            raise ValueError(
+                "person_detector must name a built-in person detector "
+                f"({', '.join(BUILTIN_PERSON_DETECTORS)}), got {self.person_detector!r}"
+            )
         if self.kind not in ("cpu", "gpu"):
             raise ValueError(f"kind must be 'cpu' or 'gpu', got {self.kind!r}")
         for name in ("instances", "image_max_batch", "video_max_batch"):
@@ -102,6 +112,7 @@ class RepositoryOptions:
             providers=[self.provider],
             precision=self.precision,
             num_threads=self.num_threads,
+            person_detector=self.person_detector,
         ).validated()
 
 
@@ -192,20 +203,26 @@ CLASSES = {"pose_image": "PoseImageModel", "pose_video": "PoseVideoModel"}
 def write_repository(out_dir: str | Path, options: RepositoryOptions | None = None) -> Path:
     """Write (or replace) the models of a Triton repository in `out_dir`; return its path.
 
-    The converted ONNX models are copied into each model's version folder, so the repository
-    has no path outside it and can be mounted into a container as is.
+    The converted ONNX models (and a built-in person detector's, in `person_detectors/`) are
+    copied into each model's version folder, so the repository has no path outside it and can
+    be mounted into a container as is.
     """
     options = (options or RepositoryOptions()).checked()
-    from blazepose_onnx.models import resolve_model  # onnxruntime: only when writing
+    # onnxruntime: only when writing
+    from blazepose_onnx.models import builtin_person_detector_path, resolve_model
 
     paths = resolve_model(options.variant, options.precision)
+    copies = {path.name: path for path in paths.values()}
+    if options.person_detector is not None:
+        detector = builtin_person_detector_path(options.person_detector)
+        copies[f"{PERSON_DETECTOR_DIR}/{detector.name}"] = detector
     out = Path(out_dir)
     for model in options.models:
         version = out / model / "1"
         shutil.rmtree(out / model, ignore_errors=True)
         (version / MODEL_FILES_DIR).mkdir(parents=True)
-        for path in paths.values():
-            with atomic_path(version / MODEL_FILES_DIR / path.name) as temp:
+        for name, path in copies.items():
+            with atomic_path(version / MODEL_FILES_DIR / name) as temp:
                 shutil.copyfile(path, temp)
         (version / "model.py").write_text(
             MODEL_PY.format(model=model, env=SITE_PACKAGES_ENV, cls=CLASSES[model])

@@ -181,3 +181,15 @@ def test_tf2onnx_backend_from_cli(cli_env, model_dir, tmp_path):
         env=cli_env,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_blazepose_convert_fetches_converts_and_verifies_ssd(cli_env, ssd_model):
+    verified = run_cli("verify", "ssd", env=cli_env)
+    assert verified.returncode == 0, verified.stderr
+    assert "| person_detector | boxes |" in verified.stdout and "| NO |" not in verified.stdout
+    fetched = run_cli("fetch", "ssd", env=cli_env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert fetched.stdout == f"ssd: {ssd_model.with_suffix('.tflite')}\n"
+    assert_clean_failure(
+        run_cli("convert", "ssd", "--precision", "fp16", env=cli_env), "fp32 weights only"
+    )

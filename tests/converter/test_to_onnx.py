@@ -11,6 +11,7 @@ from onnx import TensorProto, helper
 from onnx.utils import Extractor
 
 from blazepose_onnx.converter.errors import UnsupportedOperatorError
+from blazepose_onnx.converter.paths import person_detector_paths
 from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, read_tflite
 from blazepose_onnx.converter.to_onnx import NCHW_TO_NHWC, NHWC_TO_NCHW, OPSET, OnnxTranslator
 from blazepose_onnx.converter.verify import model_inputs
@@ -113,6 +114,18 @@ def test_every_landmarker_op_kind_matches_interpreter(bundles, data_dir, variant
         "MAX_POOL_2D",
         "LOGISTIC",
     }
+
+
+def test_every_ssd_op_kind_matches_the_interpreter(ssd_model, data_dir):
+    """Op by op on a real crop: the heads' NHWC reshapes to 4-D and their concatenation too."""
+    data = person_detector_paths("ssd", ssd_model.parent.parent)["tflite"].read_bytes()
+    kinds = _check_each_op_kind(data, "person_detector", data_dir)
+    assert kinds == {
+        "DEQUANTIZE", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "RESHAPE", "CONCATENATION"
+    }  # fmt: skip
+    graph = read_tflite(data)
+    reshaped = [graph.tensors[o.outputs[0]].shape for o in graph.operators if o.kind == "RESHAPE"]
+    assert (1, 1083, 1, 4) in reshaped  # the reshape to 4-D the translator used to refuse
 
 
 def test_unknown_operator_names_op_index_and_model(bundles):

@@ -335,6 +335,33 @@ def test_person_boxes_through_pose_image_and_pose_video(server, local, images, c
         assert served_frame.pose_ids == local_frame.pose_ids
 
 
+def test_the_built_in_person_detector_is_served_from_the_repository(
+    model_dir, ssd_model, tmp_path, images, cli
+):
+    """`serve write-repo --person-detector ssd`: its model is copied in, and the served poses of
+    bus.jpg (all four people) and zidane.jpg (both men) equal in-process ones exactly."""
+    repository = tmp_path / "repo"
+    written = cli(
+        "serve", "write-repo", str(repository), "--model", "full", "--num-poses", "4",
+        "--person-detector", "ssd", "--models", "pose_image",
+    )  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    copied = repository / "pose_image" / "1" / "models" / "person_detectors" / "ssd.onnx"
+    assert copied.read_bytes() == ssd_model.read_bytes()
+    options = RepositoryOptions(variant="full", num_poses=4, person_detector="ssd")
+    with (
+        TritonServer(repository) as running,
+        TritonPoseClient(running.endpoints.grpc) as client,
+        PoseLandmarker.create_from_options(options.landmarker_options()) as local,
+    ):
+        for name, people in (("bus", 4), ("zidane", 2)):
+            served = client.detect(images[name])
+            assert len(served.pose_landmarks) == people
+            assert_same(served, local.detect(images[name]))
+    with pytest.raises(ValueError, match="must name a built-in person detector"):
+        RepositoryOptions(person_detector=str(ssd_model)).checked()
+
+
 def test_a_client_whose_server_went_away_gets_a_clear_error(model_dir, tmp_path, images):
     repository = write_repository(
         tmp_path / "repo", RepositoryOptions(variant="lite", models=("pose_image",))

@@ -1,0 +1,55 @@
+"""`--person-detector ssd` through `blazepose detect`, `video` and `extract`, as a user runs
+them: everyone on bus.jpg and zidane.jpg, the three dancers, the same poses as in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
+
+
+def test_detect_finds_everyone_on_bus_and_zidane(cli, data_dir, tmp_path, ssd_model, images):
+    out = tmp_path / "result.json"
+    photos = [str(data_dir / "bus.jpg"), str(data_dir / "zidane.jpg")]
+    done = cli(
+        "detect", *photos, "--person-detector", "ssd", "--num-poses", "8", "--json", str(out)
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    images_out = json.loads(out.read_text())["images"]
+    results = {Path(name).stem: image["pose_landmarks"] for name, image in images_out.items()}
+    assert {name: len(poses) for name, poses in results.items()} == {"bus": 4, "zidane": 2}
+    options = PoseLandmarkerOptions(model="full", num_poses=8, person_detector="ssd")
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        expected = landmarker.detect(images["bus"]).as_arrays()[0]
+    served = np.array([[[p["x"], p["y"]] for p in pose] for pose in results["bus"]])
+    np.testing.assert_allclose(served, expected[..., :2], atol=1e-6)  # as in-process
+
+
+def test_video_and_extract_take_it_too(cli, data_dir, tmp_path, ssd_model):
+    out = tmp_path / "frames.jsonl"
+    done = cli(
+        "video", str(data_dir / "dance.mp4"), "--person-detector", "ssd", "--num-poses", "3",
+        "--max-frames", "1", "--jsonl", str(out), "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (first,) = [json.loads(line) for line in out.read_text().splitlines()]
+    thirds = sorted(int(3 * (p[23]["x"] + p[24]["x"]) / 2) for p in first["pose_landmarks"])
+    assert thirds == [0, 1, 2]  # each dancer in her own third
+    dataset = tmp_path / "dataset"
+    command = ("extract", str(data_dir / "zidane.jpg"), "--out", str(dataset), "--num-poses", "4")
+    done = cli(*command, "--person-detector", "ssd")
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(next((dataset / "poses").rglob("*.parquet")))
+    assert table.num_rows == 2
+    refused = cli(*command)  # the same folder without the detector: other rows, refused
+    assert refused.returncode != 0 and "options" in refused.stderr, refused.stderr
+
+
+def test_a_misspelt_detector_is_a_usage_error(cli, data_dir):
+    done = cli("detect", str(data_dir / "bus.jpg"), "--person-detector", "sdd")
+    assert done.returncode == 2
+    assert "--person-detector: no such file: sdd (built-in detectors: ssd)" in done.stderr
