@@ -246,6 +246,9 @@ class PersonTracker:
         if seen and len(landmarks):
             self._match_seen(ids, boxes, pixels, owners, seen)
         free = np.flatnonzero(ids == DROPPED)
+        matched = boxes[ids != DROPPED]
+        if len(free) and len(matched):  # a pose inside a seen person's box is a part of them
+            free = free[covered_share(boxes[free], matched).max(axis=1) < COVERED]
         if lost and len(free):
             for row, column in greedy_pairs(lost_overlap(boxes[free], lost), MIN_SIMILARITY):
                 ids[free[row]] = lost[column].track_id
@@ -289,7 +292,8 @@ class PersonTracker:
         them) or of someone hidden (where they are predicted or were last seen), while
         `num_poses` allows."""
         newcomers = np.flatnonzero(ids == DROPPED)
-        others = [boxes[ids != DROPPED]] + [np.stack([t.predicted, t.still]) for t in lost]
+        hidden = [t for t in lost if t.still is not None]  # not those found again just now
+        others = [boxes[ids != DROPPED]] + [np.stack([t.predicted, t.still]) for t in hidden]
         others = np.concatenate(others)
         if len(newcomers) and len(others):
             newcomers = newcomers[covered_share(boxes[newcomers], others).max(axis=1) < COVERED]
