@@ -3,9 +3,9 @@ identities are known by construction (runtime/composed_clips.py: tiles of tests/
 truth from the single-person pipeline on each tile's frames) and on dance.mp4's hand-checked
 lanes, with motmetrics (benchmarks/tracking_eval.py, which also gives the README's table).
 
-Cost (lite model, measured on a busy 2-core machine): about 3 minutes: truth for the 480
-composed frames (55 s), each clip tracked once (13-36 s each, shared by the tests), dance.mp4
-(15 s), LIVE_STREAM and multi-stream runs of 60 frames (35 s)."""
+Cost (lite model, the full suite on 2 cores): about 90 s: truth for the 480 composed frames
+(26 s), each clip tracked once (5-15 s each, shared by the tests), dance.mp4 (8 s), LIVE_STREAM
+and multi-stream runs of 60 frames (16 s); twice that on a busy machine."""
 
 from __future__ import annotations
 
