@@ -17,10 +17,36 @@ from blazepose_onnx.results import Landmark, PoseLandmarkerResult
 LOW_VISIBILITY_COLOR = (255, 48, 48)
 HIGH_VISIBILITY_COLOR = (48, 255, 96)
 CONNECTION_COLOR = (224, 224, 224)
-# Skeleton colour per pose id (id 0 keeps the neutral colour; ids cycle through the rest).
+# Skeleton colour per pose id (id 0 keeps the neutral colour); later ids: `id_color`.
 ID_COLORS = (CONNECTION_COLOR, (255, 196, 64), (96, 200, 255), (255, 96, 200), (160, 255, 96),
              (200, 128, 255), (255, 160, 128), (64, 255, 224))  # fmt: skip
 MASK_COLOR = (64, 160, 255)
+GOLDEN_RATIO = 0.618033988749895
+LABEL_OUTLINE = (0, 0, 0)
+
+
+def id_color(pose_id: int) -> tuple[int, int, int]:
+    """A pose id's colour: ID_COLORS for the first ids, then hues a golden-ratio turn apart
+    (neighbouring ids never look alike, however many a long video hands out)."""
+    if 0 <= pose_id < len(ID_COLORS):
+        return ID_COLORS[pose_id]
+    hue = round(180 * ((pose_id * GOLDEN_RATIO) % 1.0))
+    hsv = np.array([[[hue, 170, 255]]], np.uint8)
+    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+
+
+def draw_label(image: np.ndarray, landmarks: np.ndarray, text: str, color) -> np.ndarray:
+    """`text` in `color` (outlined) just above a (33, >=2) pose's landmarks (in place)."""
+    height, width = image.shape[:2]
+    pixels = landmarks[:, :2] * (width, height)
+    scale = max(0.4, min(height, width) / 900)
+    thickness = max(1, round(2 * scale))
+    (text_width, text_height), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    x = int(np.clip(pixels[0, 0] - text_width / 2, 0, max(width - text_width, 0)))
+    y = int(np.clip(pixels[:, 1].min() - 6, text_height, height - 1))
+    for ink, weight in ((LABEL_OUTLINE, thickness + 2), (color, thickness)):
+        cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, ink, weight, cv2.LINE_AA)
+    return image
 
 
 def check_canvas(image: np.ndarray) -> None:
@@ -106,11 +132,17 @@ def draw_landmarks(
     *,
     draw_masks: bool = True,
     min_visibility: float = 0.0,
+    label_ids: bool = False,
 ) -> np.ndarray:
     """Draw poses in place: a whole result (every pose, its skeleton coloured by pose id, and
     its masks when present), or one pose's landmark list with `connections`, as MediaPipe's
-    `draw_landmarks` takes."""
+    `draw_landmarks` takes. `label_ids` writes each pose's id above it, in its colour."""
     check_canvas(image)
+    if not image.flags.c_contiguous:  # OpenCV draws on contiguous buffers only
+        canvas = np.ascontiguousarray(image)
+        options = {"draw_masks": draw_masks, "min_visibility": min_visibility}
+        image[...] = draw_landmarks(canvas, landmarks, connections, **options, label_ids=label_ids)
+        return image
     ids = [0]
     if isinstance(landmarks, PoseLandmarkerResult):
         if draw_masks and landmarks.segmentation_masks:
@@ -122,6 +154,8 @@ def draw_landmarks(
             [[(p.x, p.y, p.z, p.visibility, p.presence) for p in landmarks]], np.float64
         )
     for pose, pose_id in zip(poses, ids, strict=True):
-        color = ID_COLORS[pose_id % len(ID_COLORS)]
+        color = id_color(pose_id)
         draw_pose(image, pose, connections, min_visibility=min_visibility, color=color)
+        if label_ids:
+            draw_label(image, pose, f"id {pose_id}", color)
     return image

@@ -18,7 +18,7 @@ from blazepose_onnx.pipeline import PosePipeline
 from blazepose_onnx.placement import Placement
 from blazepose_onnx.pose_landmarker import result_from_poses
 from blazepose_onnx.results import PoseLandmarkerResult
-from blazepose_onnx.stream import PoseStream
+from blazepose_onnx.stream import PoseStream, detected_rois
 from blazepose_onnx.timestamps import TimestampCheck
 
 
@@ -161,29 +161,13 @@ class MultiStreamPoseLandmarker:
         }  # fmt: skip
         for step in steps:
             step.stream.timestamps.check(step.timestamp_ms)
-        with_boxes = [step for step in steps if id(step) in boxed]
-        needing = [
-            step
-            for step in steps
-            if id(step) not in boxed and step.stream.poses.needs_detection(step.upright)
-        ]
-        found = dict(
-            zip(
-                [id(step) for step in with_boxes],
-                self._pipeline.box_rois_batch(
-                    [step.upright for step in with_boxes],
-                    [boxed[id(step)] for step in with_boxes],
-                ),
-                strict=True,
-            )
+        detected = detected_rois(
+            self._pipeline,
+            [(step.stream.poses, step.upright, boxed.get(id(step))) for step in steps],
         )
-        detected = self._pipeline.detect_rois_batch([step.upright for step in needing])
-        found.update({id(step): rois for step, rois in zip(needing, detected, strict=True)})
         planned = [
-            step.stream.poses.frame_rois(
-                step.upright, found.get(id(step)), distinct=id(step) in boxed
-            )
-            for step in steps
+            step.stream.poses.frame_rois(step.upright, found, distinct=id(step) in boxed)
+            for step, found in zip(steps, detected, strict=True)
         ]
         poses = self._pipeline.landmarks_batch(
             [step.upright for step in steps], [rois for rois, _ in planned]

@@ -15,6 +15,7 @@ from blazepose_onnx.install import install_command
 MAX_NUM_POSES = 64
 PRECISIONS = ("fp32", "fp16", "bf16")
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # 8660x5773: a 48-megapixel photo fits
+DEFAULT_PERSON_DETECTION_INTERVAL = 10  # frames (README, Many people: measured)
 
 
 class RunningMode(enum.Enum):
@@ -55,7 +56,10 @@ class PoseLandmarkerOptions:
     YOLO-layout ONNX file) replaces the pose detector as the first stage. A person box (given or
     from `person_detector`) always gets its refinement pass (a box is a person); its final pose
     is kept, as every pose, when its presence exceeds `min_pose_presence_confidence` (0 keeps
-    one pose per box).
+    one pose per box). With a person detector, VIDEO, LIVE_STREAM and multi-stream modes track
+    people with lasting ids (`person_tracking`); the detector runs when a track is lost, when
+    fewer than `num_poses` people are tracked, and at least every `person_detection_interval`
+    frames.
 
     Limits on what one call may cost: `num_poses` is at most 64, and an image may have at most
     `max_image_pixels` pixels (50 million by default; None for no limit). Masks cost 4 bytes
@@ -84,6 +88,7 @@ class PoseLandmarkerOptions:
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
     suppress_duplicate_poses: bool = True
     person_detector: Callable[[Any], Any] | str | os.PathLike | None = None
+    person_detection_interval: int = DEFAULT_PERSON_DETECTION_INTERVAL
 
     def validated(self) -> PoseLandmarkerOptions:
         """A checked copy of these options; ValueError names the first bad one."""
@@ -135,6 +140,15 @@ class PoseLandmarkerOptions:
             or self.num_threads < 1
         ):
             raise ValueError(f"num_threads must be an int >= 1 or None, got {self.num_threads!r}")
+        if (
+            isinstance(self.person_detection_interval, bool)
+            or not isinstance(self.person_detection_interval, int)
+            or self.person_detection_interval < 1
+        ):
+            raise ValueError(
+                "person_detection_interval must be an int >= 1 (frames), got "
+                f"{self.person_detection_interval!r}"
+            )
         if self.max_image_pixels is not None and (
             isinstance(self.max_image_pixels, bool)
             or not isinstance(self.max_image_pixels, int)

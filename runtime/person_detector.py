@@ -106,6 +106,16 @@ def checked_person_boxes(
 ) -> np.ndarray:
     """The detector's boxes for this image, checked as `person_boxes` are (the best
     `num_poses`); any failure of a user's callable becomes a ValueError naming it."""
+    boxes, _ = checked_detections(detector, image, num_poses)
+    return boxes
+
+
+def checked_detections(
+    detector: Callable[[np.ndarray], Any], image: np.ndarray, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The detector's pixel boxes (n, 4) and scores (n,) for this image, best first (at most
+    `limit`), checked as `person_boxes` are; any failure of a user's callable becomes a
+    ValueError naming it."""
     try:
         boxes, scores = detector(image)
     except Exception as exc:  # a user's callable: any failure becomes a clear error
@@ -116,4 +126,8 @@ def checked_person_boxes(
         raise ValueError(f"person_detector returned {len(boxes)} boxes but {len(scores)} scores")
     height, width = image.shape[:2]
     table = np.concatenate([boxes, scores[:, None]], axis=1)
-    return check_person_boxes(table, width, height, num_poses, "person_detector's boxes")
+    checked = check_person_boxes(
+        table, width, height, len(table) if limit is None else limit, "person_detector's boxes"
+    )
+    order = np.argsort(-scores, kind="stable")[: len(checked)]
+    return checked, scores[order]

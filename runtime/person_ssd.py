@@ -98,6 +98,10 @@ class SsdPersonDetector:
     uint8 NHWC input (`graph_edits`): the letterboxed image, the Person boxes decoded, and
     overlapping boxes merged by MediaPipe's weighted non-maximum suppression."""
 
+    # boxes from this score up start tracks (`person_tracking`; the people of the composed
+    # clips score 0.28-0.6, the other boxes there 0.2-0.3)
+    confident_score = 0.28
+
     def __init__(
         self,
         session: Any,

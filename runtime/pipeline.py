@@ -32,7 +32,11 @@ from blazepose_onnx.model_stats import ModelStats
 from blazepose_onnx.models import input_spec, resolve_session_models
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.person_boxes import box_rois
-from blazepose_onnx.person_detector import checked_person_boxes, person_detector_stage
+from blazepose_onnx.person_detector import (
+    checked_detections,
+    checked_person_boxes,
+    person_detector_stage,
+)
 from blazepose_onnx.placement import Placement
 from blazepose_onnx.pose_similarity import duplicates
 from blazepose_onnx.providers import create_session, model_form
@@ -59,6 +63,19 @@ class FramePoses:
     indices: np.ndarray
     masks: list[np.ndarray] | None
     ids: np.ndarray | None = None
+
+    def take(self, keep: np.ndarray) -> FramePoses:
+        """The poses where the (n,) bool `keep` is True."""
+        rows = np.flatnonzero(keep)
+        return FramePoses(
+            self.landmarks[rows],
+            self.world[rows],
+            self.aux[rows],
+            self.rois[rows],
+            self.indices[rows],
+            None if self.masks is None else [self.masks[k] for k in rows],
+            None if self.ids is None else self.ids[rows],
+        )
 
     @classmethod
     def empty(cls, with_masks: bool) -> FramePoses:
@@ -144,10 +161,11 @@ class PosePipeline:
         if not images:
             return []
         if self.person_detector is not None:
-            boxes = [
-                checked_person_boxes(self.person_detector, image, self.options.num_poses)
-                for image in images
-            ]
+            with self.stats.timed("detector", len(images)):
+                boxes = [
+                    checked_person_boxes(self.person_detector, image, self.options.num_poses)
+                    for image in images
+                ]
             return self.box_rois_batch(images, boxes)
         spec = self.detector_spec
         inputs = [detector_input(image) for image in images]
@@ -165,6 +183,12 @@ class PosePipeline:
             height, width = image.shape[:2]
             rois.append(detection_rois(detections, width, height))
         return rois
+
+    def person_detections(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The person detector's checked pixel boxes (n, 4) and scores (n,), best first, all of
+        them (a tracker also uses the low-score ones). Timed as the "detector" stage."""
+        with self.stats.timed("detector", 1):
+            return checked_detections(self.person_detector, image)
 
     def box_rois_batch(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
         """Landmarker ROIs from checked pixel person boxes: a ROI around each box (turned with

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.person_tracking import HIGH_SCORE, PersonTracker
 from blazepose_onnx.pipeline import FramePoses, PosePipeline
 from blazepose_onnx.pose_similarity import oks_matrix
 from blazepose_onnx.roi import rois_from_keypoints
@@ -41,10 +42,16 @@ class StreamPolicy:
 
 
 def tasks_policy(options: PoseLandmarkerOptions) -> StreamPolicy:
-    """MediaPipe Tasks' rules for these options."""
+    """MediaPipe Tasks' rules for these options; with a person detector, whose tracker keeps
+    each person's id, every person is smoothed (MediaPipe smooths one pose only, as its ROIs
+    move between people)."""
     return StreamPolicy(
         smooth_landmarks=options.smooth_landmarks
-        and (options.num_poses == 1 or options.smooth_multiple_poses)
+        and (
+            options.num_poses == 1
+            or options.smooth_multiple_poses
+            or options.person_detector is not None
+        )
     )
 
 
@@ -76,6 +83,17 @@ class PoseStream:
         self.pipeline = pipeline
         self.policy = policy or tasks_policy(options)
         self.tracker = RoiTracker(options.num_poses, options.min_tracking_confidence)
+        # With a person detector, identities come from a multi-person tracker (its module);
+        # without one, from MediaPipe's own rules (RoiTracker and `_pose_ids`).
+        self.people = (
+            None
+            if pipeline.person_detector is None
+            else PersonTracker(
+                options.num_poses,
+                options.person_detection_interval,
+                getattr(pipeline.person_detector, "confident_score", HIGH_SCORE),
+            )
+        )
         self.tracks: dict[int, Track] = {}  # tracker id -> its state
         self.frames = 0
         self.detector_runs = 0
@@ -90,16 +108,15 @@ class PoseStream:
         """Poses of the next frame of this stream (the image is RGB uint8, upright); checked
         pixel `person_boxes` seed or refresh tracks in place of the detector. `timestamp_ms`
         may be None only with a fixed clock."""
-        if person_boxes is not None:
-            detected = self.pipeline.box_rois_batch([image], [person_boxes])[0]
-        else:
-            detected = self.pipeline.detect_rois(image) if self.needs_detection(image) else None
+        detected = detected_rois(self.pipeline, [(self, image, person_boxes)])[0]
         rois, ids = self.frame_rois(image, detected, distinct=person_boxes is not None)
         return self.finish(image, self.pipeline.landmarks(image, rois), ids, timestamp_ms)
 
     def needs_detection(self, image: np.ndarray) -> bool:
         """Whether this frame needs the detector (fewer than num_poses poses carried over to
-        it). Changes nothing."""
+        it; with a person detector, the tracker's rule). Changes nothing."""
+        if self.people is not None:
+            return self.people.needs_detection()
         return not self._keeps_tracks(image) or self.tracker.needs_detection()
 
     def _keeps_tracks(self, image: np.ndarray) -> bool:
@@ -113,12 +130,13 @@ class PoseStream:
         self, image: np.ndarray, detected: np.ndarray | None, distinct: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """This frame's ROIs and track ids (tracked ones merged with any detections;
-        `distinct` ones, from person boxes or a person detector's boxes, never replace each
-        other)."""
+        `distinct` ones, from person boxes, never replace each other; with a person detector,
+        the person tracker's ROIs and the tracks they came from)."""
         if detected is not None:
             self.detector_runs += 1
-            distinct = distinct or self.pipeline.person_detector is not None
         height, width = image.shape[:2]
+        if self.people is not None:  # its ids are the tracks the ROIs came from
+            return self.people.frame_rois(width, height, detected)
         if not self._keeps_tracks(image):
             self.tracker.rois, self.tracker.ids = np.zeros((0, 5)), np.zeros(0, np.int64)
             self.tracks = {}
@@ -136,16 +154,30 @@ class PoseStream:
         height, width = image.shape[:2]
         step_us = self.policy.frame_step_us
         timestamp_us = self.frames * step_us if step_us is not None else timestamp_ms * 1000
-        track_ids = ids[poses.indices]
+        if self.people is not None:
+            owners = ids[poses.indices]
+            track_ids = self.people.assign(poses.landmarks, owners, width, height, timestamp_us)
+            poses = poses.take(track_ids >= 0)
+            track_ids = track_ids[track_ids >= 0]
+        else:
+            track_ids = ids[poses.indices]
         tracks = [self._track(track) for track in track_ids.tolist()]
         next_rois = self._next_rois(poses.aux, tracks, width, height, timestamp_us)
-        self.tracker.update(next_rois, track_ids, width, height)
+        if self.people is not None:
+            self.people.update_rois(track_ids, next_rois)
+        else:
+            self.tracker.update(next_rois, track_ids, width, height)
         self.frames += 1
         if self.policy.smooth_landmarks:
-            poses = self._smoothed(poses, tracks, width, height, timestamp_us)
+            poses = self._smoothed(poses, tracks, next_rois, width, height, timestamp_us)
         if poses.masks is not None and self.policy.smooth_mask is not None:
             poses = replace(poses, masks=self._smoothed_masks(poses.masks, tracks))
-        pose_ids = self._pose_ids(tracks, poses.landmarks, width, height)
+        if self.people is not None:
+            pose_ids = track_ids
+            for track, track_id in zip(tracks, track_ids.tolist(), strict=True):
+                track.pose_id = track_id
+        else:
+            pose_ids = self._pose_ids(tracks, poses.landmarks, width, height)
         self.tracks = dict(zip(track_ids.tolist(), tracks, strict=True))
         return replace(poses, ids=pose_ids)
 
@@ -196,12 +228,18 @@ class PoseStream:
         return np.array([track.pose_id for track in tracks], np.int64)
 
     def _smoothed(
-        self, poses: FramePoses, tracks: list[Track], width: int, height: int, timestamp_us: int
+        self,
+        poses: FramePoses,
+        tracks: list[Track],
+        next_rois: np.ndarray,
+        width: int,
+        height: int,
+        timestamp_us: int,
     ) -> FramePoses:
         landmarks, world = poses.landmarks.copy(), poses.world.copy()
         for k, track in enumerate(tracks):  # one vectorised filter per pose
             scale = (
-                object_scale(self.tracker.rois[k], width, height)
+                object_scale(next_rois[k], width, height)
                 if self.policy.scale_with_margin
                 else aux_box_px(poses.aux[k], width, height)
             )
@@ -219,3 +257,37 @@ class PoseStream:
             track.mask = mask
             out.append(mask)
         return out
+
+
+def detected_rois(
+    pipeline: PosePipeline, steps: list[tuple[PoseStream, np.ndarray, np.ndarray | None]]
+) -> list[np.ndarray | None]:
+    """Each stream's detected ROIs for its frame, None where it runs no detection: one batched
+    call per model for all `(stream, upright image, person boxes or None)` steps. Person boxes
+    stand in for the detector; with a person detector, its boxes (or the given ones) go
+    through each stream's tracker, which picks the boxes that need seeding."""
+    if pipeline.person_detector is None:
+        boxed = [k for k, (_, _, boxes) in enumerate(steps) if boxes is not None]
+        needing = [
+            k for k, (stream, image, boxes) in enumerate(steps)
+            if boxes is None and stream.needs_detection(image)
+        ]  # fmt: skip
+        found = pipeline.box_rois_batch(
+            [steps[k][1] for k in boxed], [steps[k][2] for k in boxed]
+        ) + pipeline.detect_rois_batch([steps[k][1] for k in needing])
+        by_step = dict(zip(boxed + needing, found, strict=True))
+        return [by_step.get(k) for k in range(len(steps))]
+    seeding, seeds = [], []
+    for k, (stream, image, boxes) in enumerate(steps):
+        if boxes is not None:
+            scores = np.ones(len(boxes))
+        elif stream.needs_detection(image):
+            boxes, scores = pipeline.person_detections(image)
+        else:
+            continue
+        height, width = image.shape[:2]
+        seeding.append(k)
+        seeds.append(stream.people.seed_boxes(boxes, scores, width, height))
+    found = pipeline.box_rois_batch([steps[k][1] for k in seeding], seeds)
+    by_step = dict(zip(seeding, found, strict=True))
+    return [by_step.get(k) for k in range(len(steps))]

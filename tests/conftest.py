@@ -233,3 +233,32 @@ def chromium():
     """Function (page, folder[, window]) -> (DOM after load, BGR screenshot) in headless
     Chromium, for the tests that look at pages as a person would."""
     return look_in_chromium
+
+
+@pytest.fixture(scope="session")
+def crossing(tmp_path_factory, data_dir, model_dir):
+    """A composed clip of two people who cross ('passing', runtime/composed_clips.py) written
+    as a video file; its frames as a reader decodes them; and their in-process results with
+    `person_detector="ssd"` (lite, num_poses=2, VIDEO mode, the timestamps `video` and
+    `extract` give frames: round(k * 1000 / fps)), which the front ends must equal."""
+    import cv2
+
+    from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+    from blazepose_onnx.composed_clips import FPS, SCENES, compose
+    from blazepose_onnx.inputs import read_frames
+
+    clip = compose(read_frames(str(data_dir / "squat.mp4")), SCENES["passing"])
+    path = tmp_path_factory.mktemp("clips") / "passing.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, clip.scene.size)
+    for frame in clip.frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    frames = read_frames(str(path))
+    options = PoseLandmarkerOptions(
+        model="lite", num_poses=2, person_detector="ssd", running_mode=RunningMode.VIDEO
+    )
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        results = [
+            landmarker.detect_for_video(f, round(k * 1000 / FPS)) for k, f in enumerate(frames)
+        ]
+    return path, frames, results

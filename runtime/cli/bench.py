@@ -39,6 +39,7 @@ from blazepose_onnx.cli.timing import (
     percentiles_ms,
     time_steps,
 )
+from blazepose_onnx.composed_clips import compose, people_scene
 from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.manifest import check_variant, load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
@@ -108,8 +109,12 @@ def _result(
     warmup: int,
     precision: str = "fp32",
     placement: dict[str, dict] | None = None,
+    mean_rate: bool = False,
 ) -> BenchResult:
-    fps = frames_per_step / float(np.median(samples["total"]))
+    """`mean_rate`: frames/s from the mean step (steps differ in kind, as frames with and
+    without a detector run), else from the median."""
+    typical = np.mean if mean_rate else np.median
+    fps = frames_per_step / float(typical(samples["total"]))
     return BenchResult(
         implementation,
         provider,
@@ -214,6 +219,36 @@ def bench_video(
         precision,
         placement,
     )
+
+
+def bench_people(
+    provider: str,
+    variant: str,
+    frames: Sequence[np.ndarray],
+    people: int,
+    warmup: int,
+    iterations: int,
+    threads: int | None = None,
+    precision: str = "fp32",
+) -> BenchResult:
+    """Many people tracked in one VIDEO stream (`person_detector="ssd"`, default detection
+    interval): `people` copies of the clip side by side (`composed_clips.people_scene`),
+    played forth and back so that the loop has no jump. Frames/s from the mean step: frames
+    with and without a detector run count as they come."""
+    loop = 2 * (len(frames) - 1)
+    clip = compose(frames, people_scene(people, loop, frames[0].shape[1::-1]))
+    options = PoseLandmarkerOptions(
+        model=variant, providers=[provider], num_threads=threads, precision=precision,
+        running_mode=RunningMode.VIDEO, num_poses=people, person_detector="ssd",
+    )  # fmt: skip
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        step = frame_feeder(clip.frames, landmarker.detect_for_video)
+        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
+        placement = placement_of(landmarker)
+    return _result(
+        "blazepose-onnx", provider, variant, "people", people, str(threads or "all"),
+        samples, 1, warmup, precision, placement, mean_rate=True,
+    )  # fmt: skip
 
 
 def bench_parallel_video(
@@ -393,8 +428,8 @@ def to_markdown(results: Sequence[BenchResult], machine: dict[str, Any]) -> str:
         f"Machine: {machine['cpu']}, {machine['logical_cores']} logical cores, onnxruntime "
         f"{machine['onnxruntime']} ({machine['providers']}).",
         "",
-        "| implementation | provider | variant | mode | batch/streams | threads | p50 ms | p90 ms "
-        "| p99 ms | detector p50 | landmarker p50 | other p50 | frames/s | vs MediaPipe "
+        "| implementation | provider | variant | mode | batch/streams/people | threads | p50 ms "
+        "| p90 ms | p99 ms | detector p50 | landmarker p50 | other p50 | frames/s | vs MediaPipe "
         "| placement |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -521,6 +556,7 @@ class BenchPlan:
     modes: list[str]
     batches: list[int]
     streams: list[int]
+    people: list[int]
 
 
 def plan_from_args(args: argparse.Namespace) -> BenchPlan:
@@ -551,6 +587,7 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
         modes,
         _positive(_csv(args.batch, "batch", int), "batch"),
         _positive(_csv(args.streams, "streams", int), "streams"),
+        _positive(_csv(args.people, "people", int), "people"),
     )
 
 
@@ -580,6 +617,14 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                     )
                     for n in plan.streams
                 ]
+            if "people" in plan.modes:
+                cases += [
+                    (
+                        f"{label} people {n}",
+                        partial(bench_people, frames=frames, people=n, warmup=warmup, **timed),
+                    )
+                    for n in plan.people
+                ]
             if "video-parallel" in plan.modes:
                 cases += [
                     (
@@ -593,7 +638,7 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
                 ]
     if args.mediapipe_bundles is not None:
         for variant in plan.variants:
-            for mode in sorted({m.replace("-parallel", "") for m in plan.modes}):
+            for mode in sorted({m.replace("-parallel", "") for m in plan.modes} - {"people"}):
                 cases.append(
                     (
                         f"MediaPipe {variant} {mode}",

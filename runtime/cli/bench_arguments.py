@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-MODES = ("image", "video", "video-parallel")
+MODES = ("image", "video", "video-parallel", "people")
 VIDEO_FRAMES = 120
 # The JSON that `--json` writes and `bench report`/`bench compare` read: version 2 added every
 # timed step's milliseconds (`samples_ms`), the warm-up, the inputs' digests and the command.
@@ -61,6 +61,12 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
     )
     command.add_argument(
         "--streams", default="1", help="VIDEO-mode stream counts, e.g. 1,2 (default: %(default)s)"
+    )
+    command.add_argument(
+        "--people",
+        default="1,2,4",
+        help="people mode: people per frame, e.g. 1,2,4: copies of --video side by side, "
+        "tracked with --person-detector ssd (default: %(default)s)",
     )
     command.add_argument(
         "--iterations", type=int, default=100, help="timed steps per case (default: %(default)s)"

@@ -20,7 +20,12 @@ from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.errors import InputError
 from blazepose_onnx.install import MissingExtraError, MissingRuntimeError, require_onnxruntime
-from blazepose_onnx.options import MAX_NUM_POSES, PRECISIONS, PoseLandmarkerOptions
+from blazepose_onnx.options import (
+    DEFAULT_PERSON_DETECTION_INTERVAL,
+    MAX_NUM_POSES,
+    PRECISIONS,
+    PoseLandmarkerOptions,
+)
 from blazepose_onnx.samples import IMAGE, VIDEO
 from blazepose_onnx.serving.server import ServingError
 
@@ -62,6 +67,7 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
         precision=args.precision,
         trust_unverified=args.trust_unverified,
         person_detector=args.person_detector,
+        person_detection_interval=args.person_detection_interval,
     ).validated()
 
 
@@ -202,6 +208,14 @@ def _model_options(command: argparse.ArgumentParser) -> None:
         help="a person detector in place of MediaPipe's pose detector, which finds few people: "
         "ssd (MediaPipe's SSD person detector, fetched on first use) or a YOLO-layout ONNX file "
         "(README, Many people)",
+    )
+    command.add_argument(
+        "--person-detection-interval",
+        type=int_in(1),
+        default=DEFAULT_PERSON_DETECTION_INTERVAL,
+        metavar="FRAMES",
+        help="with --person-detector in video and extract: the most frames between person "
+        "detector runs while everyone is tracked (default: %(default)s)",
     )
     command.add_argument(
         "--rotate",

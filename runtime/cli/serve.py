@@ -38,6 +38,8 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         ("idle-timeout-s", "idle_timeout_s", float, "pose_video: free a stream idle this long"),
         ("person-detector", "person_detector", str, "a built-in person detector (ssd) in place "
          "of the pose detector, its model copied in too"),
+        ("person-detection-interval", "person_detection_interval", int, "pose_video with a "
+         "person detector: most frames between detector runs"),
     ):  # fmt: skip
         default = getattr(defaults, field)
         aliases = ["--variant"] if flag == "model" else []  # the old name

@@ -116,7 +116,7 @@ class FrameSink:
             self.poses += len(result.pose_landmarks)
             self.empty_frames += not len(result.pose_landmarks)
             if self.video is not None or self.preview is not None:
-                drawn = draw_landmarks(frame.copy(), result)
+                drawn = draw_landmarks(frame.copy(), result, label_ids=True)
                 if self.video is not None:
                     self.video.write(drawn)
                 if self.preview is not None and not self.preview.show(drawn):

@@ -87,6 +87,8 @@ def _config(options: PoseLandmarkerOptions, rotate: int) -> dict:
         chosen["model"] = os.path.abspath(chosen["model"])
     chosen["rotate"] = rotate
     chosen["person_detector"] = _person_detector_name(options.person_detector)
+    if options.person_detector is not None:  # tracking's cadence changes the rows then only
+        chosen["person_detection_interval"] = options.person_detection_interval
     return {"options": json.dumps(chosen, sort_keys=True), **model_hashes(options)}
 
 

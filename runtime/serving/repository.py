@@ -19,7 +19,7 @@ from pathlib import Path
 from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.paths import PERSON_DETECTOR_DIR
-from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.options import DEFAULT_PERSON_DETECTION_INTERVAL, PoseLandmarkerOptions
 
 MODELS = ("pose_image", "pose_video")
 MODEL_FILES_DIR = "models"  # inside <model>/1/
@@ -53,7 +53,8 @@ class RepositoryOptions:
     `gpus` (all visible GPUs when empty); on a GPU instance the provider's `device_id` is the
     instance's GPU. `idle_timeout_s` frees a video stream whose client vanished without END.
     `person_detector` names a built-in person detector ('ssd') that replaces the pose detector,
-    its converted model copied into the repository too.
+    its converted model copied into the repository too; `pose_video` streams then track people
+    as in-process (`person_detection_interval`, Many people).
     """
 
     variant: str = "full"
@@ -75,6 +76,7 @@ class RepositoryOptions:
     idle_timeout_s: float = 30.0
     models: tuple[str, ...] = MODELS
     person_detector: str | None = None
+    person_detection_interval: int = DEFAULT_PERSON_DETECTION_INTERVAL
 
     def checked(self) -> RepositoryOptions:
         """Validate; ValueError names the first bad option."""
@@ -113,6 +115,7 @@ class RepositoryOptions:
             precision=self.precision,
             num_threads=self.num_threads,
             person_detector=self.person_detector,
+            person_detection_interval=self.person_detection_interval,
         ).validated()
 
 

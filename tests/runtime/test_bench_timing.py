@@ -28,3 +28,24 @@ def test_video_parallel_times_each_frame_after_the_warm_up(cli, model_dir, tmp_p
         assert percentiles["detector"]["p99"] == 0.0
     else:
         assert percentiles["detector"]["p99"] > 0.0
+
+
+def test_people_mode_times_tracked_people_with_the_detector_at_its_interval(cli, tmp_path):
+    """`--modes people`: 1 and 2 copies of the sample clip side by side, tracked with the ssd
+    person detector: the detector is timed on the first frame and every 10th after it (the
+    default interval), and frames/s comes from the mean step, detector frames included."""
+    out = tmp_path / "bench.json"
+    done = cli(
+        "bench", "--providers", "cpu", "--variants", "lite", "--modes", "people",
+        "--people", "1,2", "--iterations", "21", "--warmup", "0", "--json", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())["results"]
+    assert [(r["mode"], r["batch"]) for r in results] == [("people", 1), ("people", 2)]
+    for result in results:
+        detector = result["samples_ms"]["detector"]
+        timed = [k for k, ms in enumerate(detector) if ms > 0]
+        assert timed == [0, 10, 20], timed
+        total = result["samples_ms"]["total"]
+        mean_rate = 1000 * len(total) / sum(total)
+        assert result["frames_per_second"] == pytest.approx(mean_rate, rel=1e-4)

@@ -362,6 +362,44 @@ def test_the_built_in_person_detector_is_served_from_the_repository(
         RepositoryOptions(person_detector=str(ssd_model)).checked()
 
 
+def test_pose_video_tracks_people_as_in_process(model_dir, ssd_model, tmp_path, data_dir):
+    """`pose_video` with the ssd person detector: two streams (two people crossing; one
+    hidden behind another) stepped together keep the ids and poses of in-process VIDEO mode
+    with the same options, the crossing person's one id each."""
+    from blazepose_onnx.composed_clips import SCENES, compose
+    from blazepose_onnx.inputs import read_frames
+
+    source = read_frames(str(data_dir / "squat.mp4"))
+    lengths = {"passing": 80, "occlusion": 60}  # through the crossing; into the hiding
+    frames = {name: compose(source, SCENES[name]).frames[:n] for name, n in lengths.items()}
+    options = RepositoryOptions(
+        variant="lite", num_poses=2, person_detector="ssd", person_detection_interval=5,
+        models=("pose_video",),
+    )  # fmt: skip
+    repository = write_repository(tmp_path / "repo", options)
+    served: dict[str, list] = {}
+
+    def work(name: str) -> None:
+        with TritonPoseClient(running.endpoints.grpc) as client, client.open_stream() as stream:
+            served[name] = [stream.detect(f, 33 * i) for i, f in enumerate(frames[name])]
+
+    with TritonServer(repository) as running:
+        threads = [threading.Thread(target=work, args=(name,)) for name in frames]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    local_options = options.landmarker_options()
+    local_options.running_mode = RunningMode.VIDEO
+    for name, stream_frames in frames.items():
+        with PoseLandmarker.create_from_options(local_options) as landmarker:
+            want = [landmarker.detect_for_video(f, 33 * i) for i, f in enumerate(stream_frames)]
+        for got, expected in zip(served[name], want, strict=True):
+            assert_same(got, expected)
+            assert got.pose_ids == expected.pose_ids
+    assert {i for result in served["passing"] for i in result.pose_ids} == {0, 1}
+
+
 def test_a_client_whose_server_went_away_gets_a_clear_error(model_dir, tmp_path, images):
     repository = write_repository(
         tmp_path / "repo", RepositoryOptions(variant="lite", models=("pose_image",))

@@ -1,0 +1,150 @@
+"""Identities that last (`person_detector="ssd"` in stream modes), measured on clips whose
+identities are known by construction (runtime/composed_clips.py: tiles of tests/data/squat.mp4,
+truth from the single-person pipeline on each tile's frames) and on dance.mp4's hand-checked
+lanes, with motmetrics (benchmarks/tracking_eval.py, which also gives the README's table).
+
+Cost (lite model, the full suite on 2 cores): about 90 s: truth for the 480 composed frames
+(26 s), each clip tracked once (5-15 s each, shared by the tests), dance.mp4 (8 s), LIVE_STREAM
+and multi-stream runs of 60 frames (16 s); twice that on a busy machine."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.composed_clips import FPS, SCENES, compose, tile_truth
+from blazepose_onnx.pose_landmarker import PoseLandmarker
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    "tracking_eval", ROOT / "benchmarks" / "tracking_eval.py"
+)
+tracking_eval = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tracking_eval)
+
+MODEL = "lite"
+
+
+@pytest.fixture(scope="module")
+def clips(model_dir, data_dir) -> dict:
+    from blazepose_onnx.inputs import read_frames
+
+    source = read_frames(str(data_dir / "squat.mp4"))
+    return {name: compose(source, scene) for name, scene in SCENES.items()}
+
+
+@pytest.fixture(scope="module")
+def truths(clips) -> dict:
+    return {name: tile_truth(clip, model=MODEL) for name, clip in clips.items()}
+
+
+def tracked(frames, num_poses: int, **options):
+    return tracking_eval.track_video(
+        frames, model=MODEL, num_poses=num_poses, person_detector="ssd", **options
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(clips) -> dict:
+    """Each clip tracked once (poses and ids per frame, stats), by name, as tests ask."""
+    cache: dict = {}
+
+    def run(name: str):
+        if name not in cache:
+            cache[name] = tracked(clips[name].frames, len(clips[name].scene.tiles))
+        return cache[name]
+
+    return run
+
+
+# measured (lite, ssd, interval 10), occlusion, passing, rotated, side_by_side: recall 1.0,
+# 0.9953, 1.0, 1.0; IDF1 0.9941, 0.9862, 1.0, 1.0; 0 switches; one id per person
+@pytest.mark.parametrize("name", sorted(SCENES))
+def test_every_person_keeps_one_id_on_the_composed_clips(name, clips, truths, runs):
+    clip = clips[name]
+    tracks, _ = runs(name)
+    scores = tracking_eval.mot_scores(clip, truths[name], tracks)
+    assert scores["switches"] == 0, scores
+    assert scores["recall"] >= 0.95 and scores["idf1"] >= 0.95, scores
+    assert scores["ids"] == len(clip.scene.tiles), scores
+
+
+def test_the_hidden_person_takes_their_id_back(runs):
+    """occlusion: the right person is covered for 3 s; the same id before and after, none
+    while hidden."""
+    tracks, stats = runs("occlusion")
+    hidden_id = {int(ids[np.argmax(landmarks[:, 23, 0])]) for landmarks, ids in tracks[:10]}
+    after = {int(ids[np.argmax(landmarks[:, 23, 0])]) for landmarks, ids in tracks[-10:]}
+    assert hidden_id == after and len(hidden_id) == 1
+    assert all(len(ids) == 1 for _, ids in tracks[60:120])  # only the one in front
+    # the detector runs on every frame while fewer than num_poses people are seen
+    assert stats["detector_runs"] >= 90
+
+
+def test_dance_mp4_three_dancers_three_ids(data_dir):
+    """MediaPipe's multi-pose output gives 63 ids and finds 3 dancers in no frame; with the
+    tracker (measured, lite): 3 ids, 0 switches, 3 poses in 109 of 120 frames."""
+    from blazepose_onnx.inputs import read_frames
+
+    lanes = json.loads((data_dir / "dance_lanes.json").read_text())["lanes"]
+    tracks, _ = tracked(read_frames(str(data_dir / "dance.mp4")), 3)
+    scores = tracking_eval.lane_scores(tracks, lanes)
+    assert scores["switches"] == 0 and scores["ids"] <= 6, scores
+    assert scores["frames_by_poses"].get("3", 0) >= 100, scores
+
+
+def test_the_detector_runs_every_interval_frames_while_everyone_is_tracked(clips, runs):
+    clip = clips["side_by_side"]  # 3 people, 90 frames, all in sight throughout
+    _, every_tenth = runs("side_by_side")
+    _, every_frame = tracked(clip.frames[:30], 3, person_detection_interval=1)
+    assert every_tenth["detector_runs"] == 9  # frames 0, 10, ..., 80
+    assert every_frame["detector_runs"] == 30
+
+
+def test_live_stream_and_multi_stream_track_as_video_does(clips):
+    """The one stream step: LIVE_STREAM (each frame awaited: none dropped) and one
+    MultiStreamPoseLandmarker step for two clips give VIDEO mode's poses and ids."""
+    import threading
+
+    passing, occlusion = clips["passing"].frames[:60], clips["occlusion"].frames[:60]
+    expected = {name: tracked(frames, 2)[0] for name, frames in [("p", passing), ("o", occlusion)]}
+
+    delivered, ready = [], threading.Event()
+
+    def deliver(result, image, timestamp_ms):
+        delivered.append((result.as_arrays()[0], np.array(result.pose_ids)))
+        ready.set()
+
+    options = PoseLandmarkerOptions(
+        model=MODEL, num_poses=2, person_detector="ssd",
+        running_mode=RunningMode.LIVE_STREAM, result_callback=deliver,
+    )  # fmt: skip
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        for k, frame in enumerate(passing):
+            ready.clear()
+            landmarker.detect_async(frame, k * 1000 // FPS)
+            assert ready.wait(30)
+    streams_options = PoseLandmarkerOptions(model=MODEL, num_poses=2, person_detector="ssd")
+    with MultiStreamPoseLandmarker(streams_options) as streams:
+        streams.open_stream("p")
+        streams.open_stream("o")
+        stepped = {"p": [], "o": []}
+        for k, (a, b) in enumerate(zip(passing, occlusion, strict=True)):
+            step = streams.process({"p": (a, k * 1000 // FPS), "o": (b, k * 1000 // FPS)})
+            for name, result in step.items():
+                stepped[name].append((result.as_arrays()[0], np.array(result.pose_ids)))
+    for name, runs in [("p", delivered), ("p", stepped["p"]), ("o", stepped["o"])]:
+        for (landmarks, ids), (want, want_ids) in zip(runs, expected[name], strict=True):
+            assert ids.tolist() == want_ids.tolist()
+            np.testing.assert_allclose(landmarks, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("value", [0, -3, True, 2.5, "10"])
+def test_the_interval_option_is_checked(value):
+    with pytest.raises(ValueError, match="person_detection_interval"):
+        PoseLandmarkerOptions(person_detection_interval=value).validated()
