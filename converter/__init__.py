@@ -17,6 +17,7 @@ _HOMES = {
     "convert_bundle": "blazepose_onnx.converter.convert",
     "convert_variant": "blazepose_onnx.converter.convert",
     "fetch_bundles": "blazepose_onnx.converter.sources",
+    "verify_models": "blazepose_onnx.converter.verify",
 }
 
 
@@ -29,4 +30,10 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["CONVERTER_VERSION", "convert_bundle", "convert_variant", "fetch_bundles"]
+__all__ = [
+    "CONVERTER_VERSION",
+    "convert_bundle",
+    "convert_variant",
+    "fetch_bundles",
+    "verify_models",
+]

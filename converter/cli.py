@@ -30,6 +30,7 @@ from blazepose_onnx.converter.verify import (
     format_table,
     verify_models,
 )
+from blazepose_onnx.plural import counted
 
 log = logging.getLogger("blazepose-convert")
 CHECKOUT_IMAGE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -117,7 +118,10 @@ def _verify_image_dir(given: Path | None) -> Path:
 def cmd_verify(args: argparse.Namespace) -> int:
     image_dir = _verify_image_dir(args.images)
     count = sum(1 for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    print(f"inputs: centre crops of {count} image(s) in {image_dir}, plus {RANDOM_INPUTS} random")
+    print(
+        f"inputs: centre crops of {counted(count, 'image')} in {image_dir}, "
+        f"plus {RANDOM_INPUTS} random"
+    )
     failed = []
     for variant, path in _bundles(args).items():
         paths = onnx_paths(variant, args.model_dir)

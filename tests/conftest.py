@@ -142,13 +142,20 @@ def cli(cli_env):
     import subprocess
     import sys
 
-    def run(*args: str, script: str = "blazepose", env: dict | None = None, timeout: float = 600):
+    def run(
+        *args: str,
+        script: str = "blazepose",
+        env: dict | None = None,
+        timeout: float = 600,
+        cwd: Path | None = None,
+    ):
         return subprocess.run(
             [str(Path(sys.executable).with_name(script)), *args],
             capture_output=True,
             text=True,
             env=env or cli_env,
             timeout=timeout,
+            cwd=cwd,
         )
 
     return run
@@ -197,3 +204,33 @@ def close_registries(monkeypatch):
 def unreachable_registries(close_registries):
     """The registries closed (`close_registries`) for the whole test."""
     close_registries()
+
+
+@pytest.fixture(scope="session")
+def cli_without(tmp_path_factory):
+    """Function: run `blazepose ARGS` (in `cwd`) where the distributions whose folder names
+    start with `missing` are not installed, as in an install without that extra: a folder
+    links every entry of this environment's site-packages but theirs, and is the only site."""
+    import site
+    import subprocess
+    import sys
+
+    (packages,) = [p for p in map(Path, site.getsitepackages()) if (p / "numpy").is_dir()]
+    sites: dict[tuple[str, ...], Path] = {}
+
+    def run(missing: tuple[str, ...], *args: str, cwd: Path, env: dict | None = None):
+        if missing not in sites:
+            sites[missing] = folder = tmp_path_factory.mktemp("site-without")
+            for entry in packages.iterdir():
+                if not entry.name.lower().startswith(missing):
+                    (folder / entry.name).symlink_to(entry)
+        script = (
+            f"import site, sys; site.addsitedir({str(sites[missing])!r}); "
+            "from blazepose_onnx.cli.main import main; sys.exit(main(sys.argv[1:]))"
+        )
+        return subprocess.run(
+            [sys.executable, "-S", "-c", script, *args],
+            cwd=cwd, capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+
+    return run

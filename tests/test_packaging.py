@@ -101,3 +101,26 @@ def test_install_hints_name_how_this_package_was_installed(wheel, tmp_path):
     from blazepose_onnx.install import install_command
 
     assert install_command("gpu") == f"pip install -e '{ROOT}[gpu]'"  # this editable checkout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["detect", "photo.jpg"],
+        ["video", "clip.mp4", "--jsonl", "poses.jsonl"],
+        ["extract", "clip.mp4", "--out", "dataset"],
+        ["bench"],
+        ["providers"],
+    ],
+)
+def test_without_an_onnx_runtime_build_each_command_says_what_to_install(
+    cli_without, tmp_path, command
+):
+    """One line naming the install command, never an import traceback (`cmd_detect` imported
+    the pipeline, and so onnxruntime, before checking)."""
+    done = cli_without(("onnxruntime",), *command, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        "blazepose: error: blazepose-onnx needs one ONNX Runtime build and none is installed: "
+        f"pip install -e '{ROOT}[cpu]' (or [gpu], [openvino], [directml] in place of [cpu])"
+    ], done.stderr

@@ -27,6 +27,7 @@ from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.export import CsvResultWriter
 from blazepose_onnx.inputs import IMAGE_SUFFIXES, InputError, image_paths, read_image
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.plural import counted
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.quiet import silence_opencv_logging
 
@@ -146,14 +147,11 @@ def _summarise(
     written = [p for p in (args.json, args.csv) if p and p != "-"] + [
         str(folder) for folder in (args.annotate, mask_dir) if folder
     ]
-    if written:
-        report(
-            f"{poses} pose(s) in {len(records)} image(s); wrote {', '.join(written)}",
-            stdout_has_data,
-        )
+    summary = f"{counted(poses, 'pose')} in {counted(len(records), 'image')}"
+    report(summary + (f"; wrote {', '.join(written)}" if written else ""), stdout_has_data)
     empty = [name for name, record in records.items() if not record["pose_landmarks"]]
-    if empty:  # with no file written, stdout holds JSON: the note goes to stderr
-        report(f"no pose found in: {', '.join(empty)}", stdout_has_data or not written)
+    if empty:
+        report(f"no pose found in: {', '.join(empty)}", stdout_has_data)
 
 
 def _write_png(outputs: ExitStack, target: Path, image: np.ndarray) -> None:

@@ -14,7 +14,14 @@ from collections.abc import Callable
 
 from blazepose_onnx._version import __version__
 from blazepose_onnx.cli import bench_arguments, serve
-from blazepose_onnx.cli.arguments import int_in, positive_float, quarter_turns, unit_interval
+from blazepose_onnx.cli.arguments import (
+    int_in,
+    model,
+    positive_float,
+    quarter_turns,
+    refuse_two_on_stdout,
+    unit_interval,
+)
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.errors import InputError
@@ -72,20 +79,28 @@ def _boxes_file(args: argparse.Namespace, read: Callable[[str], dict]) -> dict:
         args.parser.error(f"--person-boxes: {exc}")
 
 
+# detect, video and extract check their options (and that an ONNX Runtime build is installed)
+# before importing the pipeline, which imports onnxruntime.
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
+    refuse_two_on_stdout(args, ("json", "csv"))
+    options = _options(args)
     from blazepose_onnx.cli.boxes_file import image_boxes
     from blazepose_onnx.cli.detect import run_detect
 
     args.boxes = _boxes_file(args, image_boxes)
-    return run_detect(args, _options(args))
+    return run_detect(args, options)
 
 
 def cmd_video(args: argparse.Namespace) -> int:
+    refuse_two_on_stdout(args, ("jsonl", "csv"))
+    options = _options(args)
     from blazepose_onnx.cli.boxes_file import frame_boxes
     from blazepose_onnx.cli.video import run_video
 
     args.boxes = _boxes_file(args, frame_boxes)
-    return run_video(args, _options(args))
+    return run_video(args, options)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -93,9 +108,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
         for flag in ("address", "gpus_per_worker"):
             if getattr(args, flag) is not None:
                 args.parser.error(f"--{flag.replace('_', '-')} is for --engine ray")
+    options = _options(args)
     from blazepose_onnx.cli.extract import run_extract
 
-    return run_extract(args, _options(args))
+    return run_extract(args, options)
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -126,6 +142,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             )
 
         return getattr(bench_report, f"run_{args.bench_command}")(args)
+    refuse_two_on_stdout(args, ("json", "markdown"))
     require_onnxruntime()
     from blazepose_onnx.cli import bench
 
@@ -135,6 +152,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--model",
+        type=model,
         default="full",
         help="lite, full, heavy, a .task bundle or a folder with detector.onnx and "
         "landmarker.onnx (default: %(default)s)",
@@ -214,7 +232,7 @@ def _display_options(command: argparse.ArgumentParser) -> None:
         choices=KEYPOINT_SETS,
         default="mediapipe33",
         help="landmarks in the JSON, JSON Lines and CSV exports: MediaPipe's 33, or the 17 "
-        "COCO keypoints in COCO's order (README, Exports) (default: %(default)s)",
+        "COCO keypoints in COCO's order (README, Command line) (default: %(default)s)",
     )
     command.add_argument(
         "--show",
@@ -342,6 +360,12 @@ def _extract_parser(commands: argparse._SubParsersAction) -> None:
         "--gpus-per-worker",
         type=positive_float,
         help="GPUs each Ray task reserves, fractions allowed (default: none)",
+    )
+    extract.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="exit 0 when the only problem is videos that ended before their video stream "
+        "(default: exit 3, as `blazepose video`)",
     )
     redo = extract.add_mutually_exclusive_group()
     redo.add_argument(

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from blazepose_onnx.errors import EXIT_SOME_FAILED
+from blazepose_onnx.errors import EXIT_SOME_FAILED, EXIT_TRUNCATED
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.progress import Progress
 from blazepose_onnx.extract.schema import FAILED, OK, Entry, PoseRows
@@ -19,6 +19,7 @@ from blazepose_onnx.extract.store import Store
 from blazepose_onnx.extract.work import Job, one_line
 from blazepose_onnx.install import require_module
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.plural import counted
 
 ENGINES = ("local", "ray")
 PHOTOS_PER_UNIT = 32
@@ -53,8 +54,11 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
-        """0 when every source is ok, else EXIT_SOME_FAILED."""
-        return EXIT_SOME_FAILED if self.failed or self.truncated else 0
+        """0 when every source is ok; EXIT_SOME_FAILED when some failed, else EXIT_TRUNCATED
+        when some videos were truncated (the exit codes of `blazepose video`)."""
+        if self.failed:
+            return EXIT_SOME_FAILED
+        return EXIT_TRUNCATED if self.truncated else 0
 
     def count(self, sources: list[Source], entries: dict[str, Entry]) -> None:
         """Count `sources` by the status of their entries (none: failed)."""
@@ -68,7 +72,7 @@ class Summary:
     def lines(self, shown: int = 5) -> list[str]:
         """The summary as text: counts and speed, then the first `shown` failures."""
         lines = [
-            f"{self.out}: {self.sources} sources: {self.ok} ok, {self.failed} failed, "
+            f"{self.out}: {counted(self.sources, 'source')}: {self.ok} ok, {self.failed} failed, "
             f"{self.truncated} truncated ({self.skipped} done before); this run: "
             f"{self.frames} frames in {self.seconds:.1f} s, {self.frames_per_second:.1f} frames/s"
         ]
