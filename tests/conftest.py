@@ -234,3 +234,42 @@ def cli_without(tmp_path_factory):
         )  # fmt: skip
 
     return run
+
+
+def _write_clip(
+    path: Path,
+    frames: list,
+    fps: int = 30,
+    audio_seconds: float = 0.0,
+    audio_codec: str = "aac",
+    options: dict | None = None,
+) -> None:
+    """A real video file made with FFmpeg through PyAV: H.264 of `frames` (RGB) and, for
+    `audio_seconds` > 0, a 440 Hz mono tone of that length (amplitude 0.2) in `audio_codec`."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", options=options or {}) as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        audio = out.add_stream(audio_codec, rate=44100) if audio_seconds else None
+        if audio is not None:
+            audio.layout = "mono"
+        for rgb in frames:
+            out.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        out.mux(video.encode(None))
+        if audio is None:
+            return
+        samples = int(audio_seconds * 44100)
+        tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
+        for at in range(0, samples, 1024):
+            chunk = av.AudioFrame.from_ndarray(tone[None, at : at + 1024], "fltp", "mono")
+            chunk.sample_rate, chunk.pts = 44100, at
+            out.mux(audio.encode(chunk))
+        out.mux(audio.encode(None))
+
+
+@pytest.fixture(scope="session")
+def write_clip():
+    """Function that writes a real H.264 clip, with a tone as its audio (`_write_clip`)."""
+    return _write_clip

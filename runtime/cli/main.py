@@ -258,7 +258,17 @@ def _detect_parser(commands: argparse._SubParsersAction) -> None:
     )
     detect.add_argument("--json", help="results as JSON to this file ('-': stdout; the default)")
     detect.add_argument("--csv", help="results as CSV, one row per pose and landmark ('-': stdout)")
-    detect.add_argument("--annotate", help="folder for annotated images (<name>_pose.png)")
+    detect.add_argument(
+        "--annotate",
+        help="folder for annotated images, each in its input's format (<name>_pose.jpg for a "
+        "JPEG, .png for a PNG, ...)",
+    )
+    detect.add_argument(
+        "--quality",
+        type=int_in(1, 100),
+        default=95,
+        help="JPEG and WebP quality of annotated images, 1 to 100 (default: %(default)s)",
+    )
     detect.add_argument(
         "--strict",
         action="store_true",

@@ -85,6 +85,7 @@ class FrameSink:
         size: tuple[int, int],
         preview: Preview | None,
         live: bool = False,
+        audio_from: str | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self.live, self.texts = live, []  # live: each record flushed as it is written
@@ -95,7 +96,7 @@ class FrameSink:
             temp = outputs.enter_context(
                 atomic_path(targets["out"], suffix=".part" + Path(targets["out"]).suffix)
             )
-            self.video = VideoFile(temp, fps, size)
+            self.video = VideoFile(temp, fps, size, audio_from=audio_from)
         if targets["jsonl"]:
             self.jsonl = _open_text(outputs, targets["jsonl"])
             self.texts.append(self.jsonl)
@@ -214,6 +215,11 @@ def _read(capture: cv2.VideoCapture, quiet: bool = True):
     return frame if ok else None
 
 
+def _is_file(source: str) -> bool:
+    """Whether a video source is a file (not a camera index or a stream URL)."""
+    return not (source.isdigit() or is_stream_url(source))
+
+
 def _stem(source: str) -> str:
     """A file-name stem for a source's outputs."""
     if source.isdigit():
@@ -273,7 +279,7 @@ def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     silence_opencv_logging()
     sources = video_sources(args.inputs)
     targets = output_targets(args, sources)
-    local_files = [Path(s) for s in sources if not (s.isdigit() or is_stream_url(s))]
+    local_files = [Path(s) for s in sources if _is_file(s)]
     for source in sources:
         check_outputs(local_files, {f"--{k}": v for k, v in targets[source].items()})
     notices = []
@@ -320,7 +326,7 @@ class VideoRun:
             first = _read(capture)
             if first is None:
                 raise InputError(f"no frames in video {source}")
-            is_file = not (source.isdigit() or is_stream_url(source))
+            is_file = _is_file(source)
             # the progress bar's length only: OpenCV's count may include an audio track's tail
             estimate = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else 0
             code = self._frames(source, targets, capture, fps, first, estimate)
@@ -408,6 +414,8 @@ class VideoRun:
                 size,
                 self.preview,
                 live=args.live,
+                # a file's sound, in step with the frames kept (--live drops frames: none)
+                audio_from=source if _is_file(source) and not args.live else None,
             )
             sink_box.append(sink)
             outputs.callback(landmarker.close)  # live frames are delivered before outputs close
@@ -457,6 +465,8 @@ class VideoRun:
             summary += f", dropped frames: {stats['dropped_frames']}"
         if sink.video is not None:
             summary += f", video codec: {sink.video.codec}"
+            if sink.video.audio is not None:
+                summary += f", audio: {sink.video.audio.codec}"
         if stop.signum is not None:
             summary += " (interrupted: outputs hold the frames done)"
         report(

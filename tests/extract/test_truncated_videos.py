@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
 from blazepose_onnx.inputs import read_frames
@@ -23,39 +22,18 @@ FRAMES, FPS, AUDIO_SECONDS = 30, 30, 1.6
 CONTAINERS = {"phone.mp4": {"movflags": "frag_keyframe+empty_moov"}, "clip.mkv": {}}
 
 
-def write_clip(path: Path, frames: list[np.ndarray], options: dict) -> None:
-    """H.264 video of `frames` and a longer AAC sine tone, muxed by FFmpeg through PyAV."""
-    import av
-
-    with av.open(str(path), "w", options=options) as out:
-        video = out.add_stream("libx264", rate=FPS)
-        video.width, video.height, video.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        audio = out.add_stream("aac", rate=44100)
-        audio.layout = "mono"
-        for rgb in frames:
-            out.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        out.mux(video.encode(None))
-        samples = int(AUDIO_SECONDS * 44100)
-        tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
-        for at in range(0, samples, 1024):
-            chunk = av.AudioFrame.from_ndarray(tone[None, at : at + 1024], "fltp", "mono")
-            chunk.sample_rate, chunk.pts = 44100, at
-            out.mux(audio.encode(chunk))
-        out.mux(audio.encode(None))
-
-
 def opencv_count(path: Path) -> int:
     return int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT))
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory, data_dir) -> Path:
+def clips(tmp_path_factory, data_dir, write_clip) -> Path:
     """A folder with phone.mp4 and clip.mkv, and cut_phone.mp4 and cut_clip.mkv (55% of the
     bytes: what an interrupted copy or download leaves)."""
     folder = tmp_path_factory.mktemp("clips")
     frames = read_frames(str(data_dir / "squat.mp4"), limit=FRAMES)
     for name, options in CONTAINERS.items():
-        write_clip(folder / name, frames, options)
+        write_clip(folder / name, frames, FPS, AUDIO_SECONDS, options=options)
         data = (folder / name).read_bytes()
         (folder / f"cut_{name}").write_bytes(data[: int(len(data) * 0.55)])
         # the case the issue met: OpenCV states more frames than the video has

@@ -68,7 +68,7 @@ def test_a_bad_image_is_skipped_the_others_written_exit_4(cli, data_dir, tmp_pat
     document = json.loads(out.read_text())
     assert sorted(Path(p).name for p in document["images"]) == ["a.jpg", "c.jpg"]
     assert list(document["failed"]) == [str(folder / "b.jpg")]
-    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["a_pose.png", "c_pose.png"]
+    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["a_pose.jpg", "c_pose.jpg"]
 
 
 @pytest.mark.parametrize(
