@@ -40,6 +40,7 @@ def test_the_wheel_installs_one_package_and_its_data(wheel):
         "blazepose_onnx/converter/cli.py",
         "blazepose_onnx/converter/models/manifest.json",
         "blazepose_onnx/tasks/python/__init__.py",
+        "blazepose_onnx/framework/formats/landmark_pb2.py",
         "blazepose_onnx/data/messi5.jpg",
         "blazepose_onnx/data/squat.mp4",
         "blazepose_onnx/data/SOURCES.md",
