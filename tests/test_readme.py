@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -118,3 +119,22 @@ def test_every_readme_reference_names_an_existing_section():
     assert len(references) > 10, references  # the scan finds them
     broken = sorted({ref[:60] for ref in references if not names_a_heading(ref)})
     assert not broken, f"README has no such section: {broken}; its sections: {HEADINGS}"
+
+
+def test_the_multi_person_tests_say_how_to_get_their_data(tmp_path):
+    """Without the labelled COCO photos (not in the repository: three are CC BY-NC) the tests
+    skip naming where they come from, the README section that says how, and the variable."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+         str(ROOT / "tests" / "runtime" / "test_multi_person_eval.py")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={**os.environ, "BLAZEPOSE_COCO_DIR": str(tmp_path)},
+    )  # fmt: skip
+    skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skips) == 4, done.stdout
+    for line in skips:
+        assert f"no labelled COCO photos in {tmp_path}: get mmpose's tests/data/coco" in line
+        assert "(README, Set up on a fresh machine: " in line and "BLAZEPOSE_COCO_DIR" in line
+    commands = re.search(r"```bash\n(git clone .*?)```", README, re.S).group(1)
+    assert "sparse-checkout set tests/data/coco" in commands
+    assert "export BLAZEPOSE_COCO_DIR=$PWD/mmpose/tests/data/coco" in commands
