@@ -32,6 +32,7 @@ def run_extract(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int
         rotate=args.rotate,
         retry_failed=args.retry_failed,
         overwrite=args.overwrite,
+        **({"connect_timeout": args.connect_timeout} if args.connect_timeout else {}),
     )
     first, *failures = summary.lines()
     print(first)

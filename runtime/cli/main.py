@@ -105,7 +105,7 @@ def cmd_video(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     if args.engine != "ray":
-        for flag in ("address", "gpus_per_worker"):
+        for flag in ("address", "gpus_per_worker", "connect_timeout"):
             if getattr(args, flag) is not None:
                 args.parser.error(f"--{flag.replace('_', '-')} is for --engine ray")
     options = _options(args)
@@ -365,6 +365,13 @@ def _extract_parser(commands: argparse._SubParsersAction) -> None:
         "--address",
         help="Ray cluster: auto, HOST:PORT or ray://... (default: RAY_ADDRESS or a "
         "new local cluster)",
+    )
+    extract.add_argument(
+        "--connect-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="how long to wait for the Ray cluster at --address (or RAY_ADDRESS) before "
+        "giving up with an error naming it (default: 30)",
     )
     extract.add_argument(
         "--gpus-per-worker",
