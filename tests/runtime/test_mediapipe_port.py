@@ -52,6 +52,38 @@ def test_image_formats(data_dir):
 # `!pip install` cell and the `!wget` lines (the test puts pose_landmarker.task and image.jpg
 # where they download them). `cv2_imshow` is Colab's (google.colab.patches); the test provides
 # one that saves what it is shown.
+# Cells the two versions share: the photo shown, then detection and drawing.
+SHOW_PHOTO = """\
+
+import cv2
+from google.colab.patches import cv2_imshow
+
+img = cv2.imread("image.jpg")
+cv2_imshow(img)
+"""
+DETECT_AND_DRAW = """\
+# STEP 1: Import the necessary modules.
+import blazepose_onnx as mp
+from blazepose_onnx.tasks import python
+from blazepose_onnx.tasks.python import vision
+
+# STEP 2: Create an PoseLandmarker object.
+base_options = python.BaseOptions(model_asset_path='pose_landmarker.task')
+options = vision.PoseLandmarkerOptions(
+    base_options=base_options,
+    output_segmentation_masks=True)
+detector = vision.PoseLandmarker.create_from_options(options)
+
+# STEP 3: Load the input image.
+image = mp.Image.create_from_file("image.jpg")
+
+# STEP 4: Detect pose landmarks from the input image.
+detection_result = detector.detect(image)
+
+# STEP 5: Process the detection result. In this case, visualize it.
+annotated_image = draw_landmarks_on_image(image.numpy_view(), detection_result)
+cv2_imshow(cv2.cvtColor(annotated_image, cv2.COLOR_RGB2BGR))
+"""
 NOTEBOOK_CELLS = {
     # commit 54e3a8e1592bf83d0dc09662c5b68b33df8820d3 (2023-05-10): the drawing helper with
     # landmark_pb2 and mp.solutions, copied into countless user scripts
@@ -84,37 +116,8 @@ def draw_landmarks_on_image(rgb_image, detection_result):
       solutions.drawing_styles.get_default_pose_landmarks_style())
   return annotated_image
 """,  # noqa: E501 (the notebook's own lines)
-        """\
-
-import cv2
-from google.colab.patches import cv2_imshow
-
-img = cv2.imread("image.jpg")
-cv2_imshow(img)
-""",
-        """\
-# STEP 1: Import the necessary modules.
-import blazepose_onnx as mp
-from blazepose_onnx.tasks import python
-from blazepose_onnx.tasks.python import vision
-
-# STEP 2: Create an PoseLandmarker object.
-base_options = python.BaseOptions(model_asset_path='pose_landmarker.task')
-options = vision.PoseLandmarkerOptions(
-    base_options=base_options,
-    output_segmentation_masks=True)
-detector = vision.PoseLandmarker.create_from_options(options)
-
-# STEP 3: Load the input image.
-image = mp.Image.create_from_file("image.jpg")
-
-# STEP 4: Detect pose landmarks from the input image.
-detection_result = detector.detect(image)
-
-# STEP 5: Process the detection result. In this case, visualize it.
-annotated_image = draw_landmarks_on_image(image.numpy_view(), detection_result)
-cv2_imshow(cv2.cvtColor(annotated_image, cv2.COLOR_RGB2BGR))
-""",
+        SHOW_PHOTO,
+        DETECT_AND_DRAW,
         """\
 segmentation_mask = detection_result.segmentation_masks[0].numpy_view()
 visualized_mask = np.repeat(segmentation_mask[:, :, np.newaxis], 3, axis=2) * 255
@@ -148,37 +151,8 @@ def draw_landmarks_on_image(rgb_image, detection_result):
 
   return annotated_image
 """,
-        """\
-
-import cv2
-from google.colab.patches import cv2_imshow
-
-img = cv2.imread("image.jpg")
-cv2_imshow(img)
-""",
-        """\
-# STEP 1: Import the necessary modules.
-import blazepose_onnx as mp
-from blazepose_onnx.tasks import python
-from blazepose_onnx.tasks.python import vision
-
-# STEP 2: Create an PoseLandmarker object.
-base_options = python.BaseOptions(model_asset_path='pose_landmarker.task')
-options = vision.PoseLandmarkerOptions(
-    base_options=base_options,
-    output_segmentation_masks=True)
-detector = vision.PoseLandmarker.create_from_options(options)
-
-# STEP 3: Load the input image.
-image = mp.Image.create_from_file("image.jpg")
-
-# STEP 4: Detect pose landmarks from the input image.
-detection_result = detector.detect(image)
-
-# STEP 5: Process the detection result. In this case, visualize it.
-annotated_image = draw_landmarks_on_image(image.numpy_view(), detection_result)
-cv2_imshow(cv2.cvtColor(annotated_image, cv2.COLOR_RGB2BGR))
-""",
+        SHOW_PHOTO,
+        DETECT_AND_DRAW,
         """\
 segmentation_mask = detection_result.segmentation_masks[0].numpy_view()
 segmentation_mask = np.squeeze(segmentation_mask)
