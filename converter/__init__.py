@@ -9,7 +9,12 @@ not load onnx.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what static readers (type checkers, the API reference) see
+    from blazepose_onnx.converter.convert import convert_bundle, convert_variant
+    from blazepose_onnx.converter.sources import fetch_bundles
+    from blazepose_onnx.converter.verify import verify_models
 
 CONVERTER_VERSION = "0.1.0"
 

@@ -175,37 +175,6 @@ def one_line_error():
     return _one_line_error
 
 
-CLOSED_PORT = "http://127.0.0.1:9"
-# pip and the npm registry at a closed loopback port, with no retries and no other index.
-CLOSED_REGISTRIES = {
-    "PIP_CONFIG_FILE": "/dev/null",
-    "PIP_INDEX_URL": f"{CLOSED_PORT}/simple",
-    "PIP_RETRIES": "0",
-    "npm_config_registry": f"{CLOSED_PORT}/",
-    "npm_config_fetch_retries": "0",
-}
-
-
-@pytest.fixture()
-def close_registries(monkeypatch):
-    """Function that points pip and the npm registry at a closed loopback port for the rest of
-    the test: from then on every registry source fails fast, with the clients' own errors."""
-
-    def close() -> None:
-        for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in CLOSED_REGISTRIES.items():
-            monkeypatch.setenv(name, value)
-
-    return close
-
-
-@pytest.fixture()
-def unreachable_registries(close_registries):
-    """The registries closed (`close_registries`) for the whole test."""
-    close_registries()
-
-
 @pytest.fixture(scope="session")
 def cli_without(tmp_path_factory):
     """Function: run `blazepose ARGS` (in `cwd`) where the distributions whose folder names
@@ -273,3 +242,34 @@ def _write_clip(
 def write_clip():
     """Function that writes a real H.264 clip, with a tone as its audio (`_write_clip`)."""
     return _write_clip
+
+
+CLOSED_PORT = "http://127.0.0.1:9"
+# pip and the npm registry at a closed loopback port, with no retries and no other index.
+CLOSED_REGISTRIES = {
+    "PIP_CONFIG_FILE": "/dev/null",
+    "PIP_INDEX_URL": f"{CLOSED_PORT}/simple",
+    "PIP_RETRIES": "0",
+    "npm_config_registry": f"{CLOSED_PORT}/",
+    "npm_config_fetch_retries": "0",
+}
+
+
+@pytest.fixture()
+def close_registries(monkeypatch):
+    """Function that points pip and the npm registry at a closed loopback port for the rest of
+    the test: from then on every registry source fails fast, with the clients' own errors."""
+
+    def close() -> None:
+        for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in CLOSED_REGISTRIES.items():
+            monkeypatch.setenv(name, value)
+
+    return close
+
+
+@pytest.fixture()
+def unreachable_registries(close_registries):
+    """The registries closed (`close_registries`) for the whole test."""
+    close_registries()

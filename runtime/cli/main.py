@@ -232,7 +232,7 @@ def _display_options(command: argparse.ArgumentParser) -> None:
         choices=KEYPOINT_SETS,
         default="mediapipe33",
         help="landmarks in the JSON, JSON Lines and CSV exports: MediaPipe's 33, or the 17 "
-        "COCO keypoints in COCO's order (README, Command line) (default: %(default)s)",
+        "COCO keypoints in COCO's order (docs/cli.md#exports) (default: %(default)s)",
     )
     command.add_argument(
         "--show",

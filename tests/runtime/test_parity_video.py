@@ -6,10 +6,13 @@ about 1.5x the worst figure measured with the newest versions, the lowest declar
 squat.mp4 (one person, tracked: the detector runs once): every frame has the same pose count;
 mean |dx|,|dy| <= 0.00135 over frames [0.0009 lite; full 0.0006, heavy 0.0005; with the legacy
 rule of a ROI from smoothed auxiliary points it is 0.0014-0.0019]; 99th percentile of visible
-landmarks' |dx|,|dy| <= 0.009 [0.0058] (max <= 0.05 [0.041]); world landmarks mean |d| <= 0.005
-m [0.0039]. Smoothing starts on frame 0 as in MediaPipe 1.x, so frame 1 is smoothed too: its
-mean |dx|,|dy| <= 0.0012 [0.0008] and world mean <= 0.0035 m [0.0023] (with a filter that
-skipped frame 0 they were 0.0018-0.0027 and 5.3-8.5 mm).
+landmarks' |dx|,|dy| <= 0.009 [0.0058] (max <= 0.1 [0.072: lite's right wrist in frame 87 on
+an AVX2-only CPU, 0.041 where AVX-512 was exposed: ONNX Runtime's kernels differ by CPU and the
+ROI feedback loop amplifies their last bits in a single landmark, while the mean and the 99th
+percentile stay put]); world landmarks mean |d| <= 0.005 m [0.0039]. Smoothing starts on
+frame 0 as in MediaPipe 1.x, so frame 1 is smoothed too: its mean |dx|,|dy| <= 0.0012 [0.0008]
+and world mean <= 0.0035 m [0.0023] (with a filter that skipped frame 0 they were
+0.0018-0.0027 and 5.3-8.5 mm).
 dance.mp4 (three dancers, num_poses=3, so the detector runs every frame): its second dancer
 scores right at the 0.5 detection threshold (0.493-0.502 in frames 72-75), where single-pixel
 rounding decides whether a detection replaces a tracked ROI. Same pose count on >= 97% of
@@ -100,7 +103,7 @@ def test_video_parity_with_mediapipe(case, clips, model_dir, test_providers):
     if clip == "squat.mp4":
         assert d["means"].mean() <= 0.00135, (case, d["means"].mean())
         assert np.quantile(d["visible"], 0.99) <= 0.009, (case, np.quantile(d["visible"], 0.99))
-        assert d["visible"].max() <= 0.05, (case, d["visible"].max())
+        assert d["visible"].max() <= 0.1, (case, d["visible"].max())
         assert d["world"].mean() <= 0.005, (case, d["world"].mean())
         assert d["frame_one"][0] <= 0.0012 and d["frame_one"][1] <= 0.0035, (case, d["frame_one"])
     else:
