@@ -43,7 +43,7 @@ from blazepose_onnx.inputs import (
 )
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import silence_opencv_logging
+from blazepose_onnx.quiet import quiet_ffmpeg, silence_opencv_logging
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.truncation import truncation
 from blazepose_onnx.video_writer import VideoFile
@@ -277,6 +277,7 @@ STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED, QUIT)
 
 def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     silence_opencv_logging()
+    quiet_ffmpeg()  # frame-threaded decoders report a damaged frame after `_read` returned
     sources = video_sources(args.inputs)
     targets = output_targets(args, sources)
     local_files = [Path(s) for s in sources if _is_file(s)]
