@@ -86,7 +86,7 @@ def test_the_multi_person_tests_say_how_to_get_their_data(tmp_path):
         env={**os.environ, "BLAZEPOSE_COCO_DIR": str(tmp_path)},
     )  # fmt: skip
     skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
-    assert len(skips) == 4, done.stdout
+    assert skips and " passed" not in done.stdout and " failed" not in done.stdout, done.stdout
     for line in skips:
         assert f"no labelled COCO photos in {tmp_path}: get mmpose's tests/data/coco" in line
         assert "(README, Set up on a fresh machine: " in line and "BLAZEPOSE_COCO_DIR" in line
