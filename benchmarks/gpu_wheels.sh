@@ -56,7 +56,8 @@ print('installed into', sys.argv[1] + ':', 'blazepose_onnx', blazepose_onnx.__ve
 
 case "${1:-}" in
   prepare)
-    rm -rf .gpu && mkdir -p .gpu/download .gpu/parts .gpu/wheels/build
+    rm -rf .gpu
+    mkdir -p .gpu/download .gpu/parts .gpu/wheels/build
     python3 -m pip download -q --no-deps "${PY_TAGS[@]}" -d .gpu/download "$ORT_GPU"
     python3 -m pip download -q --no-deps "${PY_TAGS[@]}" -d .gpu/wheels tflite==2.18.0
     python3 -m pip download -q --no-deps "${PY_TAGS[@]}" -d .gpu/wheels/build setuptools==80.9.0

@@ -2,8 +2,8 @@
 
     python benchmarks/legacy_bench.py [--rounds 3] [--calls 40] [--json legacy_bench.json]
 
-Needs MediaPipe 0.10.21 next to the project (README "Beside MediaPipe" gives the pins). Per
-model complexity: ms per IMAGE call (static_image_mode, sample photo) and per tracked VIDEO
+Needs MediaPipe 0.10.21 next to the project (README, Install: Beside MediaPipe gives the pins).
+Per model complexity: ms per IMAGE call (static_image_mode, sample photo) and per tracked VIDEO
 frame (the sample clip), each implementation timed in interleaved rounds; the median of the
 round medians is reported with our/their ratio. MediaPipe uses one core; ours default threads.
 """
@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import mediapipe as mp
     except ImportError:
-        print("MediaPipe 0.10.21 is not installed here (README: Beside MediaPipe)", file=sys.stderr)
+        print(
+            "MediaPipe 0.10.21 is not installed here (README, Install: Beside MediaPipe)",
+            file=sys.stderr,
+        )
         return 1
     image = cv2.cvtColor(cv2.imread(str(samples.IMAGE)), cv2.COLOR_BGR2RGB)
     frames = read_frames(str(samples.VIDEO))

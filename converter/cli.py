@@ -36,6 +36,7 @@ from blazepose_onnx.converter.verify import (
     format_table,
     verify_models,
 )
+from blazepose_onnx.plural import counted
 from blazepose_onnx.providers import PROVIDERS
 
 log = logging.getLogger("blazepose-convert")
@@ -155,7 +156,10 @@ def _variant_diffs(args: argparse.Namespace, image_dir: Path) -> dict[str, list]
 def cmd_verify(args: argparse.Namespace) -> int:
     image_dir = _verify_image_dir(args.images)
     count = sum(1 for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    print(f"inputs: centre crops of {count} image(s) in {image_dir}, plus {RANDOM_INPUTS} random")
+    print(
+        f"inputs: centre crops of {counted(count, 'image')} in {image_dir}, "
+        f"plus {RANDOM_INPUTS} random"
+    )
     if (name := _person_detector(args)) is not None:
         tables = {name: verify_person_detector(name, args.model_dir, image_dir)}
     else:

@@ -24,6 +24,17 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
+class CommandFormatter(logging.Formatter):
+    """Log records as the command's other messages: `prog: warning: ...`, like `prog: error:`."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__()
+        self.prog = prog
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.prog}: {record.levelname.lower()}: {super().format(record)}"
+
+
 def run_command(
     parser: argparse.ArgumentParser,
     argv: list[str] | None,
@@ -38,9 +49,9 @@ def run_command(
     (SIGINT), 143 terminated (SIGTERM).
     """
     args = parse_arguments(parser, argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(CommandFormatter(parser.prog))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return args.run(args)

@@ -13,7 +13,7 @@ from blazepose_onnx.converter.errors import IntegrityError
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
-from blazepose_onnx.converter.paths import default_model_dir, onnx_paths
+from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths
 from blazepose_onnx.converter.seal import sealed_bytes
 from blazepose_onnx.converter.sources import fetch_bundles, writable_model_dir
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
@@ -120,5 +120,8 @@ def ensure_converted(
     if all(p.is_file() for p in paths.values()):
         return paths
     with writable_model_dir(model_dir):
-        announce(f"first use of the {variant} model: fetching and converting it into {model_dir}")
+        doing = (
+            "converting" if bundle_path(variant, model_dir).is_file() else "fetching and converting"
+        )
+        announce(f"first use of the {variant} model: {doing} it into {model_dir}")
         return convert_variant(variant, model_dir, precision=precision)

@@ -3,8 +3,11 @@ exit status of a run where some inputs failed."""
 
 from __future__ import annotations
 
-# `detect`, `video` and `extract`: some inputs could not be read (extract: or were
-# truncated); the others' results were written.
+# `video` and `extract`: a video file ended before its video stream did (truncated or damaged);
+# the frames read were written.
+EXIT_TRUNCATED = 3
+# `detect`, `video` and `extract`: some inputs could not be read (or failed); the others' results
+# were written. It wins over EXIT_TRUNCATED when both happened.
 EXIT_SOME_FAILED = 4
 
 

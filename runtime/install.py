@@ -35,6 +35,30 @@ def install_command(extras: str) -> str:
     return f"pip install '{DISTRIBUTION}[{extras}]'"
 
 
+# Every ONNX Runtime flavour installs the same `onnxruntime` module, so only one may be installed.
+RUNTIME_DISTRIBUTIONS = (
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "onnxruntime-openvino",
+    "onnxruntime-directml",
+)
+
+
+def flavour_command(extra: str, distribution: str) -> str:
+    """What to type to switch to the ONNX Runtime flavour `extra` installs (`distribution`):
+    the other flavours installed here are uninstalled first, as they share its module."""
+    others = []
+    for name in RUNTIME_DISTRIBUTIONS:
+        if name != distribution:
+            try:
+                metadata.distribution(name)
+            except metadata.PackageNotFoundError:
+                continue
+            others.append(name)
+    uninstall = f"pip uninstall -y {' '.join(others)} && " if others else ""
+    return f"{uninstall}{install_command(extra)}"
+
+
 class MissingExtraError(ImportError):
     """A module that an extra installs is missing; the message gives the install command."""
 

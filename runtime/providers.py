@@ -22,7 +22,7 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx.errors import ProviderError
-from blazepose_onnx.install import install_command
+from blazepose_onnx.install import flavour_command
 from blazepose_onnx.model_form import ModelForm
 from blazepose_onnx.model_session import INPUT_DTYPES, ModelSession
 from blazepose_onnx.placement import PlacementRecorder
@@ -60,8 +60,8 @@ PROVIDERS: dict[str, ProviderInfo] = {
     "cpu": ProviderInfo("CPUExecutionProvider", "always available", {}, {IO_BINDING: False}),
     "cuda": ProviderInfo(
         "CUDAExecutionProvider",
-        f"{install_command('gpu')} (onnxruntime-gpu with its CUDA 13 and cuDNN 9 "
-        "wheels; an NVIDIA driver for CUDA 13)",
+        f"{flavour_command('gpu', 'onnxruntime-gpu')} (onnxruntime-gpu with its CUDA 13 and "
+        "cuDNN 9 wheels; an NVIDIA driver for CUDA 13)",
         {
             "device_id": "device_id",
             "gpu_mem_limit": "gpu_mem_limit",
@@ -73,7 +73,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "tensorrt": ProviderInfo(
         "TensorrtExecutionProvider",
-        f"{install_command('gpu')} plus the TensorRT 10 libraries (libnvinfer)",
+        f"{flavour_command('gpu', 'onnxruntime-gpu')} plus the TensorRT 10 libraries (libnvinfer)",
         {
             "device_id": "device_id",
             "fp16": "trt_fp16_enable",
@@ -83,8 +83,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "openvino": ProviderInfo(
         "OpenVINOExecutionProvider",
-        f"{install_command('openvino')} (onnxruntime-openvino; uninstall other "
-        "onnxruntime builds first)",
+        f"{flavour_command('openvino', 'onnxruntime-openvino')} (onnxruntime-openvino)",
         {"device": "device_type", "precision": "precision", "threads": "num_of_threads"},
     ),
     "coreml": ProviderInfo(
@@ -101,7 +100,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
     "directml": ProviderInfo(
         "DmlExecutionProvider",
-        f"{install_command('directml')} (onnxruntime-directml, Windows)",
+        f"{flavour_command('directml', 'onnxruntime-directml')} (onnxruntime-directml, Windows)",
         {"device_id": "device_id"},
     ),
 }

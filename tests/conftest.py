@@ -153,13 +153,20 @@ def cli(cli_env):
     import subprocess
     import sys
 
-    def run(*args: str, script: str = "blazepose", env: dict | None = None, timeout: float = 600):
+    def run(
+        *args: str,
+        script: str = "blazepose",
+        env: dict | None = None,
+        timeout: float = 600,
+        cwd: Path | None = None,
+    ):
         return subprocess.run(
             [str(Path(sys.executable).with_name(script)), *args],
             capture_output=True,
             text=True,
             env=env or cli_env,
             timeout=timeout,
+            cwd=cwd,
         )
 
     return run
@@ -177,6 +184,75 @@ def _one_line_error(done, fragment: str, prog: str = "blazepose") -> str:
 def one_line_error():
     """Assert a failed run printed exactly one error line containing a fragment; return it."""
     return _one_line_error
+
+
+@pytest.fixture(scope="session")
+def cli_without(tmp_path_factory):
+    """Function: run `blazepose ARGS` (in `cwd`) where the distributions whose folder names
+    start with `missing` are not installed, as in an install without that extra: a folder
+    links every entry of this environment's site-packages but theirs, and is the only site."""
+    import site
+    import subprocess
+    import sys
+
+    (packages,) = [p for p in map(Path, site.getsitepackages()) if (p / "numpy").is_dir()]
+    sites: dict[tuple[str, ...], Path] = {}
+
+    def run(missing: tuple[str, ...], *args: str, cwd: Path, env: dict | None = None):
+        if missing not in sites:
+            sites[missing] = folder = tmp_path_factory.mktemp("site-without")
+            for entry in packages.iterdir():
+                if not entry.name.lower().startswith(missing):
+                    (folder / entry.name).symlink_to(entry)
+        script = (
+            f"import site, sys; site.addsitedir({str(sites[missing])!r}); "
+            "from blazepose_onnx.cli.main import main; sys.exit(main(sys.argv[1:]))"
+        )
+        return subprocess.run(
+            [sys.executable, "-S", "-c", script, *args],
+            cwd=cwd, capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+
+    return run
+
+
+def _write_clip(
+    path: Path,
+    frames: list,
+    fps: int = 30,
+    audio_seconds: float = 0.0,
+    audio_codec: str = "aac",
+    options: dict | None = None,
+) -> None:
+    """A real video file made with FFmpeg through PyAV: H.264 of `frames` (RGB) and, for
+    `audio_seconds` > 0, a 440 Hz mono tone of that length (amplitude 0.2) in `audio_codec`."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", options=options or {}) as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        audio = out.add_stream(audio_codec, rate=44100) if audio_seconds else None
+        if audio is not None:
+            audio.layout = "mono"
+        for rgb in frames:
+            out.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        out.mux(video.encode(None))
+        if audio is None:
+            return
+        samples = int(audio_seconds * 44100)
+        tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
+        for at in range(0, samples, 1024):
+            chunk = av.AudioFrame.from_ndarray(tone[None, at : at + 1024], "fltp", "mono")
+            chunk.sample_rate, chunk.pts = 44100, at
+            out.mux(audio.encode(chunk))
+        out.mux(audio.encode(None))
+
+
+@pytest.fixture(scope="session")
+def write_clip():
+    """Function that writes a real H.264 clip, with a tone as its audio (`_write_clip`)."""
+    return _write_clip
 
 
 CLOSED_PORT = "http://127.0.0.1:9"

@@ -40,6 +40,7 @@ def test_the_wheel_installs_one_package_and_its_data(wheel):
         "blazepose_onnx/converter/cli.py",
         "blazepose_onnx/converter/models/manifest.json",
         "blazepose_onnx/tasks/python/__init__.py",
+        "blazepose_onnx/framework/formats/landmark_pb2.py",
         "blazepose_onnx/data/messi5.jpg",
         "blazepose_onnx/data/squat.mp4",
         "blazepose_onnx/data/SOURCES.md",
@@ -101,3 +102,49 @@ def test_install_hints_name_how_this_package_was_installed(wheel, tmp_path):
     from blazepose_onnx.install import install_command
 
     assert install_command("gpu") == f"pip install -e '{ROOT}[gpu]'"  # this editable checkout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["detect", "photo.jpg"],
+        ["video", "clip.mp4", "--jsonl", "poses.jsonl"],
+        ["extract", "clip.mp4", "--out", "dataset"],
+        ["bench"],
+        ["providers"],
+    ],
+)
+def test_without_an_onnx_runtime_build_each_command_says_what_to_install(
+    cli_without, tmp_path, command
+):
+    """One line naming the install command, never an import traceback (`cmd_detect` imported
+    the pipeline, and so onnxruntime, before checking)."""
+    done = cli_without(("onnxruntime",), *command, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        "blazepose: error: blazepose-onnx needs one ONNX Runtime build and none is installed: "
+        f"pip install -e '{ROOT}[cpu]' (or [gpu], [openvino], [directml] in place of [cpu])"
+    ], done.stderr
+
+
+def test_the_dev_extra_installs_what_the_readme_dataset_examples_import(wheel):
+    """The README's test set-up (`[cpu,dev]`) runs its pandas and DuckDB examples: they were
+    skipped there, pandas and DuckDB being in no extra."""
+    import re
+    from importlib.metadata import packages_distributions
+
+    with zipfile.ZipFile(wheel) as archive:
+        meta_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        requires = Parser().parsestr(archive.read(meta_name).decode()).get_all("Requires-Dist")
+    installed = {
+        re.split(r"[ ;<>=!~\[]", r, maxsplit=1)[0].lower()
+        for r in requires
+        if "extra ==" not in r or 'extra == "dev"' in r
+    }
+    section = (ROOT / "README.md").read_text().split("## Datasets: blazepose extract")[1]
+    blocks = re.findall(r"```python\n(.*?)```", section.split("\n## ")[0], re.S)
+    modules = {m for block in blocks for m in re.findall(r"^import (\w+)", block, re.M)}
+    assert {"pandas", "duckdb", "numpy"} <= modules, modules
+    for module in sorted(modules - set(sys.stdlib_module_names) - {"blazepose_onnx"}):
+        distributions = {d.lower() for d in packages_distributions()[module]}
+        assert distributions & installed, (module, distributions, sorted(installed))

@@ -4,7 +4,12 @@ the option (exit code 2), not a Python parameter name from deep inside."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import difflib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from blazepose_onnx.converter.manifest import VARIANTS
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -52,3 +57,50 @@ def quarter_turns(text: str) -> int:
     if value % 90:
         raise argparse.ArgumentTypeError(f"must be a multiple of 90 (0, 90, 180, 270), got {text}")
     return value
+
+
+def did_you_mean(text: str, choices: Sequence[str]) -> str:
+    """` (did you mean X?)` naming the choice closest to a misspelt `text`, or ''."""
+    close = difflib.get_close_matches(text, choices, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def listed(choices: Sequence[str], noun: str) -> Callable[[str], str]:
+    """A comma-separated list of `choices` (returned as typed); an unknown item is refused
+    with the closest choice."""
+
+    def parse(text: str) -> str:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {noun}s")
+        for item in items:
+            if item not in choices:
+                raise argparse.ArgumentTypeError(
+                    f"unknown {noun} {item!r}{did_you_mean(item, choices)}; use "
+                    f"{', '.join(choices)}"
+                )
+        return text
+
+    return parse
+
+
+def model(text: str) -> str:
+    """A model variant, or something that names a file or folder (a path separator, a suffix
+    such as .task, or an existing path): a bare word that is no variant is a misspelling."""
+    path = Path(text)
+    if text in VARIANTS or os.sep in text or "/" in text or path.suffix or path.exists():
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown model {text!r}{did_you_mean(text, VARIANTS)}; use {', '.join(VARIANTS)}, "
+        "a .task bundle or a folder with detector.onnx and landmarker.onnx"
+    )
+
+
+def refuse_two_on_stdout(args: argparse.Namespace, options: Sequence[str]) -> None:
+    """A usage error (exit code 2) when more than one of the output `options` is '-'
+    (stdout carries one kind of data)."""
+    on_stdout = [f"--{name}" for name in options if getattr(args, name, None) == "-"]
+    if len(on_stdout) > 1:
+        args.parser.error(
+            f"{' and '.join(on_stdout)} both write to stdout ('-'): give all but one a file"
+        )

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT, BENCH_VERSION, MODES, VIDEO_FRAMES
+from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT, BENCH_VERSION, VIDEO_FRAMES
 from blazepose_onnx.cli.timing import (
     STAGES,
     concurrently,
@@ -41,11 +41,12 @@ from blazepose_onnx.cli.timing import (
 )
 from blazepose_onnx.composed_clips import compose, people_scene
 from blazepose_onnx.converter.fileio import write_bytes_atomic
-from blazepose_onnx.converter.manifest import check_variant, load_manifest
+from blazepose_onnx.converter.manifest import load_manifest
 from blazepose_onnx.inputs import InputError, read_frames, read_image
 from blazepose_onnx.install import require_module
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
-from blazepose_onnx.options import PRECISIONS, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.plural import counted
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.providers import available_providers, resolve_providers
 from blazepose_onnx.report.document import placement_text
@@ -563,17 +564,11 @@ def plan_from_args(args: argparse.Namespace) -> BenchPlan:
     """Validate the arguments: unknown or unavailable providers, bad modes and sizes fail here."""
     providers = _csv(args.providers, "providers") if args.providers else available_providers()
     resolve_providers(providers)  # names the missing provider and the install that brings it
-    precisions = _csv(args.precision, "precision")
-    unknown = sorted(set(precisions) - set(PRECISIONS))
-    if unknown:
-        raise InputError(f"unknown precision(s) {', '.join(unknown)}: use {', '.join(PRECISIONS)}")
+    precisions = _csv(args.precision, "precision")  # names checked as they were parsed
     if "bf16" in precisions and "openvino" not in providers:
         raise InputError("--precision bf16 runs on OpenVINO: add openvino to --providers")
-    variants = [check_variant(v) for v in _csv(args.variants, "variants")]
+    variants = _csv(args.variants, "variants")
     modes = _csv(args.modes, "modes")
-    unknown = sorted(set(modes) - set(MODES))
-    if unknown:
-        raise InputError(f"unknown mode(s) {', '.join(unknown)}: use {', '.join(MODES)}")
     if args.iterations < 1 or args.warmup < 0:
         raise InputError("--iterations must be at least 1 and --warmup at least 0")
     if args.mediapipe_bundles is not None:
@@ -612,7 +607,7 @@ def _cases(plan: BenchPlan, args: argparse.Namespace, images, frames) -> list[tu
             if "video" in plan.modes:
                 cases += [
                     (
-                        f"{label} video {n} stream(s)",
+                        f"{label} video {counted(n, 'stream')}",
                         partial(bench_video, frames=frames, streams=n, warmup=warmup, **timed),
                     )
                     for n in plan.streams
@@ -672,10 +667,11 @@ def _write(results: list[BenchResult], args: argparse.Namespace) -> str:
     machine = machine_info()
     table = to_markdown(results, machine)
     document = to_json(results, machine, run_info(args)) + "\n"
-    if args.markdown:
-        write_bytes_atomic(args.markdown, (table + "\n").encode())
-    if args.json:
-        write_bytes_atomic(args.json, document.encode())
+    for target, text in ((args.markdown, table + "\n"), (args.json, document)):
+        if target == "-":
+            sys.stdout.write(text)
+        elif target:
+            write_bytes_atomic(target, text.encode())
     if args.report:
         from blazepose_onnx.report.output import write_run_report
 
@@ -700,9 +696,12 @@ def run_bench(args: argparse.Namespace) -> int:
         if results and outputs:
             _write(results, args)
             print(
-                f"bench: the {len(results)} finished case(s) were written to {', '.join(outputs)}",
+                f"bench: wrote the {counted(len(results), 'finished case')} to "
+                f"{', '.join(outputs)}",
                 file=sys.stderr,
             )
         raise
-    print(_write(results, args))
+    table = _write(results, args)
+    if args.markdown != "-":  # else the table is on stdout already
+        print(table, file=sys.stderr if args.json == "-" else sys.stdout)
     return 0

@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from blazepose_onnx.cli.arguments import listed
+from blazepose_onnx.converter.manifest import VARIANTS
+from blazepose_onnx.options import PRECISIONS
+
 MODES = ("image", "video", "video-parallel", "people")
 VIDEO_FRAMES = 120
 # The JSON that `--json` writes and `bench report`/`bench compare` read: version 2 added every
@@ -40,6 +44,7 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
     )
     command.add_argument(
         "--precision",
+        type=listed(PRECISIONS, "precision"),
         default="fp32",
         help="comma-separated fp32, fp16, bf16; bf16 times the openvino cases only "
         "(default: %(default)s)",
@@ -48,13 +53,17 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
         "--model",
         "--variants",
         dest="variants",
+        type=listed(VARIANTS, "model"),
         metavar="MODELS",
         default="full",
         help="comma-separated lite,full,heavy, as --model of detect and video (--variants: the "
         "old name) (default: %(default)s)",
     )
     command.add_argument(
-        "--modes", default="image,video", help=f"of {', '.join(MODES)} (default: %(default)s)"
+        "--modes",
+        type=listed(MODES, "mode"),
+        default="image,video",
+        help=f"of {', '.join(MODES)} (default: %(default)s)",
     )
     command.add_argument(
         "--batch", default="1", help="IMAGE-mode batch sizes, e.g. 1,4 (default: %(default)s)"
@@ -88,8 +97,10 @@ def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) ->
         type=Path,
         help="folder of MediaPipe-loadable pose_landmarker_<variant>.task: time MediaPipe too",
     )
-    command.add_argument("--json", help="write the results as JSON")
-    command.add_argument("--markdown", help="write the table as Markdown")
+    command.add_argument("--json", help="write the results as JSON ('-': stdout)")
+    command.add_argument(
+        "--markdown", help="write the table as Markdown ('-': stdout; the table is printed anyway)"
+    )
     command.add_argument(
         "--report",
         type=Path,

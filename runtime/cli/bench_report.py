@@ -21,13 +21,13 @@ def run_report(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     """Print each later run's ratios against the first and, with --report, write the page."""
     from blazepose_onnx.report.compare import faster_or_slower, notes, pairs
-    from blazepose_onnx.report.document import ReportError, read_run
+    from blazepose_onnx.report.document import ReportError, read_runs
 
     if len(args.runs) < 2:
         raise ReportError("bench compare needs at least two bench JSON files")
     if args.page is not None:
         require_module("matplotlib", "report", "blazepose bench compare --report")
-    runs = [read_run(path) for path in args.runs]
+    runs = read_runs(args.runs)
     for line in notes(runs):
         print(f"note: {line}")
     for run in runs[1:]:

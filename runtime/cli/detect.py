@@ -27,6 +27,7 @@ from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.export import CsvResultWriter
 from blazepose_onnx.inputs import IMAGE_SUFFIXES, InputError, image_paths, read_image
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.plural import counted
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.quiet import silence_opencv_logging
 
@@ -74,7 +75,7 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     if typos:
         args.parser.error(f"--person-boxes: no input image is named {typos[0]!r}")
     targets = (
-        {path: Path(args.annotate) / f"{path.stem}_pose.png" for path in paths}
+        {path: Path(args.annotate) / f"{path.stem}_pose{annotated_suffix(path)}" for path in paths}
         if args.annotate
         else {}
     )
@@ -112,13 +113,18 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             if args.annotate or preview:
                 canvas = draw_landmarks(image.copy(), result)
                 if args.annotate:
-                    _write_png(outputs, targets[path], cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+                    _write_image(
+                        outputs,
+                        targets[path],
+                        cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR),
+                        encoding_options(targets[path], args.quality),
+                    )
                 if preview and not preview.show(canvas, wait_ms=0):
                     preview = None  # q or Esc: no more windows, the run goes on
             if mask_dir is not None:
                 for k, mask in enumerate(result.segmentation_masks):
                     mask_png = np.rint(np.clip(mask, 0.0, 1.0) * 255).astype(np.uint8)
-                    _write_png(outputs, mask_dir / f"{path.stem}_mask{k}.png", mask_png)
+                    _write_image(outputs, mask_dir / f"{path.stem}_mask{k}.png", mask_png)
             log.info("%s: %d pose(s)", path, len(result.pose_landmarks))
         document = {"model": str(args.model), "keypoints": args.keypoints, "images": records}
         if skipped.errors:
@@ -146,21 +152,37 @@ def _summarise(
     written = [p for p in (args.json, args.csv) if p and p != "-"] + [
         str(folder) for folder in (args.annotate, mask_dir) if folder
     ]
-    if written:
-        report(
-            f"{poses} pose(s) in {len(records)} image(s); wrote {', '.join(written)}",
-            stdout_has_data,
-        )
+    summary = f"{counted(poses, 'pose')} in {counted(len(records), 'image')}"
+    report(summary + (f"; wrote {', '.join(written)}" if written else ""), stdout_has_data)
     empty = [name for name, record in records.items() if not record["pose_landmarks"]]
-    if empty:  # with no file written, stdout holds JSON: the note goes to stderr
-        report(f"no pose found in: {', '.join(empty)}", stdout_has_data or not written)
+    if empty:
+        report(f"no pose found in: {', '.join(empty)}", stdout_has_data)
 
 
-def _write_png(outputs: ExitStack, target: Path, image: np.ndarray) -> None:
-    """An image file written atomically (complete under its name when `outputs` closes)."""
-    temp = outputs.enter_context(atomic_path(target, suffix=".part.png"))
+# Annotated images keep their input's format; others (.gif and what OpenCV cannot write) are PNG.
+KEPT_FORMATS = {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png", ".bmp": ".bmp", ".webp": ".webp",
+                ".tif": ".tif", ".tiff": ".tif"}  # fmt: skip
+
+
+def annotated_suffix(path: Path) -> str:
+    """The file suffix of an image's annotated copy: its own format's (PNG where none)."""
+    return KEPT_FORMATS.get(path.suffix.lower(), ".png")
+
+
+def encoding_options(target: Path, quality: int) -> list[int]:
+    """cv2.imwrite parameters: `quality` for the lossy formats (JPEG, WebP)."""
+    flag = {".jpg": cv2.IMWRITE_JPEG_QUALITY, ".webp": cv2.IMWRITE_WEBP_QUALITY}
+    return [flag[target.suffix], quality] if target.suffix in flag else []
+
+
+def _write_image(
+    outputs: ExitStack, target: Path, image: np.ndarray, options: list[int] | None = None
+) -> None:
+    """An image file written atomically (complete under its name when `outputs` closes), in
+    the format of its suffix."""
+    temp = outputs.enter_context(atomic_path(target, suffix=".part" + target.suffix))
     try:
-        written = cv2.imwrite(str(temp), image)
+        written = cv2.imwrite(str(temp), image, options or [])
     except cv2.error as exc:
         raise InputError(f"could not write {target}: {exc}") from exc
     if not written:

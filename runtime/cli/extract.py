@@ -1,11 +1,18 @@
-"""`blazepose extract`: a dataset's photos and videos into Parquet (README, "Datasets")."""
+"""`blazepose extract`: a dataset's photos and videos into Parquet
+(README, "Datasets: blazepose extract")."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
+from blazepose_onnx.errors import EXIT_TRUNCATED
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.plural import counted
+
+if TYPE_CHECKING:  # the extract package needs pyarrow, which run_extract checks for
+    from blazepose_onnx.extract.run import Summary
 
 
 def run_extract(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
@@ -25,16 +32,32 @@ def run_extract(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int
         rotate=args.rotate,
         retry_failed=args.retry_failed,
         overwrite=args.overwrite,
+        **({"connect_timeout": args.connect_timeout} if args.connect_timeout else {}),
     )
     first, *failures = summary.lines()
     print(first)
     for line in failures:
         print(line, file=sys.stderr)
-    if summary.exit_code:
-        print(
-            f"blazepose: {summary.failed + summary.truncated} of {summary.sources} sources "
-            f"failed or were truncated (exit code {summary.exit_code}; --retry-failed redoes "
-            "the failed ones)",
-            file=sys.stderr,
+    code = summary.exit_code
+    if code == EXIT_TRUNCATED and args.allow_truncated:
+        return 0
+    if code:
+        print(f"blazepose: {_outcome(summary)}", file=sys.stderr)
+    return code
+
+
+def _outcome(summary: Summary) -> str:
+    """What went wrong, counted, with the exit code and the option that redoes or accepts it
+    (--retry-failed only where some source failed: truncated videos are not redone)."""
+    sources = counted(summary.sources, "source")
+    was = "was" if summary.truncated == 1 else "were"
+    if not summary.failed:
+        return (
+            f"{summary.truncated} of {sources} {was} truncated (exit code {summary.exit_code}; "
+            "--allow-truncated accepts truncated videos)"
         )
-    return summary.exit_code
+    also = f" and {summary.truncated} {was} truncated" if summary.truncated else ""
+    return (
+        f"{summary.failed} of {sources} failed{also} (exit code {summary.exit_code}; "
+        "--retry-failed redoes the failed ones)"
+    )

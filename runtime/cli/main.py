@@ -15,7 +15,14 @@ from collections.abc import Callable
 from blazepose_onnx._version import __version__
 from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.cli import bench_arguments, serve
-from blazepose_onnx.cli.arguments import int_in, positive_float, quarter_turns, unit_interval
+from blazepose_onnx.cli.arguments import (
+    int_in,
+    model,
+    positive_float,
+    quarter_turns,
+    refuse_two_on_stdout,
+    unit_interval,
+)
 from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.errors import InputError
@@ -83,30 +90,39 @@ def _boxes_file(args: argparse.Namespace, read: Callable[[str], dict]) -> dict:
         args.parser.error(f"--person-boxes: {exc}")
 
 
+# detect, video and extract check their options (and that an ONNX Runtime build is installed)
+# before importing the pipeline, which imports onnxruntime.
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
+    refuse_two_on_stdout(args, ("json", "csv"))
+    options = _options(args)
     from blazepose_onnx.cli.boxes_file import image_boxes
     from blazepose_onnx.cli.detect import run_detect
 
     args.boxes = _boxes_file(args, image_boxes)
-    return run_detect(args, _options(args))
+    return run_detect(args, options)
 
 
 def cmd_video(args: argparse.Namespace) -> int:
+    refuse_two_on_stdout(args, ("jsonl", "csv"))
+    options = _options(args)
     from blazepose_onnx.cli.boxes_file import frame_boxes
     from blazepose_onnx.cli.video import run_video
 
     args.boxes = _boxes_file(args, frame_boxes)
-    return run_video(args, _options(args))
+    return run_video(args, options)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
     if args.engine != "ray":
-        for flag in ("address", "gpus_per_worker"):
+        for flag in ("address", "gpus_per_worker", "connect_timeout"):
             if getattr(args, flag) is not None:
                 args.parser.error(f"--{flag.replace('_', '-')} is for --engine ray")
+    options = _options(args)
     from blazepose_onnx.cli.extract import run_extract
 
-    return run_extract(args, _options(args))
+    return run_extract(args, options)
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -141,6 +157,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             )
 
         return getattr(bench_report, f"run_{args.bench_command}")(args)
+    refuse_two_on_stdout(args, ("json", "markdown"))
     require_onnxruntime()
     from blazepose_onnx.cli import bench
 
@@ -150,6 +167,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--model",
+        type=model,
         default="full",
         help="lite, full, heavy, a .task bundle or a folder with detector.onnx and "
         "landmarker.onnx (default: %(default)s)",
@@ -264,7 +282,17 @@ def _detect_parser(commands: argparse._SubParsersAction) -> None:
     )
     detect.add_argument("--json", help="results as JSON to this file ('-': stdout; the default)")
     detect.add_argument("--csv", help="results as CSV, one row per pose and landmark ('-': stdout)")
-    detect.add_argument("--annotate", help="folder for annotated images (<name>_pose.png)")
+    detect.add_argument(
+        "--annotate",
+        help="folder for annotated images, each in its input's format (<name>_pose.jpg for a "
+        "JPEG, .png for a PNG, ...)",
+    )
+    detect.add_argument(
+        "--quality",
+        type=int_in(1, 100),
+        default=95,
+        help="JPEG and WebP quality of annotated images, 1 to 100 (default: %(default)s)",
+    )
     detect.add_argument(
         "--strict",
         action="store_true",
@@ -363,9 +391,22 @@ def _extract_parser(commands: argparse._SubParsersAction) -> None:
         "new local cluster)",
     )
     extract.add_argument(
+        "--connect-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="how long to wait for the Ray cluster at --address (or RAY_ADDRESS) before "
+        "giving up with an error naming it (default: 30)",
+    )
+    extract.add_argument(
         "--gpus-per-worker",
         type=positive_float,
         help="GPUs each Ray task reserves, fractions allowed (default: none)",
+    )
+    extract.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="exit 0 when the only problem is videos that ended before their video stream "
+        "(default: exit 3, as `blazepose video`)",
     )
     redo = extract.add_mutually_exclusive_group()
     redo.add_argument(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from blazepose_onnx.errors import EXIT_SOME_FAILED, InputError
+from blazepose_onnx.plural import counted
 
 
 class SkippedInputs:
@@ -27,7 +28,7 @@ class SkippedInputs:
         if not self.errors:
             return 0
         print(
-            f"blazepose: {len(self.errors)} of {self.total} {self.noun}(s) could not be read: "
+            f"blazepose: {len(self.errors)} of {counted(self.total, self.noun)} could not be read: "
             f"{', '.join(self.errors)} (exit code {EXIT_SOME_FAILED})",
             file=sys.stderr,
         )

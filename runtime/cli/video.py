@@ -2,8 +2,9 @@
 Lines and CSV, with a progress bar and a summary per input.
 
 Ctrl-C and SIGTERM keep complete outputs for the frames done (exit 130 and 143); a file that
-ends before its stated frame count exits 3; with several inputs, one that cannot be read is
-named on stderr and the others go on (exit 4; `--strict` stops at the first).
+ends before its video stream does exits 3 (`blazepose_onnx.truncation`); with several inputs,
+one that cannot be read is named on stderr and the others go on (exit 4; `--strict` stops at
+the first).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import logging
 import re
 import signal
 import sys
@@ -30,6 +32,7 @@ from blazepose_onnx.cli.skipped import SkippedInputs
 from blazepose_onnx.converter.command import EXIT_INTERRUPTED, EXIT_TERMINATED
 from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.drawing import draw_landmarks
+from blazepose_onnx.errors import EXIT_TRUNCATED
 from blazepose_onnx.export import CsvResultWriter, jsonl_record
 from blazepose_onnx.inputs import (
     InputError,
@@ -40,11 +43,12 @@ from blazepose_onnx.inputs import (
 )
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import silence_opencv_logging
+from blazepose_onnx.quiet import quiet_ffmpeg, silence_opencv_logging
 from blazepose_onnx.results import PoseLandmarkerResult
+from blazepose_onnx.truncation import truncation
 from blazepose_onnx.video_writer import VideoFile
 
-EXIT_TRUNCATED = 3
+log = logging.getLogger("blazepose")
 OUTPUTS = {"out": "_pose.mp4", "jsonl": ".jsonl", "csv": ".csv"}  # option: per-input suffix
 
 
@@ -81,6 +85,7 @@ class FrameSink:
         size: tuple[int, int],
         preview: Preview | None,
         live: bool = False,
+        audio_from: str | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self.live, self.texts = live, []  # live: each record flushed as it is written
@@ -91,7 +96,7 @@ class FrameSink:
             temp = outputs.enter_context(
                 atomic_path(targets["out"], suffix=".part" + Path(targets["out"]).suffix)
             )
-            self.video = VideoFile(temp, fps, size)
+            self.video = VideoFile(temp, fps, size, audio_from=audio_from)
         if targets["jsonl"]:
             self.jsonl = _open_text(outputs, targets["jsonl"])
             self.texts.append(self.jsonl)
@@ -210,6 +215,11 @@ def _read(capture: cv2.VideoCapture, quiet: bool = True):
     return frame if ok else None
 
 
+def _is_file(source: str) -> bool:
+    """Whether a video source is a file (not a camera index or a stream URL)."""
+    return not (source.isdigit() or is_stream_url(source))
+
+
 def _stem(source: str) -> str:
     """A file-name stem for a source's outputs."""
     if source.isdigit():
@@ -250,26 +260,39 @@ def output_targets(
 
 
 QUIT = -1  # the user closed the preview window: no more inputs, exit 0
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Where reading an input stopped: `ended` (read to its end, after `frames` frames) or
+    not, with the exit code so far: 0, 130 or 143 (a signal), or QUIT."""
+
+    exit: int
+    ended: bool = False
+    frames: int = 0
+
+
 STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED, QUIT)
 
 
 def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     silence_opencv_logging()
+    quiet_ffmpeg()  # frame-threaded decoders report a damaged frame after `_read` returned
     sources = video_sources(args.inputs)
     targets = output_targets(args, sources)
-    local_files = [Path(s) for s in sources if not (s.isdigit() or is_stream_url(s))]
+    local_files = [Path(s) for s in sources if _is_file(s)]
     for source in sources:
         check_outputs(local_files, {f"--{k}": v for k, v in targets[source].items()})
     notices = []
     if args.live and local_files:
         notices.append(
-            "warning: --live on a file: frames that arrive while one is being processed are "
+            "--live on a file: frames that arrive while one is being processed are "
             "dropped (the file is read as fast as it decodes); leave out --live to process "
             "every frame"
         )
     if not (args.out or args.jsonl or args.csv or args.show):
         notices.append(
-            "warning: no output option (--out, --jsonl, --csv, --show): nothing will be "
+            "no output option (--out, --jsonl, --csv, --show): nothing will be "
             "written; only the summary is printed"
         )
     run = VideoRun(args, options, Preview() if args.show else None, notices, len(sources) > 1)
@@ -304,11 +327,25 @@ class VideoRun:
             first = _read(capture)
             if first is None:
                 raise InputError(f"no frames in video {source}")
-            is_file = not (source.isdigit() or is_stream_url(source))
-            stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else 0
-            return self._frames(source, targets, capture, fps, first, stated)
+            is_file = _is_file(source)
+            # the progress bar's length only: OpenCV's count may include an audio track's tail
+            estimate = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else 0
+            code = self._frames(source, targets, capture, fps, first, estimate)
         finally:
             capture.release()
+        return self._check_length(source, code.frames) if code.ended and is_file else code.exit
+
+    def _check_length(self, source: str, frames: int) -> int:
+        """0, or EXIT_TRUNCATED (with a warning) when the file ended before its video did."""
+        cut = truncation(source, frames)
+        if cut is None:
+            return 0
+        accepted = self.args.allow_truncated
+        log.warning(
+            f"{source} {cut} (truncated or damaged); outputs hold the frames read"
+            + ("" if accepted else f" (exit code {EXIT_TRUNCATED}; --allow-truncated accepts it)")
+        )
+        return 0 if accepted else EXIT_TRUNCATED
 
     def _stream_options(
         self, sink_box: list[FrameSink], indices: LiveFrameIndex, failures: list[Exception]
@@ -347,11 +384,13 @@ class VideoRun:
         capture: cv2.VideoCapture,
         fps: float,
         first,
-        stated: int,
-    ) -> int:
+        estimate: int,
+    ) -> Stopped:
+        """Process the frames, until the input ends, --max-frames, a signal or the window's
+        q or Esc."""
         args = self.args
         sampler = FrameSampler(args.stride, args.fps)
-        total = -(-stated // args.stride) if stated and not args.fps else None
+        total = -(-estimate // args.stride) if estimate and not args.fps else None
         if args.max_frames:
             total = min(total or args.max_frames, args.max_frames)
         start = time.perf_counter()
@@ -376,6 +415,8 @@ class VideoRun:
                 size,
                 self.preview,
                 live=args.live,
+                # a file's sound, in step with the frames kept (--live drops frames: none)
+                audio_from=source if _is_file(source) and not args.live else None,
             )
             sink_box.append(sink)
             outputs.callback(landmarker.close)  # live frames are delivered before outputs close
@@ -383,7 +424,7 @@ class VideoRun:
                 tqdm(total=total, unit="frame", disable=args.quiet or not sys.stderr.isatty())
             )
             while self.notices:
-                print(self.notices.pop(0), file=sys.stderr)
+                log.warning(self.notices.pop(0))
             index, frame, processed = 0, first, 0
             with StopSignal() as stop:
                 while (
@@ -425,6 +466,8 @@ class VideoRun:
             summary += f", dropped frames: {stats['dropped_frames']}"
         if sink.video is not None:
             summary += f", video codec: {sink.video.codec}"
+            if sink.video.audio is not None:
+                summary += f", audio: {sink.video.audio.codec}"
         if stop.signum is not None:
             summary += " (interrupted: outputs hold the frames done)"
         report(
@@ -432,16 +475,7 @@ class VideoRun:
             "-" in (args.jsonl, args.csv),
         )
         if stop.signum is not None:
-            return stop.exit_code
+            return Stopped(stop.exit_code)
         if sink.quit:
-            return QUIT
-        truncated = frame is None and stated and index < stated and args.max_frames is None
-        if truncated:
-            print(
-                f"warning: {source} ended after {index} of its {stated} frames (truncated or "
-                "damaged); outputs hold the frames read"
-                + ("" if args.allow_truncated else " (exit code 3; --allow-truncated accepts it)"),
-                file=sys.stderr,
-            )
-            return 0 if args.allow_truncated else EXIT_TRUNCATED
-        return 0
+            return Stopped(QUIT)
+        return Stopped(0, ended=frame is None, frames=index)

@@ -3,6 +3,7 @@ engine (worker processes) or on a Ray cluster."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -11,15 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from blazepose_onnx.builtin_detectors import is_builtin
-from blazepose_onnx.errors import EXIT_SOME_FAILED
+from blazepose_onnx.errors import EXIT_SOME_FAILED, EXIT_TRUNCATED
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.progress import Progress
+from blazepose_onnx.extract.ray_engine import CONNECT_TIMEOUT, ray_session, run_ray
 from blazepose_onnx.extract.schema import FAILED, OK, Entry, PoseRows
 from blazepose_onnx.extract.sources import VIDEO, Source, expand_sources
 from blazepose_onnx.extract.store import Store
 from blazepose_onnx.extract.work import Job, one_line
 from blazepose_onnx.install import require_module
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.plural import counted
 
 ENGINES = ("local", "ray")
 PHOTOS_PER_UNIT = 32
@@ -54,8 +57,11 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
-        """0 when every source is ok, else EXIT_SOME_FAILED."""
-        return EXIT_SOME_FAILED if self.failed or self.truncated else 0
+        """0 when every source is ok; EXIT_SOME_FAILED when some failed, else EXIT_TRUNCATED
+        when some videos were truncated (the exit codes of `blazepose video`)."""
+        if self.failed:
+            return EXIT_SOME_FAILED
+        return EXIT_TRUNCATED if self.truncated else 0
 
     def count(self, sources: list[Source], entries: dict[str, Entry]) -> None:
         """Count `sources` by the status of their entries (none: failed)."""
@@ -69,7 +75,7 @@ class Summary:
     def lines(self, shown: int = 5) -> list[str]:
         """The summary as text: counts and speed, then the first `shown` failures."""
         lines = [
-            f"{self.out}: {self.sources} sources: {self.ok} ok, {self.failed} failed, "
+            f"{self.out}: {counted(self.sources, 'source')}: {self.ok} ok, {self.failed} failed, "
             f"{self.truncated} truncated ({self.skipped} done before); this run: "
             f"{self.frames} frames in {self.seconds:.1f} s, {self.frames_per_second:.1f} frames/s"
         ]
@@ -135,14 +141,15 @@ def extract(
     rotate: int = 0,
     retry_failed: bool = False,
     overwrite: bool = False,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> Summary:
     """Poses of every photo and video in `sources` (files, folders, globs, `@list.txt`) into
     the Parquet dataset `out` (README, "Datasets: blazepose extract"); sources done before
     with the same options and models are skipped (`retry_failed`: failed ones are redone;
     `overwrite`: all). Local engine: `workers` processes (default: the cores divided by
     `options.num_threads`, 1 by default). Ray engine: tasks on the cluster at `address` with
-    `gpus_per_worker` GPUs each. Returns the run's Summary; per-source failures are in it and
-    in the manifest, not raised."""
+    `gpus_per_worker` GPUs each, reached within `connect_timeout` seconds. Returns the run's
+    Summary; per-source failures are in it and in the manifest, not raised."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "ray":  # before anything is read or written
@@ -155,49 +162,49 @@ def extract(
         options = dataclasses.replace(options, num_threads=threads)
     threads = options.num_threads
     found = expand_sources([os.fspath(s) for s in sources])
-    store = Store.at(out)
-    config = _config(options, rotate)
-    if overwrite:
-        store.clear()
-    store.check_config(config)
-    before = store.entries()
-    redo = (FAILED,) if retry_failed else ()
-    pending = [s for s in found if s.path not in before or before[s.path].status in redo]
-    job = Job(store, options, rotate, config)
-    progress = Progress(len(found), before=len(found) - len(pending))
-    summary = Summary(store.uri, sources=len(found), skipped=len(found) - len(pending))
+    # a Ray cluster is reached before anything is written: a wrong address leaves no dataset
+    with ray_session(address, connect_timeout) if engine == "ray" else contextlib.nullcontext():
+        store = Store.at(out)
+        config = _config(options, rotate)
+        if overwrite:
+            store.clear()
+        store.check_config(config)
+        before = store.entries()
+        redo = (FAILED,) if retry_failed else ()
+        pending = [s for s in found if s.path not in before or before[s.path].status in redo]
+        job = Job(store, options, rotate, config)
+        progress = Progress(len(found), before=len(found) - len(pending))
+        summary = Summary(store.uri, sources=len(found), skipped=len(found) - len(pending))
 
-    def done(unit: list[Source], result: list[Entry] | BaseException) -> None:
-        if isinstance(result, BaseException):  # the unit's process died (and its retries)
-            result = [_commit_failure(job, source, result) for source in unit]
-        summary.frames += sum(e.frames for e in result)
-        progress.update(len(unit), sum(e.frames for e in result))
+        def done(unit: list[Source], result: list[Entry] | BaseException) -> None:
+            if isinstance(result, BaseException):  # the unit's process died (and its retries)
+                result = [_commit_failure(job, source, result) for source in unit]
+            summary.frames += sum(e.frames for e in result)
+            progress.update(len(unit), sum(e.frames for e in result))
 
-    units = _units(pending)
-    try:
-        if units and engine == "ray":
-            from blazepose_onnx.extract.ray_engine import run_ray
+        units = _units(pending)
+        try:
+            if units and engine == "ray":
+                run_ray(job, units, threads, gpus_per_worker, workers, done)
+            elif units:
+                from blazepose_onnx.extract.local import run_local, start_pool
+                from blazepose_onnx.pose_landmarker import PoseLandmarker
 
-            run_ray(job, units, address, threads, gpus_per_worker, workers, done)
-        elif units:
-            from blazepose_onnx.extract.local import run_local, start_pool
-            from blazepose_onnx.pose_landmarker import PoseLandmarker
-
-            count = min(workers or max(1, cores // threads), len(units))
-            pool = start_pool(job, units, count)  # the workers start while the model is checked
-            try:
-                PoseLandmarker.create_from_options(options).close()  # a bad model fails here
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
-            run_local(job, units, pool, count, done)
-    finally:
-        progress.close()
-    entries = store.entries()
-    store.write_manifest(list(entries.values()))
-    summary.count(found, entries)
-    summary.seconds = time.perf_counter() - start
-    return summary
+                count = min(workers or max(1, cores // threads), len(units))
+                pool = start_pool(job, units, count)  # the workers start while the model is checked
+                try:
+                    PoseLandmarker.create_from_options(options).close()  # a bad model fails here
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)
+                    raise
+                run_local(job, units, pool, count, done)
+        finally:
+            progress.close()
+        entries = store.entries()
+        store.write_manifest(list(entries.values()))
+        summary.count(found, entries)
+        summary.seconds = time.perf_counter() - start
+        return summary
 
 
 def _commit_failure(job: Job, source: Source, error: BaseException) -> Entry:

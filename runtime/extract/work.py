@@ -26,6 +26,7 @@ from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.quiet import quiet_ffmpeg
+from blazepose_onnx.truncation import truncation
 
 PHOTO_BATCH = 8  # photos per detect_batch call
 # One landmarker per worker process, kind, options and model files (`_landmarker`): its sessions
@@ -105,7 +106,6 @@ def _video(job: Job, source: Source, hashes: dict[str, str]) -> Entry:
     try:
         capture, fps = open_video(source.path, job.options.num_threads)
         try:
-            stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
             streams = _landmarker(LANDMARKER_OF[VIDEO], job.options, hashes)
             stream = next(_VIDEO_IDS)
             streams.open_stream(stream, job.rotate)
@@ -123,9 +123,9 @@ def _video(job: Job, source: Source, hashes: dict[str, str]) -> Entry:
             capture.release()
         if not entry.frames:
             raise InputError(f"no frames in video {source.path}")
-        if 0 < entry.frames < stated:
-            entry.status = TRUNCATED
-            entry.error = f"ended after {entry.frames} of its {stated} frames"
+        cut = truncation(source.path, entry.frames)
+        if cut is not None:
+            entry.status, entry.error = TRUNCATED, str(cut)
     except Exception as exc:
         entry, rows = _failed(entry, exc), PoseRows(source.path)
     entry.seconds = time.perf_counter() - start

@@ -4,12 +4,15 @@ figures."""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT, BENCH_VERSION
 from blazepose_onnx.errors import InputError
+from blazepose_onnx.plural import counted
 
 SPLIT = ("detector", "landmarker", "other")
 
@@ -60,7 +63,7 @@ class Case:
         """`cpu fp32 lite image batch 1`, `MediaPipe 1.2.2 lite video`."""
         if self.is_mediapipe:
             return f"{self.implementation} {self.variant} {self.mode}"
-        size = f"batch {self.batch}" if self.mode == "image" else f"{self.batch} stream(s)"
+        size = f"batch {self.batch}" if self.mode == "image" else counted(self.batch, "stream")
         return f"{self.provider} {self.precision} {self.variant} {self.mode} {size}"
 
     def p(self, stage: str, q: str) -> float:
@@ -154,10 +157,26 @@ def parse_run(text: str, name: str) -> BenchRun:
     return run
 
 
-def read_run(path: Path) -> BenchRun:
-    """The bench JSON at `path`, checked."""
+def read_run(path: Path, name: str | None = None) -> BenchRun:
+    """The bench JSON at `path`, checked, named `name` (default: the file's name)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-    return parse_run(text, path.name)
+    return parse_run(text, name or path.name)
+
+
+def read_runs(paths: Sequence[Path]) -> list[BenchRun]:
+    """The runs at `paths`, each named by as much of its path as tells it from the others
+    (`a/bench.json`, `b/bench.json`: two --report folders hold files of the same name)."""
+    return [read_run(path, name) for path, name in zip(paths, distinct_names(paths), strict=True)]
+
+
+def distinct_names(paths: Sequence[Path]) -> list[str]:
+    """The shortest tails of `paths` (file name, then parent folders) that differ."""
+    parts = [Path(os.path.normpath(os.path.abspath(p))).parts for p in paths]
+    for depth in range(1, max(map(len, parts)) + 1):
+        names = [str(Path(*p[-depth:])) for p in parts]
+        if len(set(names)) == len(names):
+            return names
+    return [str(p) for p in paths]  # the same file twice: as given

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
+from blazepose_onnx.plural import counted
 from blazepose_onnx.report.charts import MEDIAPIPE, OURS, Row, fps_chart, latency_chart, split_chart
 from blazepose_onnx.report.compare import faster_or_slower, notes, pairs, spread
 from blazepose_onnx.report.document import SPLIT, BenchRun, Case, placement_text
@@ -179,7 +180,8 @@ def _answers(run: BenchRun) -> str:
 
 def _method(run: BenchRun) -> str:
     return (
-        f"<p>Every case ran {run.warmup} untimed warm-up step(s), then {run.iterations} timed "
+        f"<p>Every case ran {counted(run.warmup, 'untimed warm-up step')}, then "
+        f"{run.iterations} timed "
         "ones (video-parallel: that many per stream, pooled); the warm-up is in no figure. "
         "Percentiles are of the timed steps (numpy's linear interpolation); the split is the "
         "median step's own time in each model (the public <code>model_stats</code>) and the "

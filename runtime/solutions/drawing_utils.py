@@ -1,5 +1,7 @@
-"""MediaPipe's legacy `drawing_utils` for pose: `draw_landmarks` on BGR images with
-`DrawingSpec`s, and `plot_landmarks` in 3-D (matplotlib, imported only when called)."""
+"""MediaPipe's `drawing_utils` for pose: `draw_landmarks` on BGR images with `DrawingSpec`s,
+and `plot_landmarks` in 3-D (matplotlib, imported only when called). They take what both
+MediaPipe APIs pass: a landmark list message (legacy results, `landmark_pb2`) or a Tasks pose's
+list of landmarks, and connections as (start, end) pairs or Tasks' `Connection`s."""
 
 from __future__ import annotations
 
@@ -48,15 +50,34 @@ def _pixel(x: float, y: float, width: int, height: int) -> tuple[int, int] | Non
     return min(math.floor(x * width), width - 1), min(math.floor(y * height), height - 1)
 
 
+def _score(landmark, name: str) -> float | None:
+    """A landmark's visibility or presence; None where it has none (a message field not set,
+    as MediaPipe's `HasField`, or a Tasks landmark's None)."""
+    if hasattr(landmark, "HasField"):
+        return getattr(landmark, name) if landmark.HasField(name) else None
+    return getattr(landmark, name, None)
+
+
 def _shown(landmark) -> bool:
-    visibility = getattr(landmark, "visibility", 1.0)
-    presence = getattr(landmark, "presence", 1.0)
-    return visibility >= VISIBILITY_THRESHOLD and presence >= PRESENCE_THRESHOLD
+    visibility, presence = _score(landmark, "visibility"), _score(landmark, "presence")
+    return (visibility is None or visibility >= VISIBILITY_THRESHOLD) and (
+        presence is None or presence >= PRESENCE_THRESHOLD
+    )
 
 
-def _checked_connections(connections: Iterable[tuple[int, int]], count: int) -> list:
+def _landmarks(landmark_list) -> list:
+    """The landmarks of a list message (`.landmark`) or of a Tasks pose (a list itself)."""
+    return list(getattr(landmark_list, "landmark", landmark_list))
+
+
+def _checked_connections(connections: Iterable, count: int) -> list[tuple[int, int]]:
+    """(start, end) index pairs of pairs or Tasks `Connection`s, each checked against the
+    landmark count."""
     checked = []
-    for start, end in connections:
+    for connection in connections:
+        start, end = (
+            (connection.start, connection.end) if hasattr(connection, "start") else connection
+        )
         if not (0 <= start < count and 0 <= end < count):
             raise ValueError(
                 f"Landmark index is out of range. Invalid connection from landmark #{start} to "
@@ -69,24 +90,25 @@ def _checked_connections(connections: Iterable[tuple[int, int]], count: int) -> 
 def draw_landmarks(
     image: np.ndarray,
     landmark_list,
-    connections: Iterable[tuple[int, int]] | None = None,
+    connections: Iterable | None = None,
     landmark_drawing_spec: DrawingSpec | Mapping[int, DrawingSpec] | None = LANDMARK_SPEC,
     connection_drawing_spec: DrawingSpec | Mapping[tuple[int, int], DrawingSpec] | None = (
         CONNECTION_SPEC
     ),
     is_drawing_landmarks: bool = True,
 ) -> None:
-    """Draw a landmark list (e.g. `results.pose_landmarks`) on a BGR image, in place.
+    """Draw a landmark list (legacy `results.pose_landmarks`, a `landmark_pb2` list, or a Tasks
+    pose `result.pose_landmarks[i]`) on a BGR image, in place.
 
-    Landmarks with visibility below 0.5 or outside the image are skipped, as are connections
-    to them; specs may be one DrawingSpec or a mapping per landmark / connection
+    Landmarks with visibility or presence below 0.5, or outside the image, are skipped, as are
+    connections to them; specs may be one DrawingSpec or a mapping per landmark / connection
     (`drawing_styles.get_default_pose_landmarks_style()`). None as a spec skips that part.
     """
     if not landmark_list:
         return
     check_canvas(image)
     height, width = image.shape[:2]
-    landmarks = landmark_list.landmark
+    landmarks = _landmarks(landmark_list)
     points = {
         k: px
         for k, p in enumerate(landmarks)
@@ -135,7 +157,7 @@ def plot_landmarks(
     figure = plt.figure(figsize=(10, 10))
     axes = plt.axes(projection="3d")
     axes.view_init(elev=elevation, azim=azimuth)
-    landmarks = landmark_list.landmark
+    landmarks = _landmarks(landmark_list)
     plotted = {k: (-p.z, p.x, -p.y) for k, p in enumerate(landmarks) if _shown(p)}
     rgb = tuple(c / 255.0 for c in point_spec.color[::-1])
     for x, y, z in plotted.values():

@@ -121,7 +121,7 @@ def test_fingerprint_mismatch_refused_then_trusted_with_warning(cli_env, bundles
     assert not out.exists()
     trusted = run_cli("convert", str(path), "--out", str(out), "--trust-unverified", env=cli_env)
     assert trusted.returncode == 0, trusted.stderr
-    assert "WARNING" in trusted.stderr and "does not match" in trusted.stderr
+    assert "blazepose-convert: warning: " in trusted.stderr and "does not match" in trusted.stderr
     assert (out / "lite" / "detector.onnx").is_file()
 
 

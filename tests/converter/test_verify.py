@@ -88,3 +88,20 @@ def test_corrupt_onnx_is_reported(bundles, tmp_path, model_dir):
 def test_missing_onnx_says_to_convert(bundles, tmp_path):
     with pytest.raises(ModelNotFoundError, match="run `blazepose-convert convert` first"):
         verify_models(bundles["lite"], onnx_paths("lite", tmp_path), None)
+
+
+def test_every_function_the_package_advertises_imports_from_it(bundles, converted):
+    """The package docstring's "Public API" and `__all__` name the same functions, and each
+    resolves (`verify_models` was advertised and raised AttributeError)."""
+    import re
+
+    import blazepose_onnx.converter as converter
+
+    public_api = converter.__doc__.split("Public API:")[1].split(", and the error types")[0]
+    advertised = re.findall(r"`(\w+)`", public_api)
+    assert set(advertised) == set(converter.__all__) - {"CONVERTER_VERSION"}, advertised
+    for name in converter.__all__:
+        assert getattr(converter, name) is not None
+    _assert_within_tolerance(
+        converter.verify_models(bundles["lite"], converted("lite", "native"), None)
+    )

@@ -156,7 +156,7 @@ def _command_line(out: str, folder: Path) -> None:
     result = json.loads((folder / "result.json").read_text())
     assert [len(r["pose_landmarks"]) for r in result["images"].values()] == [1]
     assert json.loads((folder / "coco.json").read_text())["keypoints"] == "coco17"
-    assert len(list((folder / "out").glob("*_pose.png"))) == 4  # the four photos
+    assert len(list((folder / "out").glob("*_pose.jpg"))) == 4  # the four photos, JPEG as read
     assert (folder / "squat_pose.mp4").stat().st_size > 10_000
     assert len((folder / "squat.jsonl").read_text().splitlines()) == 60  # the shipped clip
     for stem in ("squat", "dance"):  # several inputs: one file each, --max-frames 30

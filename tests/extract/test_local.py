@@ -88,7 +88,7 @@ def test_bad_files_become_manifest_rows_and_reruns_resume(
     manifest, rows = read_dataset(out)
     status = {Path(s).name: (e["status"], e["frames"], e["error"]) for s, e in manifest.items()}
     assert "10 sources: 6 ok, 3 failed, 1 truncated (0 done before)" in first.stdout, status
-    assert "4 of 10 sources failed or were truncated (exit code 4" in first.stderr
+    assert "3 of 10 sources failed and 1 was truncated (exit code 4" in first.stderr
     assert status["broken.jpg"] == ("failed", 0, f"not a readable image: {media}/photos/broken.jpg")
     assert status["corrupt.mp4"] == ("failed", 0, f"not a readable video: {media}/corrupt.mp4")
     assert status["notes.txt"] == ("failed", 0, f"not a readable video: {notes}")
@@ -216,15 +216,15 @@ def test_ffmpeg_messages_of_a_damaged_video_stay_off_stderr(cli, tmp_path, data_
     (folder / "damaged.mp4").write_bytes(bytes(damaged))
     shutil.copy(data_dir / "dance.mp4", folder / "dance.mp4")
     done = cli("extract", str(folder), "--out", str(tmp_path / "dataset"), "--model", "lite")
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 3, done.stderr
     manifest, _ = read_dataset(tmp_path / "dataset")
     assert manifest[str(folder / "damaged.mp4")]["status"] == "truncated"
     assert manifest[str(folder / "dance.mp4")]["status"] == "ok"
     error = manifest[str(folder / "damaged.mp4")]["error"]
     assert done.stderr.splitlines() == [
         f"  {folder / 'damaged.mp4'}: truncated: {error}",
-        "blazepose: 1 of 2 sources failed or were truncated (exit code 4; --retry-failed redoes "
-        "the failed ones)",
+        "blazepose: 1 of 2 sources was truncated (exit code 3; --allow-truncated accepts "
+        "truncated videos)",
     ], done.stderr
 
 

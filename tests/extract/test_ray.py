@@ -4,6 +4,7 @@ every source written once. CI runs these in their own stage (`pytest -m ray`).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -161,3 +163,41 @@ def test_a_ray_worker_killed_mid_source_is_retried_and_each_source_written_once(
     assert "8 sources: 8 ok" in stdout
     assert not [p for p in (out / "poses").iterdir() if p.name.startswith(".")]
     _assert_same_dataset(read_dataset, out, local_dataset)
+
+
+@pytest.fixture()
+def silent_server():
+    """A TCP server on 127.0.0.1 that accepts connections and never answers (not Ray)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_a_wrong_ray_address_is_one_line_naming_it(
+    cli, ray_env, data_dir, tmp_path, one_line_error, silent_server
+):
+    """Nothing listening: at once. Something that is not Ray: at --connect-timeout. Either way
+    one line and no dataset folder; Ray's own client kept retrying for minutes, logging."""
+    out = tmp_path / "dataset"
+    photo = str(data_dir / "bus.jpg")
+    closed = f"127.0.0.1:{_free_port()}"
+    refused = cli("extract", photo, "--out", str(out), "--engine", "ray", "--address", closed,
+                  env=ray_env, timeout=120)  # fmt: skip
+    one_line_error(refused, f"no Ray cluster at {closed}: connection refused")
+    silent = cli("extract", photo, "--out", str(out), "--engine", "ray", "--address",
+                 silent_server, "--connect-timeout", "5", env=ray_env, timeout=120)  # fmt: skip
+    one_line_error(silent, f"no Ray cluster answered at {silent_server} within 5 s")
+    assert not out.exists()
+    helped = cli("extract", "--help").stdout
+    assert "--connect-timeout SECONDS" in " ".join(helped.split())
+    assert "giving up with an error naming it (default: 30)" in " ".join(helped.split())

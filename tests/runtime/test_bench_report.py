@@ -151,7 +151,7 @@ def test_run_page_in_a_browser_shows_the_json(runs, tmp_path, chromium):
     assert [{k: row[k] for k in want} for row, want in zip(shown, _cases(run), strict=True)] == (
         _cases(run)
     )
-    assert "2 untimed warm-up step(s), then 8 timed ones" in dom
+    assert "2 untimed warm-up steps, then 8 timed ones" in dom
     assert "MediaPipe was not timed in this run" in " ".join(tables.notes)
 
 
@@ -219,6 +219,21 @@ def test_compare_notes_a_noisy_case(cli, runs, tmp_path):
     assert "note: noisy.json: cpu fp32 lite image batch 1 is noisy (p90/median 2.00 > 1.5)" in (
         done.stdout
     )
+
+
+def test_compare_names_runs_by_as_much_of_their_path_as_tells_them_apart(cli, runs, tmp_path):
+    """Two --report folders each hold a bench.json: labelled by the file name alone, the two
+    could not be told apart."""
+    (tmp_path / "b").mkdir()
+    shutil.copy(runs / "b.json", tmp_path / "b" / "bench.json")
+    done = cli(
+        "bench", "compare", str(runs / "a" / "bench.json"), str(tmp_path / "b" / "bench.json")
+    )
+    assert done.returncode == 0, done.stderr
+    assert "note: b/bench.json timed 6 steps after 2 warm-up, a/bench.json 8 after 2" in (
+        done.stdout
+    )
+    assert "cpu fp32 lite image batch 1: b/bench.json " in done.stdout
 
 
 def test_bad_inputs_are_one_line_errors(cli, one_line_error, runs, tmp_path):

@@ -74,14 +74,14 @@ def test_detect_globs_folders_json_csv_annotations(cli_env, data_dir, tmp_path):
     assert rows[0]["name"] == "nose" and rows[32]["name"] == "right_foot_index"
     poses = sum(len(r["pose_landmarks"]) for r in data["images"].values())
     assert len(rows) == 33 * poses
-    annotated = cv2.imread(str(out / "annotated" / "messi5_pose.png"))
+    annotated = cv2.imread(str(out / "annotated" / "messi5_pose.jpg"))
     original = cv2.imread(str(data_dir / "messi5.jpg"))
     assert annotated.shape == original.shape and (annotated != original).any()
     assert sorted(p.name for p in (out / "annotated").iterdir()) == [
-        "astronaut_pose.png",
-        "bus_pose.png",
-        "messi5_pose.png",
-        "zidane_pose.png",
+        "astronaut_pose.jpg",
+        "bus_pose.jpg",
+        "messi5_pose.jpg",
+        "zidane_pose.jpg",
     ]
 
 

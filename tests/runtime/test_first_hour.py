@@ -45,7 +45,7 @@ def test_json_on_stdout_stays_clean_beside_other_outputs(cli, data_dir, tmp_path
     assert done.returncode == 0, done.stderr
     (record,) = json.loads(done.stdout)["images"].values()
     assert len(record["pose_landmarks"]) == 1
-    assert "1 pose(s) in 1 image(s); wrote" in done.stderr
+    assert "1 pose in 1 image; wrote" in done.stderr
     rows = cli("detect", str(data_dir / "messi5.jpg"), "--model", "lite", "--csv", "-",
                "--json", str(tmp_path / "r.json"))  # fmt: skip
     assert rows.returncode == 0, rows.stderr
@@ -64,11 +64,11 @@ def test_a_bad_image_is_skipped_the_others_written_exit_4(cli, data_dir, tmp_pat
                "--annotate", str(tmp_path / "ann"))  # fmt: skip
     assert done.returncode == 4, done.stderr
     assert f"skipped {folder / 'b.jpg'}: not a readable image" in done.stderr
-    assert "1 of 3 image(s) could not be read" in done.stderr
+    assert "1 of 3 images could not be read" in done.stderr
     document = json.loads(out.read_text())
     assert sorted(Path(p).name for p in document["images"]) == ["a.jpg", "c.jpg"]
     assert list(document["failed"]) == [str(folder / "b.jpg")]
-    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["a_pose.png", "c_pose.png"]
+    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["a_pose.jpg", "c_pose.jpg"]
 
 
 @pytest.mark.parametrize(

@@ -239,7 +239,7 @@ def test_bench_bf16_needs_openvino(cli_env):
     done = subprocess.run(
         [*command, "--precision", "int4"], capture_output=True, text=True, env=cli_env
     )
-    assert done.returncode == 1 and "unknown precision(s) int4" in done.stderr
+    assert done.returncode == 2 and "argument --precision: unknown precision 'int4'" in done.stderr
 
 
 def test_bf16_support_is_read_from_the_cpu_flags(tmp_path):

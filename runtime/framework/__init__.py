@@ -1,0 +1,1 @@
+"""MediaPipe's `mediapipe.framework` path, for ported code: `framework.formats.landmark_pb2`."""

@@ -1,0 +1,1 @@
+"""MediaPipe's `mediapipe.framework.formats` path: `landmark_pb2`."""
