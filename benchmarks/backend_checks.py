@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, samples
-from blazepose_onnx.inputs import read_image
-from blazepose_onnx.landmarker import crop_inputs
-from blazepose_onnx.provider_models import provider_models
-from blazepose_onnx.providers import ProviderRequest, create_session, unavailable_reason
+from blazepose_onnx.backend.provider_models import provider_models
+from blazepose_onnx.backend.providers import ProviderRequest, create_session, unavailable_reason
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.pipeline.landmarker import crop_inputs
 
 TENSORRT_BATCHES = (1, 2, 8, 32, 64)
 CUDNN_BATCHES = (1, 7, 33, 64)

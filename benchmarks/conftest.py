@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from blazepose_onnx.cli.timing import STAGES, timed_step
+from blazepose_onnx.bench.timing import STAGES, timed_step
 from blazepose_onnx.converter.convert import ensure_converted
 from blazepose_onnx.converter.paths import default_model_dir
 

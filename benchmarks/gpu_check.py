@@ -41,12 +41,12 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, samples
+from blazepose_onnx.backend.providers import PROVIDERS, create_session, unavailable_reason
 from blazepose_onnx.cli.bench import bench_image, bench_video
 from blazepose_onnx.converter.convert import ensure_converted
 from blazepose_onnx.converter.verify import FP16_DRIFT
 from blazepose_onnx.converter.verify import fp16_drift as fp16_drift_of
-from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.providers import PROVIDERS, create_session, unavailable_reason
+from blazepose_onnx.io.inputs import read_frames, read_image
 
 ROOT = Path(__file__).resolve().parent.parent
 PARITY_TESTS = [

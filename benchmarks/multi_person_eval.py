@@ -29,8 +29,8 @@ from box_variants import BOX_VARIANTS
 from pose_scoring import GOOD_PCK, Labels, coco_results, oks_ap
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
-from blazepose_onnx.image import rotate_clockwise, unrotate_points
-from blazepose_onnx.inputs import read_image
+from blazepose_onnx.io.image import rotate_clockwise, unrotate_points
+from blazepose_onnx.io.inputs import read_image
 from blazepose_onnx.landmarks import COCO17
 
 DEFAULT_BOXES = "(c) upper-body rule (the default)"

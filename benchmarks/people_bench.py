@@ -19,7 +19,7 @@ import json
 import numpy as np
 
 from blazepose_onnx.cli.bench import bench_people, bench_video
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.inputs import read_frames
 from blazepose_onnx.samples import VIDEO
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
-from blazepose_onnx.image import rotate_clockwise, unrotate_points
-from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.roi import axis_aligned_iou
+from blazepose_onnx.io.image import rotate_clockwise, unrotate_points
+from blazepose_onnx.io.inputs import read_frames, read_image
+from blazepose_onnx.pipeline.roi import axis_aligned_iou
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 PHOTOS = {  # x1, y1, x2, y2 in pixels, drawn by hand

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import onnxruntime as ort
 
-from blazepose_onnx import placement, providers
-from blazepose_onnx.provider_models import provider_models
+from blazepose_onnx.backend import placement, providers
+from blazepose_onnx.backend.provider_models import provider_models
 
 
 def bare(model: bytes) -> None:

@@ -21,13 +21,13 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode, samples
-from blazepose_onnx.cli.timing import frame_feeder, time_steps
-from blazepose_onnx.detector import detector_input
-from blazepose_onnx.graph_edits import session_model
-from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.landmarker import crop_inputs
-from blazepose_onnx.models import resolve_model
-from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
+from blazepose_onnx.backend.graph_edits import session_model
+from blazepose_onnx.backend.models import resolve_model
+from blazepose_onnx.bench.timing import frame_feeder, time_steps
+from blazepose_onnx.io.inputs import read_frames, read_image
+from blazepose_onnx.pipeline.detector import detector_input
+from blazepose_onnx.pipeline.landmarker import crop_inputs
+from blazepose_onnx.pipeline.pose_pipeline import LANDMARKER_OUTPUTS
 
 
 def node_profile(path: Path, role: str, outputs, size: int, runs: int) -> dict:

@@ -1,4 +1,5 @@
-"""Identities over time, measured: the composed clips (runtime/composed_clips.py) and dance.mp4.
+"""Identities over time, measured: the composed clips (runtime/bench/composed_clips.py) and
+dance.mp4.
 
     python benchmarks/tracking_eval.py --model lite [--libraries] [--json out.json]
 
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blazepose_onnx.composed_clips import (
+from blazepose_onnx.bench.composed_clips import (
     FPS,
     SCENES,
     ComposedClip,
@@ -40,10 +41,10 @@ from blazepose_onnx.composed_clips import (
     tile_truth,
     visible_fraction,
 )
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.inputs import read_frames
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.person_tracking import box_iou
 from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.stream.person_tracking import box_iou
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 MIN_VISIBLE = 0.5  # a person counts in a frame when this share of their box is in sight

@@ -19,11 +19,11 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from blazepose_onnx.common.install import install_command
+from blazepose_onnx.common.quiet import native_stderr_silenced
 from blazepose_onnx.converter.errors import MissingDependencyError
 from blazepose_onnx.converter.tflite_graph import read_tflite
 from blazepose_onnx.converter.to_onnx import OPSET, translate_tflite
-from blazepose_onnx.install import install_command
-from blazepose_onnx.quiet import native_stderr_silenced
 
 BACKENDS = ("native", "tf2onnx")
 

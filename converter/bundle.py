@@ -8,8 +8,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.converter.errors import BundleError, IntegrityError, ModelNotFoundError
-from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.manifest import ROLES, ModelEntry
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 

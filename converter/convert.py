@@ -6,11 +6,11 @@ import logging
 import os
 from pathlib import Path
 
+from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.converter.backends import run_backend
 from blazepose_onnx.converter.bundle import MEMBERS, Bundle, check_bundle, read_bundle
 from blazepose_onnx.converter.download import announce
 from blazepose_onnx.converter.errors import IntegrityError
-from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths

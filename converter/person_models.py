@@ -16,6 +16,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from blazepose_onnx.common.fileio import atomic_path, write_bytes_atomic
 from blazepose_onnx.converter.backends import run_backend
 from blazepose_onnx.converter.download import announce, sha256_file
 from blazepose_onnx.converter.errors import (
@@ -24,7 +25,6 @@ from blazepose_onnx.converter.errors import (
     SourceError,
     UnknownVariantError,
 )
-from blazepose_onnx.converter.fileio import atomic_path, write_bytes_atomic
 from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import PersonDetectorEntry, load_manifest
 from blazepose_onnx.converter.paths import default_model_dir, person_detector_paths

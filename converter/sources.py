@@ -27,10 +27,10 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from blazepose_onnx.common.fileio import make_parents, remove_empty_folders
 from blazepose_onnx.converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
 from blazepose_onnx.converter.download import announce, download, sha256_file
 from blazepose_onnx.converter.errors import ConverterError, IntegrityError, SourceError
-from blazepose_onnx.converter.fileio import make_parents, remove_empty_folders
 from blazepose_onnx.converter.manifest import (
     ROLES,
     VARIANTS,

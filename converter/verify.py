@@ -17,6 +17,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from blazepose_onnx.common.install import install_command
 from blazepose_onnx.converter.backends import quiet_tensorflow
 from blazepose_onnx.converter.bundle import Bundle
 from blazepose_onnx.converter.errors import (
@@ -25,7 +26,6 @@ from blazepose_onnx.converter.errors import (
     ModelNotFoundError,
 )
 from blazepose_onnx.converter.interface import INPUT_NAME, INPUT_RANGE, INPUT_SIZE, OUTPUTS
-from blazepose_onnx.install import install_command
 
 # The most that fp16 compute (`--precision fp16`) may drift from fp32, max abs per output in its
 # units, on any provider. Measured with ONNX Runtime's CPU fp16 kernels on these inputs:

@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from blazepose_onnx._version import __version__
-from blazepose_onnx.install import require_onnxruntime
+from blazepose_onnx.common.install import require_onnxruntime
 
 if TYPE_CHECKING:
     from blazepose_onnx import extract, samples, solutions

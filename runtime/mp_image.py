@@ -13,7 +13,7 @@ import os
 import cv2
 import numpy as np
 
-from blazepose_onnx.quiet import native_stderr_silenced
+from blazepose_onnx.common.quiet import native_stderr_silenced
 
 
 class ImageFormat(enum.Enum):

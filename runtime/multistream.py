@@ -10,16 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8
-from blazepose_onnx.lifecycle import CallGuard
+from blazepose_onnx.backend.placement import Placement
+from blazepose_onnx.io.image import check_rotation, rotate_clockwise, to_rgb_uint8
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.person_boxes import upright_person_boxes
-from blazepose_onnx.pipeline import PosePipeline
-from blazepose_onnx.placement import Placement
+from blazepose_onnx.pipeline.person_boxes import upright_person_boxes
+from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
 from blazepose_onnx.pose_landmarker import result_from_poses
 from blazepose_onnx.results import PoseLandmarkerResult
-from blazepose_onnx.stream import PoseStream, detected_rois
-from blazepose_onnx.timestamps import TimestampCheck
+from blazepose_onnx.stream.lifecycle import CallGuard
+from blazepose_onnx.stream.pose_stream import PoseStream, detected_rois
+from blazepose_onnx.stream.timestamps import TimestampCheck
 
 
 @dataclass

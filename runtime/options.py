@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
-from blazepose_onnx.install import install_command
+from blazepose_onnx.common.install import install_command
+from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 
 MAX_NUM_POSES = 64
 PRECISIONS = ("fp32", "fp16", "bf16")

@@ -65,7 +65,7 @@ def test_flavours_are_extras_and_none_is_a_base_dependency(wheel):
     assert by_extra["openvino"] == ["onnxruntime-openvino>=1.20"]
     assert by_extra["directml"] == ["onnxruntime-directml>=1.20"]
     assert "blazepose = blazepose_onnx.cli.main:main" in entry_points
-    assert "blazepose-convert = blazepose_onnx.converter.cli:main" in entry_points
+    assert "blazepose-convert = blazepose_onnx.cli.convert:main" in entry_points
 
 
 def test_local_runtime_and_converter_modules_do_not_shadow_it(tmp_path):
@@ -75,7 +75,7 @@ def test_local_runtime_and_converter_modules_do_not_shadow_it(tmp_path):
     (tmp_path / "converter" / "__init__.py").write_text("raise RuntimeError('user package')\n")
     done = subprocess.run(
         [sys.executable, "-c", "from blazepose_onnx import PoseLandmarker; "
-         "import blazepose_onnx.converter.cli; print(PoseLandmarker.__module__)"],
+         "import blazepose_onnx.cli.convert; print(PoseLandmarker.__module__)"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -92,14 +92,14 @@ def test_install_hints_name_how_this_package_was_installed(wheel, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     hint = subprocess.run(
-        [sys.executable, "-c", "from blazepose_onnx.install import install_command as c; "
+        [sys.executable, "-c", "from blazepose_onnx.common.install import install_command as c; "
          "import blazepose_onnx; print(blazepose_onnx.__file__); print(c('cpu'))"],
         capture_output=True, text=True, env={"PYTHONPATH": str(target)}, cwd=tmp_path,
     )  # fmt: skip
     location, command = hint.stdout.splitlines()
     assert location.startswith(str(target)), hint.stderr
     assert command == f"pip install '{wheel}[cpu]'"
-    from blazepose_onnx.install import install_command
+    from blazepose_onnx.common.install import install_command
 
     assert install_command("gpu") == f"pip install -e '{ROOT}[gpu]'"  # this editable checkout
 

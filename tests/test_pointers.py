@@ -65,8 +65,8 @@ def source_strings() -> list[str]:
 
 def test_every_readme_pointer_names_an_existing_section():
     """Help texts pointed to "README, Exports", which does not exist."""
+    from blazepose_onnx.cli.convert import build_parser as build_converter_parser
     from blazepose_onnx.cli.main import build_parser
-    from blazepose_onnx.converter.cli import build_parser as build_converter_parser
 
     texts = help_texts(build_parser()) + help_texts(build_converter_parser())
     texts = [" ".join(text.split()) for text in texts] + source_strings()  # help lines rewrap

@@ -31,24 +31,24 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT, BENCH_VERSION, VIDEO_FRAMES
-from blazepose_onnx.cli.timing import (
+from blazepose_onnx.backend.providers import available_providers, resolve_providers
+from blazepose_onnx.bench.composed_clips import compose, people_scene
+from blazepose_onnx.bench.timing import (
     STAGES,
     concurrently,
     frame_feeder,
     percentiles_ms,
     time_steps,
 )
-from blazepose_onnx.composed_clips import compose, people_scene
-from blazepose_onnx.converter.fileio import write_bytes_atomic
+from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT, BENCH_VERSION, VIDEO_FRAMES
+from blazepose_onnx.common.fileio import write_bytes_atomic
+from blazepose_onnx.common.install import require_module
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.converter.manifest import load_manifest
-from blazepose_onnx.inputs import InputError, read_frames, read_image
-from blazepose_onnx.install import require_module
+from blazepose_onnx.io.inputs import InputError, read_frames, read_image
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.plural import counted
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.providers import available_providers, resolve_providers
 from blazepose_onnx.report.document import placement_text
 
 

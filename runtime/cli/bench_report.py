@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from blazepose_onnx.install import require_module
+from blazepose_onnx.common.install import require_module
 
 
 def run_report(args: argparse.Namespace) -> int:

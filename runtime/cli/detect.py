@@ -22,14 +22,14 @@ import numpy as np
 from blazepose_onnx.cli.boxes_file import boxes_for, unmatched
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.cli.skipped import SkippedInputs
-from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.common.fileio import atomic_path
+from blazepose_onnx.common.plural import counted
+from blazepose_onnx.common.quiet import silence_opencv_logging
 from blazepose_onnx.drawing import draw_landmarks
-from blazepose_onnx.export import CsvResultWriter
-from blazepose_onnx.inputs import IMAGE_SUFFIXES, InputError, image_paths, read_image
+from blazepose_onnx.io.export import CsvResultWriter
+from blazepose_onnx.io.inputs import IMAGE_SUFFIXES, InputError, image_paths, read_image
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.plural import counted
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import silence_opencv_logging
 
 log = logging.getLogger("blazepose")
 

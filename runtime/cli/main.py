@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable
 
 from blazepose_onnx._version import __version__
-from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.cli import bench_arguments, serve
 from blazepose_onnx.cli.arguments import (
     int_in,
@@ -23,16 +22,21 @@ from blazepose_onnx.cli.arguments import (
     refuse_two_on_stdout,
     unit_interval,
 )
-from blazepose_onnx.converter.command import run_command
+from blazepose_onnx.cli.command import run_command
+from blazepose_onnx.common.install import (
+    MissingExtraError,
+    MissingRuntimeError,
+    require_onnxruntime,
+)
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.errors import InputError
-from blazepose_onnx.install import MissingExtraError, MissingRuntimeError, require_onnxruntime
 from blazepose_onnx.options import (
     DEFAULT_PERSON_DETECTION_INTERVAL,
     MAX_NUM_POSES,
     PRECISIONS,
     PoseLandmarkerOptions,
 )
+from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.samples import IMAGE, VIDEO
 from blazepose_onnx.serving.server import ServingError
 
@@ -43,7 +47,7 @@ def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
     """The landmarker options the model arguments ask for; a bad combination is a usage
     error of the command (exit code 2) naming its options."""
     require_onnxruntime()
-    from blazepose_onnx.providers import PROVIDERS
+    from blazepose_onnx.backend.providers import PROVIDERS
 
     if args.provider not in (*PROVIDERS, "auto"):
         args.parser.error(
@@ -129,7 +133,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
     require_onnxruntime()
     import onnxruntime as ort
 
-    from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
+    from blazepose_onnx.backend.providers import PROVIDERS, resolve_providers, unavailable_reason
 
     (auto,) = resolve_providers(["auto"])
     print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto.name}")

@@ -10,7 +10,7 @@ import argparse
 import signal
 from typing import NoReturn
 
-from blazepose_onnx.converter.command import Terminated
+from blazepose_onnx.cli.command import Terminated
 from blazepose_onnx.serving.repository import MODELS, RepositoryOptions, write_repository
 from blazepose_onnx.serving.server import ServingError, TritonServer
 

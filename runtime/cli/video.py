@@ -2,7 +2,7 @@
 Lines and CSV, with a progress bar and a summary per input.
 
 Ctrl-C and SIGTERM keep complete outputs for the frames done (exit 130 and 143); a file that
-ends before its video stream does exits 3 (`blazepose_onnx.truncation`); with several inputs,
+ends before its video stream does exits 3 (`blazepose_onnx.io.truncation`); with several inputs,
 one that cannot be read is named on stderr and the others go on (exit 4; `--strict` stops at
 the first).
 """
@@ -26,27 +26,27 @@ from typing import TextIO
 import cv2
 from tqdm import tqdm
 
+from blazepose_onnx.cli.command import EXIT_INTERRUPTED, EXIT_TERMINATED
 from blazepose_onnx.cli.detect import check_outputs, report
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.cli.skipped import SkippedInputs
-from blazepose_onnx.converter.command import EXIT_INTERRUPTED, EXIT_TERMINATED
-from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.common.fileio import atomic_path
+from blazepose_onnx.common.quiet import quiet_ffmpeg, silence_opencv_logging
 from blazepose_onnx.drawing import draw_landmarks
 from blazepose_onnx.errors import EXIT_TRUNCATED
-from blazepose_onnx.export import CsvResultWriter, jsonl_record
-from blazepose_onnx.inputs import (
+from blazepose_onnx.io.export import CsvResultWriter, jsonl_record
+from blazepose_onnx.io.inputs import (
     InputError,
     is_stream_url,
     native_stderr_silenced,
     open_video,
     video_sources,
 )
+from blazepose_onnx.io.truncation import truncation
+from blazepose_onnx.io.video_writer import VideoFile
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import quiet_ffmpeg, silence_opencv_logging
 from blazepose_onnx.results import PoseLandmarkerResult
-from blazepose_onnx.truncation import truncation
-from blazepose_onnx.video_writer import VideoFile
 
 log = logging.getLogger("blazepose")
 OUTPUTS = {"out": "_pose.mp4", "jsonl": ".jsonl", "csv": ".csv"}  # option: per-input suffix

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import types
 
-from blazepose_onnx.install import require_module
+from blazepose_onnx.common.install import require_module
 
 require_module("pyarrow", "extract", "blazepose extract (Parquet output)")
 

@@ -11,7 +11,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from blazepose_onnx.builtin_detectors import is_builtin
+from blazepose_onnx.common.install import require_module
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.errors import EXIT_SOME_FAILED, EXIT_TRUNCATED
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.progress import Progress
@@ -20,9 +21,8 @@ from blazepose_onnx.extract.schema import FAILED, OK, Entry, PoseRows
 from blazepose_onnx.extract.sources import VIDEO, Source, expand_sources
 from blazepose_onnx.extract.store import Store
 from blazepose_onnx.extract.work import Job, one_line
-from blazepose_onnx.install import require_module
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.plural import counted
+from blazepose_onnx.pipeline.builtin_detectors import is_builtin
 
 ENGINES = ("local", "ray")
 PHOTOS_PER_UNIT = 32

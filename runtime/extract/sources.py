@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blazepose_onnx.errors import InputError
-from blazepose_onnx.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from blazepose_onnx.io.inputs import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 PHOTO, VIDEO = "photo", "video"
 

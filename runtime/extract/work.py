@@ -15,18 +15,18 @@ import cv2
 import numpy as np
 
 from blazepose_onnx._version import __version__
+from blazepose_onnx.common.quiet import quiet_ffmpeg
 from blazepose_onnx.errors import InputError
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.prefetch import prefetched
 from blazepose_onnx.extract.schema import FAILED, TRUNCATED, Entry, PoseRows
 from blazepose_onnx.extract.sources import PHOTO, VIDEO, Source
 from blazepose_onnx.extract.store import Store
-from blazepose_onnx.inputs import open_video, read_image, rgb_frames
+from blazepose_onnx.io.inputs import open_video, read_image, rgb_frames
+from blazepose_onnx.io.truncation import truncation
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import quiet_ffmpeg
-from blazepose_onnx.truncation import truncation
 
 PHOTO_BATCH = 8  # photos per detect_batch call
 # One landmarker per worker process, kind, options and model files (`_landmarker`): its sessions

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT, BENCH_VERSION
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.errors import InputError
-from blazepose_onnx.plural import counted
 
 SPLIT = ("detector", "landmarker", "other")
 

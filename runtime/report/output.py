@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT
+from blazepose_onnx.common.fileio import write_bytes_atomic
 from blazepose_onnx.converter.errors import ConverterError
-from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.report.document import BenchRun, ReportError, parse_run
 from blazepose_onnx.report.page import GENERATOR, compare_page, run_page
 

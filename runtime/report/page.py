@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
-from blazepose_onnx.plural import counted
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.report.charts import MEDIAPIPE, OURS, Row, fps_chart, latency_chart, split_chart
 from blazepose_onnx.report.compare import faster_or_slower, notes, pairs, spread
 from blazepose_onnx.report.document import SPLIT, BenchRun, Case, placement_text

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from blazepose_onnx.common.install import install_command
 from blazepose_onnx.converter.errors import MissingDependencyError
-from blazepose_onnx.image import to_rgb_uint8
-from blazepose_onnx.install import install_command
+from blazepose_onnx.io.image import to_rgb_uint8
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.serving.server import ServingError
 

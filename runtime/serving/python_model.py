@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerResult
-from blazepose_onnx.image import check_rotation
-from blazepose_onnx.person_boxes import check_person_boxes
+from blazepose_onnx.io.image import check_rotation
+from blazepose_onnx.pipeline.person_boxes import check_person_boxes
 from blazepose_onnx.serving.repository import MODEL_FILES_DIR, options_from_config
 
 

@@ -16,10 +16,10 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
-from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.converter.paths import PERSON_DETECTOR_DIR
 from blazepose_onnx.options import DEFAULT_PERSON_DETECTION_INTERVAL, PoseLandmarkerOptions
+from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 
 MODELS = ("pose_image", "pose_video")
 MODEL_FILES_DIR = "models"  # inside <model>/1/
@@ -212,7 +212,7 @@ def write_repository(out_dir: str | Path, options: RepositoryOptions | None = No
     """
     options = (options or RepositoryOptions()).checked()
     # onnxruntime: only when writing
-    from blazepose_onnx.models import builtin_person_detector_path, resolve_model
+    from blazepose_onnx.backend.models import builtin_person_detector_path, resolve_model
 
     paths = resolve_model(options.variant, options.precision)
     copies = {path.name: path for path in paths.values()}

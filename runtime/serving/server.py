@@ -36,8 +36,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from blazepose_onnx.common.install import install_command
 from blazepose_onnx.converter.errors import MissingDependencyError
-from blazepose_onnx.install import install_command
 from blazepose_onnx.serving.repository import SITE_PACKAGES_ENV
 
 EXIT_TIMEOUT_S = 5

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.install import install_command
 from blazepose_onnx.drawing import check_canvas
-from blazepose_onnx.install import install_command
 
 PRESENCE_THRESHOLD = 0.5
 VISIBILITY_THRESHOLD = 0.5

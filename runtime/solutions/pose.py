@@ -18,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from blazepose_onnx.image import to_rgb_uint8
+from blazepose_onnx.io.image import to_rgb_uint8
 from blazepose_onnx.landmarks import POSE_CONNECTIONS as _CONNECTIONS
 from blazepose_onnx.landmarks import PoseLandmark
-from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.pipeline import PosePipeline
+from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
 from blazepose_onnx.solutions.landmark_lists import NormalizedLandmarkList, SolutionOutputs
 from blazepose_onnx.solutions.legacy_tracking import LEGACY_NMS_IOU_THRESHOLD, legacy_policy
-from blazepose_onnx.stream import PoseStream
+from blazepose_onnx.stream.lifecycle import CallGuard
+from blazepose_onnx.stream.pose_stream import PoseStream
 
 POSE_CONNECTIONS = frozenset(_CONNECTIONS)
 MODEL_COMPLEXITIES = {0: "lite", 1: "full", 2: "heavy"}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from blazepose_onnx.inputs import open_video, read_image
+from blazepose_onnx.io.inputs import open_video, read_image
 
 if TYPE_CHECKING:
     import pyarrow

@@ -172,7 +172,7 @@ def test_building_the_parser_imports_nothing_heavy():
 def test_engine_ray_without_ray_is_one_line_with_the_install_command(
     cli, data_dir, tmp_path, one_line_error
 ):
-    from blazepose_onnx.install import install_command
+    from blazepose_onnx.common.install import install_command
 
     done = cli("extract", str(data_dir / "squat.mp4"), "--out", str(tmp_path / "o"),
                "--engine", "ray", "--model", "lite")  # fmt: skip

@@ -29,7 +29,7 @@ from blazepose_onnx import (
     RunningMode,
 )
 
-# Every error a call may raise on bad input, as the API words it (runtime/image.py,
+# Every error a call may raise on bad input, as the API words it (runtime/io/image.py,
 # person_boxes.py, timestamps.py, options.py): exact type, message pattern.
 DOCUMENTED = [
     (TypeError, r"image must be a numpy array, got \w+"),

@@ -14,11 +14,11 @@ import onnxruntime as ort
 import pytest
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerOptions
-from blazepose_onnx.detector import detector_input
-from blazepose_onnx.landmarker import crop_inputs
-from blazepose_onnx.model_session import ModelSession
-from blazepose_onnx.provider_models import provider_models
-from blazepose_onnx.providers import _split_options, create_session, tensorrt_profile
+from blazepose_onnx.backend.model_session import ModelSession
+from blazepose_onnx.backend.provider_models import provider_models
+from blazepose_onnx.backend.providers import _split_options, create_session, tensorrt_profile
+from blazepose_onnx.pipeline.detector import detector_input
+from blazepose_onnx.pipeline.landmarker import crop_inputs
 
 CHECKER = "onnxruntime.tools.check_onnx_model_mobile_usability"
 ML_PROGRAM = re.compile(

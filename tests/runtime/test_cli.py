@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from blazepose_onnx.install import install_command
+from blazepose_onnx.common.install import install_command
 
 SCRIPT = Path(sys.executable).with_name("blazepose")
 

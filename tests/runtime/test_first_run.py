@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from blazepose_onnx import __version__, samples
+from blazepose_onnx.cli.convert import main as convert_main
 from blazepose_onnx.cli.main import main as blazepose_main
+from blazepose_onnx.common.install import install_command
 from blazepose_onnx.converter.bundle import write_bundle
-from blazepose_onnx.converter.cli import main as convert_main
 from blazepose_onnx.converter.manifest import load_manifest
-from blazepose_onnx.install import install_command
 
 BIN = Path(sys.executable).parent
 CLOSED_PORT = "http://127.0.0.1:9"

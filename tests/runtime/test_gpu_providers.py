@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.providers import PROVIDERS, available_providers
+from blazepose_onnx.backend.providers import PROVIDERS, available_providers
 
 GPU_PROVIDERS = [
     pytest.param(

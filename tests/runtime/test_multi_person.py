@@ -17,8 +17,8 @@ from blazepose_onnx import (
     PoseLandmarkerOptions,
     RunningMode,
 )
-from blazepose_onnx.person_detector import decode_yolo
-from blazepose_onnx.pose_similarity import DUPLICATE_OKS, oks_matrix
+from blazepose_onnx.pipeline.person_detector import decode_yolo
+from blazepose_onnx.pipeline.pose_similarity import DUPLICATE_OKS, oks_matrix
 
 # The four pedestrians of bus.jpg (810x1080), drawn by hand: x1, y1, x2, y2 in pixels.
 BUS_PEOPLE = np.array(

@@ -17,9 +17,9 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.converter.errors import ModelFormatError, SourceError
 from blazepose_onnx.converter.paths import person_detector_paths
-from blazepose_onnx.detector import letterboxed
-from blazepose_onnx.image import rotate_clockwise, unrotate_points
-from blazepose_onnx.person_boxes import box_rois
+from blazepose_onnx.io.image import rotate_clockwise, unrotate_points
+from blazepose_onnx.pipeline.detector import letterboxed
+from blazepose_onnx.pipeline.person_boxes import box_rois
 
 # bus.jpg's four pedestrians and messi5.jpg's player (x1, y1, x2, y2, drawn by hand), and
 # zidane.jpg's two men's noses (x, y), in pixels.

@@ -1,7 +1,8 @@
 """Identities that last (`person_detector="ssd"` in stream modes), measured on clips whose
-identities are known by construction (runtime/composed_clips.py: tiles of tests/data/squat.mp4,
-truth from the single-person pipeline on each tile's frames) and on dance.mp4's hand-checked
-lanes, with motmetrics (benchmarks/tracking_eval.py, which also gives the README's table).
+identities are known by construction (runtime/bench/composed_clips.py: tiles of
+tests/data/squat.mp4, truth from the single-person pipeline on each tile's frames) and on
+dance.mp4's hand-checked lanes, with motmetrics (benchmarks/tracking_eval.py, which also gives
+the README's table).
 
 Cost (lite model, the full suite on 2 cores): about 90 s: truth for the 480 composed frames
 (26 s), each clip tracked once (5-15 s each, shared by the tests), dance.mp4 (8 s), LIVE_STREAM
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.composed_clips import FPS, SCENES, compose, tile_truth
+from blazepose_onnx.bench.composed_clips import FPS, SCENES, compose, tile_truth
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ MODEL = "lite"
 
 @pytest.fixture(scope="module")
 def clips(model_dir, data_dir) -> dict:
-    from blazepose_onnx.inputs import read_frames
+    from blazepose_onnx.io.inputs import read_frames
 
     source = read_frames(str(data_dir / "squat.mp4"))
     return {name: compose(source, scene) for name, scene in SCENES.items()}
@@ -89,7 +90,7 @@ def test_the_hidden_person_takes_their_id_back(runs):
 def test_dance_mp4_three_dancers_three_ids(data_dir):
     """MediaPipe's multi-pose output gives 63 ids and finds 3 dancers in no frame; with the
     tracker (measured, lite): 3 ids, 0 switches, 3 poses in 109 of 120 frames."""
-    from blazepose_onnx.inputs import read_frames
+    from blazepose_onnx.io.inputs import read_frames
 
     lanes = json.loads((data_dir / "dance_lanes.json").read_text())["lanes"]
     tracks, _ = tracked(read_frames(str(data_dir / "dance.mp4")), 3)

@@ -10,8 +10,8 @@ import pytest
 from onnx import TensorProto, helper
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, ProviderError
-from blazepose_onnx.provider_check import bf16_problem
-from blazepose_onnx.providers import (
+from blazepose_onnx.backend.provider_check import bf16_problem
+from blazepose_onnx.backend.providers import (
     PROVIDERS,
     _ort_options,
     available_providers,

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from blazepose_onnx.activations import sigmoid
-from blazepose_onnx.detector import Detections, letterboxed, weighted_nms
+from blazepose_onnx.pipeline.activations import sigmoid
+from blazepose_onnx.pipeline.detector import Detections, letterboxed, weighted_nms
 
 INPUT_SIZE = 300
 STRIDES = (16, 32, 64, 128, 256, 512)

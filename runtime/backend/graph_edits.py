@@ -24,10 +24,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from blazepose_onnx.backend.model_form import ANY_FORM, ModelForm
 from blazepose_onnx.converter.errors import ModelFormatError, StaleModelError
 from blazepose_onnx.converter.interface import read_metadata
 from blazepose_onnx.converter.seal import GRAPH_DIGEST_KEY, graph_digest
-from blazepose_onnx.model_form import ANY_FORM, ModelForm
 
 
 def prune_to_outputs(model: onnx.ModelProto, outputs: Sequence[str]) -> onnx.ModelProto:

@@ -17,10 +17,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
-from blazepose_onnx.models import builtin_person_detector_path
-from blazepose_onnx.person_boxes import check_person_boxes
-from blazepose_onnx.session_cache import cached_session_model
+from blazepose_onnx.backend.models import builtin_person_detector_path
+from blazepose_onnx.backend.session_cache import cached_session_model
+from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
+from blazepose_onnx.pipeline.person_boxes import check_person_boxes
 
 MIN_SCORE = 0.25
 NMS_IOU = 0.45

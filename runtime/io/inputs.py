@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.quiet import native_stderr_silenced
 from blazepose_onnx.errors import InputError
-from blazepose_onnx.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 VIDEO_SUFFIXES = (

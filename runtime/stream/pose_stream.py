@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.person_tracking import HIGH_SCORE, PersonTracker
-from blazepose_onnx.pipeline import FramePoses, PosePipeline
-from blazepose_onnx.pose_similarity import oks_matrix
-from blazepose_onnx.roi import rois_from_keypoints
-from blazepose_onnx.smoothing import OneEuroFilter, PoseSmoother, aux_box_px, object_scale
-from blazepose_onnx.tracking import RoiTracker, next_frame_rois
+from blazepose_onnx.pipeline.pose_pipeline import FramePoses, PosePipeline
+from blazepose_onnx.pipeline.pose_similarity import oks_matrix
+from blazepose_onnx.pipeline.roi import rois_from_keypoints
+from blazepose_onnx.stream.person_tracking import HIGH_SCORE, PersonTracker
+from blazepose_onnx.stream.smoothing import OneEuroFilter, PoseSmoother, aux_box_px, object_scale
+from blazepose_onnx.stream.tracking import RoiTracker, next_frame_rois
 
 IDENTITY_OKS = 0.3  # a track's pose below this OKS with its last one is someone else
 

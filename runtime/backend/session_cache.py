@@ -20,10 +20,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from blazepose_onnx.backend.model_form import ANY_FORM, ModelForm
+from blazepose_onnx.common.fileio import write_bytes_atomic
 from blazepose_onnx.converter.errors import ConverterError, ModelFormatError
-from blazepose_onnx.converter.fileio import write_bytes_atomic
 from blazepose_onnx.converter.paths import default_model_dir
-from blazepose_onnx.model_form import ANY_FORM, ModelForm
 
 CACHE_DIR = ".sessions"
 EDITS_VERSION = "1"  # bump when graph_edits changes what it produces
@@ -55,7 +55,7 @@ def cached_session_model(
             with contextlib.suppress(OSError):
                 os.utime(entry)  # used now: the last to go
             return data
-    from blazepose_onnx.graph_edits import session_model
+    from blazepose_onnx.backend.graph_edits import session_model
 
     data = session_model(path, role, outputs, form)
     content_key = hashlib.sha256(data).hexdigest()[:16]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from blazepose_onnx.backend.models import resolve_session_models
+from blazepose_onnx.backend.providers import PROVIDERS, ProviderRequest, model_form
+from blazepose_onnx.common.fileio import write_bytes_atomic
 from blazepose_onnx.converter.errors import ConverterError
-from blazepose_onnx.converter.fileio import write_bytes_atomic
-from blazepose_onnx.models import resolve_session_models
-from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
-from blazepose_onnx.providers import PROVIDERS, ProviderRequest, model_form
+from blazepose_onnx.pipeline.pose_pipeline import LANDMARKER_OUTPUTS
 
 
 def provider_models(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import BinaryIO
 
-from blazepose_onnx.quiet import native_stderr_silenced
+from blazepose_onnx.common.quiet import native_stderr_silenced
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from blazepose_onnx.activations import sigmoid
-from blazepose_onnx.roi import crop_matrices, project_to_image, warp_crops
+from blazepose_onnx.pipeline.activations import sigmoid
+from blazepose_onnx.pipeline.roi import crop_matrices, project_to_image, warp_crops
 
 INPUT_SIZE = 256
 NUM_POINTS = 39  # 33 landmarks, 2 auxiliary (tracking), 4 unused

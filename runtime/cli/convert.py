@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 from blazepose_onnx import samples
+from blazepose_onnx.backend.providers import PROVIDERS
+from blazepose_onnx.cli.command import run_command
+from blazepose_onnx.common.fileio import atomic_path
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.converter.backends import BACKENDS
 from blazepose_onnx.converter.bundle import check_bundle, read_bundle
-from blazepose_onnx.converter.command import run_command
 from blazepose_onnx.converter.convert import convert_bundle, identify_variant
 from blazepose_onnx.converter.errors import (
     ConverterError,
@@ -20,7 +23,6 @@ from blazepose_onnx.converter.errors import (
     UnknownVariantError,
     VerificationError,
 )
-from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths
 from blazepose_onnx.converter.person_models import (
@@ -36,11 +38,9 @@ from blazepose_onnx.converter.verify import (
     format_table,
     verify_models,
 )
-from blazepose_onnx.plural import counted
-from blazepose_onnx.providers import PROVIDERS
 
 log = logging.getLogger("blazepose-convert")
-CHECKOUT_IMAGE_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
+CHECKOUT_IMAGE_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
 
 
 def _variants(name: str) -> list[str]:
@@ -174,7 +174,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from blazepose_onnx.provider_models import export_models
+    from blazepose_onnx.backend.provider_models import export_models
 
     written = export_models(
         args.variant, args.provider, args.out, precision=args.precision, masks=args.masks

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from blazepose_onnx.detector import decode_detections, weighted_nms
-from blazepose_onnx.roi import project_to_image, rois_from_keypoints
+from blazepose_onnx.pipeline.detector import decode_detections, weighted_nms
+from blazepose_onnx.pipeline.roi import project_to_image, rois_from_keypoints
 
 CROP_SCALE = 1.25  # the crop's side, in the box's longer sides
 MIN_SCORE = 0.3  # the pose detector's score for a body in a box's crop

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blazepose_onnx.roi import axis_aligned_iou, rois_from_keypoints
+from blazepose_onnx.pipeline.roi import axis_aligned_iou, rois_from_keypoints
 
 
 def next_frame_rois(aux: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from blazepose_onnx.box_orientation import box_crop_rois, turned_roi
-from blazepose_onnx.builtin_detectors import orients_boxes
-from blazepose_onnx.detector import (
+from blazepose_onnx.backend.model_session import ModelSession
+from blazepose_onnx.backend.model_stats import ModelStats
+from blazepose_onnx.backend.models import input_spec, resolve_session_models
+from blazepose_onnx.backend.placement import Placement
+from blazepose_onnx.backend.providers import create_session, model_form
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.pipeline.box_orientation import box_crop_rois, turned_roi
+from blazepose_onnx.pipeline.builtin_detectors import orients_boxes
+from blazepose_onnx.pipeline.detector import (
     NMS_IOU_THRESHOLD,
     decode_detections,
     detection_rois,
@@ -17,7 +23,7 @@ from blazepose_onnx.detector import (
     remove_letterbox,
     weighted_nms,
 )
-from blazepose_onnx.landmarker import (
+from blazepose_onnx.pipeline.landmarker import (
     AUX_POINTS,
     NUM_LANDMARKS,
     crop_inputs,
@@ -27,21 +33,15 @@ from blazepose_onnx.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
-from blazepose_onnx.model_session import ModelSession
-from blazepose_onnx.model_stats import ModelStats
-from blazepose_onnx.models import input_spec, resolve_session_models
-from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.person_boxes import box_rois
-from blazepose_onnx.person_detector import (
+from blazepose_onnx.pipeline.person_boxes import box_rois
+from blazepose_onnx.pipeline.person_detector import (
     checked_detections,
     checked_person_boxes,
     person_detector_stage,
 )
-from blazepose_onnx.placement import Placement
-from blazepose_onnx.pose_similarity import duplicates
-from blazepose_onnx.providers import create_session, model_form
-from blazepose_onnx.roi import warp_crops
-from blazepose_onnx.tracking import next_frame_rois
+from blazepose_onnx.pipeline.pose_similarity import duplicates
+from blazepose_onnx.pipeline.roi import warp_crops
+from blazepose_onnx.stream.tracking import next_frame_rois
 
 LANDMARKER_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blazepose_onnx.activations import sigmoid
-from blazepose_onnx.anchors import INPUT_SIZE, ssd_anchors
-from blazepose_onnx.roi import rois_from_keypoints, warp_crops
+from blazepose_onnx.pipeline.activations import sigmoid
+from blazepose_onnx.pipeline.anchors import INPUT_SIZE, ssd_anchors
+from blazepose_onnx.pipeline.roi import rois_from_keypoints, warp_crops
 
 SCORE_CLIP = 100.0
 NMS_IOU_THRESHOLD = 0.5

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import onnxruntime as ort
 
-from blazepose_onnx.placement import Placement
+from blazepose_onnx.backend.placement import Placement
 
 OUTPUT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 INPUT_DTYPES = {**OUTPUT_DTYPES, "tensor(uint8)": np.uint8}

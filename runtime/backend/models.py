@@ -11,6 +11,8 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from blazepose_onnx.backend.model_form import ANY_FORM, ModelForm
+from blazepose_onnx.backend.session_cache import cached_session_model
 from blazepose_onnx.converter.errors import StaleModelError
 from blazepose_onnx.converter.manifest import VARIANTS
 from blazepose_onnx.converter.paths import (
@@ -19,8 +21,6 @@ from blazepose_onnx.converter.paths import (
     onnx_paths,
     person_detector_paths,
 )
-from blazepose_onnx.model_form import ANY_FORM, ModelForm
-from blazepose_onnx.session_cache import cached_session_model
 
 log = logging.getLogger(__name__)
 CANONICAL_BUNDLE = re.compile(rf"pose_landmarker_({'|'.join(VARIANTS)})\.task")

@@ -32,7 +32,7 @@ class BuiltinPersonDetector:
 BUILTIN_PERSON_DETECTORS = {
     "ssd": BuiltinPersonDetector(
         "MediaPipe's SSD-MobileNetV2 (Open Images v4), fetched from npm on first use",
-        "blazepose_onnx.person_ssd:SsdPersonDetector",
+        "blazepose_onnx.pipeline.person_ssd:SsdPersonDetector",
         orients_boxes=True,
     ),
 }

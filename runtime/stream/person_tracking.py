@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blazepose_onnx.box_kalman import BoxKalman
-from blazepose_onnx.pose_similarity import KAPPA
-from blazepose_onnx.roi import axis_aligned_iou
+from blazepose_onnx.pipeline.pose_similarity import KAPPA
+from blazepose_onnx.pipeline.roi import axis_aligned_iou
+from blazepose_onnx.stream.box_kalman import BoxKalman
 
 HIGH_SCORE = 0.5  # a confident box, unless the detector says (its `confident_score`)
 LOW_SCORE_SHARE = 0.4  # low-score boxes down to this share of the high threshold

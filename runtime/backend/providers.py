@@ -21,12 +21,16 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from blazepose_onnx.backend.model_form import ModelForm
+from blazepose_onnx.backend.model_session import INPUT_DTYPES, ModelSession
+from blazepose_onnx.backend.placement import PlacementRecorder
+from blazepose_onnx.backend.provider_check import (
+    bf16_problem,
+    preload_gpu_libraries,
+    provider_problem,
+)
+from blazepose_onnx.common.install import flavour_command
 from blazepose_onnx.errors import ProviderError
-from blazepose_onnx.install import flavour_command
-from blazepose_onnx.model_form import ModelForm
-from blazepose_onnx.model_session import INPUT_DTYPES, ModelSession
-from blazepose_onnx.placement import PlacementRecorder
-from blazepose_onnx.provider_check import bf16_problem, preload_gpu_libraries, provider_problem
 
 log = logging.getLogger(__name__)
 
