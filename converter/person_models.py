@@ -16,9 +16,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from blazepose_onnx.common.digest import sha256_file
 from blazepose_onnx.common.fileio import atomic_path, write_bytes_atomic
 from blazepose_onnx.converter.backends import run_backend
-from blazepose_onnx.converter.download import announce, sha256_file
+from blazepose_onnx.converter.download import announce
 from blazepose_onnx.converter.errors import (
     ConverterError,
     IntegrityError,

@@ -18,16 +18,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from blazepose_onnx.backend.model_form import ANY_FORM, ModelForm
-from blazepose_onnx.converter.errors import ModelFormatError, StaleModelError
-from blazepose_onnx.converter.interface import read_metadata
-from blazepose_onnx.converter.seal import GRAPH_DIGEST_KEY, graph_digest
+from blazepose_onnx.converter import BATCH_DIM, load_converted, read_metadata
+from blazepose_onnx.converter.errors import ModelFormatError
 
 
 def prune_to_outputs(model: onnx.ModelProto, outputs: Sequence[str]) -> onnx.ModelProto:
@@ -36,7 +34,7 @@ def prune_to_outputs(model: onnx.ModelProto, outputs: Sequence[str]) -> onnx.Mod
     graph_outputs = [value.name for value in model.graph.output]
     unknown = sorted(set(outputs) - set(graph_outputs))
     if unknown:
-        raise ValueError(f"model has no output(s) {', '.join(unknown)} (has {graph_outputs})")
+        raise ModelFormatError(f"model has no output(s) {', '.join(unknown)} (has {graph_outputs})")
     pruned = _copy(model)
     graph = pruned.graph
     needed = set(outputs)
@@ -103,9 +101,6 @@ def with_uint8_image_input(model: onnx.ModelProto, float_input: bool = False) ->
         {**meta, "blazepose.input_layout": "NHWC", "blazepose.input_range": json.dumps([0, 255])},
     )
     return edited
-
-
-BATCH_DIM = "batch"  # the converter's name of the batch dimension
 
 
 def with_fixed_batch(model: onnx.ModelProto, batch: int) -> onnx.ModelProto:
@@ -247,49 +242,13 @@ def session_model(
     `ModelFormatError` (a ValueError) naming it; one converted before digests were recorded
     raises its subclass `StaleModelError`.
     """
-    model = load_checked(path, role)
+    model = load_converted(path, role)
     if outputs is not None and set(outputs) != {value.name for value in model.graph.output}:
         model = prune_to_outputs(model, outputs)
     model = with_uint8_image_input(model, form.float_input)
     if form.batch is not None:
         model = with_fixed_batch(model, form.batch)
     return model.SerializeToString()
-
-
-def load_checked(path: str | os.PathLike, role: str) -> onnx.ModelProto:
-    """A converted model of `role`, checked against its recorded graph digest."""
-    try:
-        data = Path(path).read_bytes()
-        model = onnx.load_from_string(data)
-    except OSError as exc:
-        raise ModelFormatError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    except Exception as exc:  # protobuf's DecodeError, onnx's own errors
-        raise ModelFormatError(f"{path} is not a readable ONNX model: {exc}") from exc
-    meta = read_metadata(model)
-    if meta.get("blazepose.input_layout") == "NHWC":
-        raise ModelFormatError(
-            f"{path} is a model as a session gets it (uint8 NHWC input: blazepose-convert "
-            "export), for other runtimes; give blazepose-onnx the converted models (a variant, a "
-            ".task bundle, or a folder written by blazepose-convert convert)"
-        )
-    found = meta.get("blazepose.role")
-    if found != role:
-        raise ModelFormatError(
-            f"{path} is not a blazepose-onnx {role} model (its blazepose.role metadata is "
-            f"{found!r}; convert models with blazepose-convert)"
-        )
-    recorded = meta.get(GRAPH_DIGEST_KEY)
-    if recorded is None:
-        raise StaleModelError(
-            f"{path} was converted by an older blazepose-onnx (no graph digest); convert it "
-            "again with blazepose-convert convert"
-        )
-    if graph_digest(data) != recorded:
-        raise ModelFormatError(
-            f"{path} is corrupted: its graph or weights do not match the digest recorded when it "
-            "was converted; convert it again with blazepose-convert convert"
-        )
-    return model
 
 
 def _copy(model: onnx.ModelProto) -> onnx.ModelProto:

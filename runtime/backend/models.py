@@ -13,14 +13,9 @@ import onnxruntime as ort
 
 from blazepose_onnx.backend.model_form import ANY_FORM, ModelForm
 from blazepose_onnx.backend.session_cache import cached_session_model
+from blazepose_onnx.common.errors import InvalidValueError, MissingFileError
+from blazepose_onnx.converter import VARIANTS, model_files, onnx_paths, person_detector_paths
 from blazepose_onnx.converter.errors import StaleModelError
-from blazepose_onnx.converter.manifest import VARIANTS
-from blazepose_onnx.converter.paths import (
-    default_model_dir,
-    model_files,
-    onnx_paths,
-    person_detector_paths,
-)
 
 log = logging.getLogger(__name__)
 CANONICAL_BUNDLE = re.compile(rf"pose_landmarker_({'|'.join(VARIANTS)})\.task")
@@ -48,7 +43,7 @@ def resolve_model(
         paths = onnx_paths(model, precision=precision)
         if all(p.is_file() for p in paths.values()):
             return paths  # converted already: the converter (and onnx) is not imported
-        from blazepose_onnx.converter.convert import ensure_converted
+        from blazepose_onnx.converter import ensure_converted
 
         return ensure_converted(model, precision=precision)
     path = Path(model)
@@ -57,18 +52,20 @@ def resolve_model(
         log.info("%s does not exist: using the %s variant it names", path, variant)
         return resolve_model(variant, precision, trust_unverified)
     if not path.exists():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"model not found: {path} (expected {', '.join(VARIANTS)} or a path)"
         )
     if path.is_dir():
         pair = model_files(path, precision)
         for role_path in pair.values():
             if not role_path.is_file():
-                raise FileNotFoundError(f"model directory {path} has no {role_path.name}")
+                raise MissingFileError(f"model directory {path} has no {role_path.name}")
         return pair
     if path.suffix == ".task":
-        return _converted_bundle(path, precision, trust_unverified)
-    raise ValueError(
+        from blazepose_onnx.converter import ensure_bundle_converted
+
+        return ensure_bundle_converted(path, precision, trust_unverified)
+    raise InvalidValueError(
         f"model {path} must be a .task bundle or a directory with detector.onnx and landmarker.onnx"
     )
 
@@ -116,7 +113,7 @@ def reconvert(
 ) -> dict[str, Path] | None:
     """Convert a variant or `.task` again (its converted files are stale); None for a folder
     of ONNX files, which only its owner can rebuild."""
-    from blazepose_onnx.converter.convert import convert_bundle, convert_variant
+    from blazepose_onnx.converter import convert_bundle, convert_variant
 
     log.warning("converting %s again: its ONNX files predate graph digests", model)
     if isinstance(model, str) and model in VARIANTS:
@@ -125,24 +122,6 @@ def reconvert(
     if path.suffix == ".task":
         return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)
     return None
-
-
-def _converted_bundle(path: Path, precision: str, trust_unverified: bool) -> dict[str, Path]:
-    """The bundle's converted files, reused when their weights fingerprint matches."""
-    import onnx
-
-    from blazepose_onnx.converter.bundle import read_bundle
-    from blazepose_onnx.converter.convert import bundle_variant_name, convert_bundle
-    from blazepose_onnx.converter.interface import read_metadata
-    from blazepose_onnx.converter.tflite_graph import weights_fingerprint
-
-    bundle = read_bundle(path)
-    existing = onnx_paths(bundle_variant_name(bundle, path), default_model_dir(), precision)
-    if existing["landmarker"].is_file() and existing["detector"].is_file():
-        meta = read_metadata(onnx.load(str(existing["landmarker"]), load_external_data=False))
-        if meta.get("blazepose.weights_fingerprint") == weights_fingerprint(bundle.landmarker):
-            return existing
-    return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)
 
 
 def builtin_person_detector_path(name: str, model: str | os.PathLike | None = None) -> Path:
@@ -156,7 +135,7 @@ def builtin_person_detector_path(name: str, model: str | os.PathLike | None = No
     path = person_detector_paths(name)["onnx"]
     if path.is_file():
         return path  # converted already: the converter (and onnx) is not imported
-    from blazepose_onnx.converter.person_models import ensure_person_detector
+    from blazepose_onnx.converter import ensure_person_detector
 
     return ensure_person_detector(name)
 

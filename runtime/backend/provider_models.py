@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from blazepose_onnx.backend.models import resolve_session_models
-from blazepose_onnx.backend.providers import PROVIDERS, ProviderRequest, model_form
+from blazepose_onnx.backend.providers import ProviderRequest, model_form
 from blazepose_onnx.common.fileio import write_bytes_atomic
 from blazepose_onnx.converter.errors import ConverterError
 from blazepose_onnx.pipeline.pose_pipeline import LANDMARKER_OUTPUTS
@@ -23,9 +23,6 @@ def provider_models(
     its options) is built from: the outputs the pipeline reads (with the segmentation mask when
     `masks`), a uint8 NHWC input; on CoreML a fixed batch (`batch_size`, 1 by default) and
     float32 pixel values 0-255 as input."""
-    name = provider if isinstance(provider, str) else provider[0]
-    if name not in PROVIDERS:
-        raise ConverterError(f"unknown provider {name!r}: expected one of {', '.join(PROVIDERS)}")
     outputs = {
         "detector": None,
         "landmarker": LANDMARKER_OUTPUTS + (["segmentation"] if masks else []),
@@ -58,7 +55,7 @@ def _is_export(path: Path) -> bool:
     """Whether `path` is a regular file holding a session model (uint8 NHWC input)."""
     import onnx
 
-    from blazepose_onnx.converter.interface import read_metadata
+    from blazepose_onnx.converter import read_metadata
 
     if not path.is_file() or path.is_symlink():
         return False

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from blazepose_onnx.backend.model_form import ANY_FORM, ModelForm
+from blazepose_onnx.common.errors import WriteError
 from blazepose_onnx.common.fileio import write_bytes_atomic
-from blazepose_onnx.converter.errors import ConverterError, ModelFormatError
-from blazepose_onnx.converter.paths import default_model_dir
+from blazepose_onnx.converter import default_model_dir
+from blazepose_onnx.converter.errors import ModelFormatError
 
 CACHE_DIR = ".sessions"
 EDITS_VERSION = "1"  # bump when graph_edits changes what it produces
@@ -59,7 +60,7 @@ def cached_session_model(
 
     data = session_model(path, role, outputs, form)
     content_key = hashlib.sha256(data).hexdigest()[:16]
-    with contextlib.suppress(OSError, ConverterError):  # read-only folders get no cache
+    with contextlib.suppress(OSError, WriteError):  # read-only folders get no cache
         kept = write_bytes_atomic(folder / f"{prefix}{content_key}.onnx", data)
         _remove_least_recently_used(folder, role, kept)
     return data

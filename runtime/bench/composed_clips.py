@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.errors import InvalidValueError
+
 BACKGROUND = (52, 56, 60)
 FPS = 30
 
@@ -151,7 +153,7 @@ def compose(source: Sequence[np.ndarray], scene: Scene) -> ComposedClip:
             x, y = (round(v) for v in tile.path(t))
             tile_height, tile_width = image.shape[:2]
             if x < 0 or y < 0 or x + tile_width > width or y + tile_height > height:
-                raise ValueError(f"tile {k} leaves the {width}x{height} frame at frame {t}")
+                raise InvalidValueError(f"tile {k} leaves the {width}x{height} frame at frame {t}")
             canvas[y : y + tile_height, x : x + tile_width] = image
             corners[k, t] = x, y
             tile_frames[k].append(image)

@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from blazepose_onnx.converter.manifest import VARIANTS
+from blazepose_onnx.converter import VARIANTS
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:

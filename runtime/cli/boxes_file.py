@@ -15,8 +15,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from blazepose_onnx.common.errors import InvalidValueError
 
-class BoxesFileError(ValueError):
+
+class BoxesFileError(InvalidValueError):
     """The file cannot be read or is not in the documented format (a usage error)."""
 
 

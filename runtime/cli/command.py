@@ -1,18 +1,32 @@
-"""What both command-line tools share: logging set-up, one-line errors, SIGINT and SIGTERM."""
+"""What both command-line tools share: logging set-up, one-line errors, SIGINT and SIGTERM.
+
+The project's own errors (`BlazePoseError`) and the OS errors a run expects from the machine and
+the paths it is given (a full disk, a missing or unreadable file, a closed pipe) are one line;
+anything else is a bug, and Python shows its traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import logging
 import signal
 import sys
 import traceback
 
+from blazepose_onnx.common.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, BlazePoseError
 from blazepose_onnx.converter.errors import SourceError
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
-EXIT_TERMINATED = 143  # 128 + SIGTERM
+EXPECTED_OS_ERRORS = frozenset(
+    {
+        errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP,  # paths
+        errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST, errno.ENOTEMPTY,  # permissions
+        errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EMFILE, errno.ENFILE,  # disks
+        errno.EPIPE, errno.ECONNREFUSED, errno.ECONNRESET, errno.ETIMEDOUT,  # pipes, network
+        errno.EHOSTUNREACH, errno.ENETUNREACH,
+    }
+)  # fmt: skip
 
 
 class Terminated(BaseException):
@@ -35,18 +49,24 @@ class CommandFormatter(logging.Formatter):
         return f"{self.prog}: {record.levelname.lower()}: {super().format(record)}"
 
 
+def expected(exc: BaseException) -> bool:
+    """Whether `exc` is said in one line: one of the project's errors, or an OS error from the
+    machine or the paths given (`EXPECTED_OS_ERRORS`)."""
+    if isinstance(exc, BlazePoseError):
+        return True
+    return isinstance(exc, OSError) and exc.errno in EXPECTED_OS_ERRORS
+
+
 def run_command(
-    parser: argparse.ArgumentParser,
-    argv: list[str] | None,
-    errors: tuple[type[BaseException], ...],
-    supply_hint: str = "",
+    parser: argparse.ArgumentParser, argv: list[str] | None, supply_hint: str = ""
 ) -> int:
     """Parse `argv`, run the chosen subcommand, and turn expected errors into one line.
 
     `supply_hint` ends a SourceError (no source had the model) with this command's own way of
-    giving a bundle by path. Exit codes: 0 success, 1 an error from `errors` (printed as
-    `prog: error: ...`; with `-v` its traceback first), 2 bad usage (argparse), 130 interrupted
-    (SIGINT), 143 terminated (SIGTERM).
+    giving a bundle by path. Exit codes: 0 success, 1 an expected error (printed as
+    `prog: error: ...`; with `-v` its traceback first; any other exception is a bug and
+    propagates with its traceback), 2 bad usage (argparse), 130 interrupted (SIGINT), 143
+    terminated (SIGTERM).
     """
     args = parse_arguments(parser, argv)
     handler = logging.StreamHandler()
@@ -55,7 +75,9 @@ def run_command(
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return args.run(args)
-    except errors as exc:
+    except Exception as exc:
+        if not expected(exc):
+            raise
         if args.verbose:
             traceback.print_exc()
         hint = f" {supply_hint}" if isinstance(exc, SourceError) and supply_hint else ""

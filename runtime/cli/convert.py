@@ -13,6 +13,7 @@ from blazepose_onnx import samples
 from blazepose_onnx.backend.providers import PROVIDERS
 from blazepose_onnx.cli.command import run_command
 from blazepose_onnx.common.fileio import atomic_path
+from blazepose_onnx.common.media import IMAGE_SUFFIXES
 from blazepose_onnx.common.plural import counted
 from blazepose_onnx.converter.backends import BACKENDS
 from blazepose_onnx.converter.bundle import check_bundle, read_bundle
@@ -32,12 +33,7 @@ from blazepose_onnx.converter.person_models import (
 )
 from blazepose_onnx.converter.sources import fetch_bundles
 from blazepose_onnx.converter.to_onnx import PRECISIONS, WEIGHT_STORAGE
-from blazepose_onnx.converter.verify import (
-    IMAGE_SUFFIXES,
-    RANDOM_INPUTS,
-    format_table,
-    verify_models,
-)
+from blazepose_onnx.converter.verify import RANDOM_INPUTS, format_table, verify_models
 
 log = logging.getLogger("blazepose-convert")
 CHECKOUT_IMAGE_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -283,9 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_command(
-        build_parser(), argv, (ConverterError, OSError), "(or pass it with --bundle PATH)."
-    )
+    return run_command(build_parser(), argv, "(or pass it with --bundle PATH).")
 
 
 if __name__ == "__main__":

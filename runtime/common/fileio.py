@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from blazepose_onnx.converter.errors import ConverterError
+from blazepose_onnx.common.errors import WriteError
 
 TEMP_MARK = ".blazepose-"
 IN_PLACE_ROOTS = (Path("/dev"), Path("/proc"))
@@ -33,7 +33,7 @@ def writes_in_place(path: Path) -> bool:
     except OSError:  # missing, or under a non-folder: the atomic write reports it
         return False
     if stat.S_ISDIR(mode):
-        raise ConverterError(f"cannot write {path}: it is a directory")
+        raise WriteError(f"cannot write {path}: it is a directory")
     return not stat.S_ISREG(mode)
 
 
@@ -115,7 +115,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path
             prefix=f".{target.name}{TEMP_MARK}{os.getpid()}-", suffix=suffix, dir=target.parent
         )
     except OSError as exc:
-        raise ConverterError(f"cannot write to {target.parent}: {exc.strerror or exc}") from exc
+        raise WriteError(f"cannot write to {target.parent}: {exc.strerror or exc}") from exc
     os.close(fd)
     temp_path = Path(temp)
     try:

@@ -7,14 +7,19 @@ which one in the distribution's `direct_url.json` (PEP 610).
 
 from __future__ import annotations
 
+import importlib
 import json
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import unquote, urlparse
 
+from blazepose_onnx.common.errors import BlazePoseError
+
 DISTRIBUTION = "blazepose-onnx"
-_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+# The repository root when running from a checkout (runtime/ is the package there).
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def install_command(extras: str) -> str:
@@ -30,8 +35,8 @@ def install_command(extras: str) -> str:
         path = unquote(urlparse(url).path)
         editable = direct.get("dir_info", {}).get("editable", False)
         return f"pip install {'-e ' if editable else ''}'{path}[{extras}]'"
-    if not direct and (_SOURCE_ROOT / "pyproject.toml").is_file():  # a checkout, not installed
-        return f"pip install -e '{_SOURCE_ROOT}[{extras}]'"
+    if not direct and (SOURCE_ROOT / "pyproject.toml").is_file():  # a checkout, not installed
+        return f"pip install -e '{SOURCE_ROOT}[{extras}]'"
     return f"pip install '{DISTRIBUTION}[{extras}]'"
 
 
@@ -59,25 +64,30 @@ def flavour_command(extra: str, distribution: str) -> str:
     return f"{uninstall}{install_command(extra)}"
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(BlazePoseError, ImportError):
     """A module that an extra installs is missing; the message gives the install command."""
 
 
-def require_module(module: str, extra: str, purpose: str) -> None:
-    """Raise MissingExtraError naming `purpose` and the command that adds `extra` when `module`
-    is not installed."""
-    if find_spec(module) is None:
+def require(module: str, extra: str, purpose: str) -> ModuleType:
+    """`module`, imported; MissingExtraError naming `purpose` and the command that adds `extra`
+    when it is not installed (or cannot be imported)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        missing = isinstance(exc, ModuleNotFoundError) and f"{module}.".startswith(f"{exc.name}.")
+        state = "which is not installed" if missing else f"which cannot be imported ({exc})"
         raise MissingExtraError(
-            f"{purpose} needs {module}, which is not installed: {install_command(extra)}"
-        )
+            f"{purpose} needs {module}, {state}: {install_command(extra)}"
+        ) from exc
 
 
-class MissingRuntimeError(ImportError):
+class MissingRuntimeError(MissingExtraError):
     """No ONNX Runtime build is installed (every flavour ships the `onnxruntime` module)."""
 
 
 def require_onnxruntime() -> None:
-    """Raise MissingRuntimeError, with the command that installs one, when none is installed."""
+    """Raise MissingRuntimeError, with the command that installs one, when none is installed
+    (without importing it: `import blazepose_onnx` and the CLI's parser stay cheap)."""
     if find_spec("onnxruntime") is None:
         raise MissingRuntimeError(
             "blazepose-onnx needs one ONNX Runtime build and none is installed: "

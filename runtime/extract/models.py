@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 from pathlib import Path
 
+from blazepose_onnx.common.digest import sha256_file
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline.builtin_detectors import is_builtin
 
 
 @functools.lru_cache(maxsize=8)
 def _file_sha256(path: Path, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """`sha256_file`, once per file version (path and modification time)."""
+    return sha256_file(path)
 
 
 def model_hashes(options: PoseLandmarkerOptions) -> dict[str, str]:

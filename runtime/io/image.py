@@ -9,6 +9,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError, MissingFileError
+
 MIN_IMAGE_SIDE = 8
 COLOR_ORDERS = ("rgb", "bgr", "rgba", "bgra", "gray")
 FLOAT_CHUNK_PIXELS = 1 << 20  # float images are converted in row blocks of about this size
@@ -29,23 +31,25 @@ def to_rgb_uint8(image: Any, color: str = "rgb", max_pixels: int | None = None) 
     if hasattr(image, "numpy_view") and not isinstance(image, np.ndarray):
         image = image.numpy_view()
     if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+        raise InvalidTypeError(f"image must be a numpy array, got {type(image).__name__}")
     if color not in COLOR_ORDERS:
-        raise ValueError(f"color must be one of {', '.join(COLOR_ORDERS)}, got {color!r}")
+        raise InvalidValueError(f"color must be one of {', '.join(COLOR_ORDERS)}, got {color!r}")
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
-        raise ValueError(f"image must be HxW, HxWx1, HxWx3 or HxWx4, got shape {image.shape}")
+        raise InvalidValueError(
+            f"image must be HxW, HxWx1, HxWx3 or HxWx4, got shape {image.shape}"
+        )
     if image.size == 0:
-        raise ValueError(f"image is empty (shape {image.shape})")
+        raise InvalidValueError(f"image is empty (shape {image.shape})")
     if min(image.shape[:2]) < MIN_IMAGE_SIDE:
-        raise ValueError(
+        raise InvalidValueError(
             f"image is too small ({image.shape[1]}x{image.shape[0]}): "
             f"both sides must be at least {MIN_IMAGE_SIDE} pixels"
         )
     height, width = image.shape[:2]
     if max_pixels is not None and height * width > max_pixels:
-        raise ValueError(
+        raise InvalidValueError(
             f"image is too large ({width}x{height} = {height * width:,} pixels): the limit is "
             f"{max_pixels:,} (option max_image_pixels)"
         )
@@ -54,9 +58,11 @@ def to_rgb_uint8(image: Any, color: str = "rgb", max_pixels: int | None = None) 
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
     channels = image.shape[2]
     if color == "gray":
-        raise ValueError(f"color='gray' needs a single-channel image, got {channels} channels")
+        raise InvalidValueError(
+            f"color='gray' needs a single-channel image, got {channels} channels"
+        )
     if channels == 3 and color in ("rgba", "bgra"):
-        raise ValueError(f"color={color!r} needs 4 channels, got 3")
+        raise InvalidValueError(f"color={color!r} needs 4 channels, got 3")
     conversions = {
         (3, "bgr"): cv2.COLOR_BGR2RGB,
         (4, "rgb"): cv2.COLOR_RGBA2RGB,
@@ -74,12 +80,14 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         return image
     if image.dtype not in (np.float32, np.float64):
-        raise TypeError(f"image dtype must be uint8, float32 or float64, got {image.dtype}")
+        raise InvalidTypeError(f"image dtype must be uint8, float32 or float64, got {image.dtype}")
     low, high = float(image.min()), float(image.max())  # NaN propagates into both
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError("image contains NaN or infinite values")
+        raise InvalidValueError("image contains NaN or infinite values")
     if low < 0.0 or high > 1.0:
-        raise ValueError(f"float images must be in [0, 1], got values in [{low:g}, {high:g}]")
+        raise InvalidValueError(
+            f"float images must be in [0, 1], got values in [{low:g}, {high:g}]"
+        )
     out = np.empty(image.shape, np.uint8)
     rows = max(1, FLOAT_CHUNK_PIXELS // max(1, image.shape[1]))
     for top in range(0, image.shape[0], rows):  # bounded temporaries: no full float64 copy
@@ -93,9 +101,11 @@ def _read_file(path: str | os.PathLike, color: str) -> tuple[np.ndarray, str]:
     from blazepose_onnx.mp_image import Image, ImageFormat
 
     if color != "rgb":
-        raise ValueError(f"color={color!r} applies to arrays; an image file is decoded as it is")
+        raise InvalidValueError(
+            f"color={color!r} applies to arrays; an image file is decoded as it is"
+        )
     if not Path(path).is_file():
-        raise FileNotFoundError(f"no such image file: {path}")
+        raise MissingFileError(f"no such image file: {path}")
     decoded = Image.create_from_file(path)
     orders = {ImageFormat.SRGB: "rgb", ImageFormat.SRGBA: "rgba", ImageFormat.GRAY8: "gray"}
     return decoded.numpy_view(), orders[decoded.image_format]
@@ -104,9 +114,13 @@ def _read_file(path: str | os.PathLike, color: str) -> tuple[np.ndarray, str]:
 def check_rotation(rotation_degrees: Any) -> int:
     """Validate `rotation_degrees` (a multiple of 90) and return it in {0, 90, 180, 270}."""
     if isinstance(rotation_degrees, bool) or not isinstance(rotation_degrees, (int, np.integer)):
-        raise TypeError(f"rotation_degrees must be an int, got {type(rotation_degrees).__name__}")
+        raise InvalidTypeError(
+            f"rotation_degrees must be an int, got {type(rotation_degrees).__name__}"
+        )
     if rotation_degrees % 90 != 0:
-        raise ValueError(f"rotation_degrees must be a multiple of 90, got {rotation_degrees}")
+        raise InvalidValueError(
+            f"rotation_degrees must be a multiple of 90, got {rotation_degrees}"
+        )
     return int(rotation_degrees) % 360
 
 

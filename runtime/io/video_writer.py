@@ -16,8 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.errors import BlazePoseError
 
-class VideoWriteError(OSError):
+
+class VideoWriteError(BlazePoseError, OSError):
     """A video file could not be written completely."""
 
 

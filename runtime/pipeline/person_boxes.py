@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
+
 BOX_ROI_SCALE = 1.25
 UPPER_BODY_ASPECT = 1.4  # height / width below which a box is an upper body
 UPPER_BODY_CENTRE = 0.9  # the hips: this fraction of an upper-body box's height from its top
@@ -33,23 +35,25 @@ def check_person_boxes(
     try:
         array = np.asarray(boxes)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{what} must be an (n, 4) or (n, 5) array of numbers: {exc}") from exc
+        raise InvalidTypeError(
+            f"{what} must be an (n, 4) or (n, 5) array of numbers: {exc}"
+        ) from exc
     if array.size == 0:
         return np.zeros((0, 4))
     if array.dtype.kind not in "iuf":
-        raise TypeError(f"{what} must hold numbers, got dtype {array.dtype}")
+        raise InvalidTypeError(f"{what} must hold numbers, got dtype {array.dtype}")
     if array.ndim != 2 or array.shape[1] not in (4, 5):
-        raise ValueError(
+        raise InvalidValueError(
             f"{what} must have shape (n, 4) or (n, 5) (x1, y1, x2, y2[, score]), got {array.shape}"
         )
     array = array.astype(np.float64)
     if not np.isfinite(array).all():
-        raise ValueError(f"{what} contain NaN or infinite values")
+        raise InvalidValueError(f"{what} contain NaN or infinite values")
     x1, y1, x2, y2 = array[:, :4].T
     if ((x2 <= x1) | (y2 <= y1)).any():
-        raise ValueError(f"{what} need x2 > x1 and y2 > y1 (no empty or negative sizes)")
+        raise InvalidValueError(f"{what} need x2 > x1 and y2 > y1 (no empty or negative sizes)")
     if ((x2 <= 0) | (y2 <= 0) | (x1 >= width) | (y1 >= height)).any():
-        raise ValueError(f"{what} must overlap the {width}x{height} image")
+        raise InvalidValueError(f"{what} must overlap the {width}x{height} image")
     if array.shape[1] == 5:
         array = array[np.argsort(-array[:, 4], kind="stable")]
     return array[:limit, :4]

@@ -19,6 +19,7 @@ import numpy as np
 
 from blazepose_onnx.backend.models import builtin_person_detector_path
 from blazepose_onnx.backend.session_cache import cached_session_model
+from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.pipeline.person_boxes import check_person_boxes
 
@@ -119,11 +120,13 @@ def checked_detections(
     try:
         boxes, scores = detector(image)
     except Exception as exc:  # a user's callable: any failure becomes a clear error
-        raise ValueError(f"person_detector failed: {type(exc).__name__}: {exc}") from exc
+        raise InvalidValueError(f"person_detector failed: {type(exc).__name__}: {exc}") from exc
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
     scores = np.asarray(scores, np.float64).reshape(-1)
     if len(scores) != len(boxes):
-        raise ValueError(f"person_detector returned {len(boxes)} boxes but {len(scores)} scores")
+        raise InvalidValueError(
+            f"person_detector returned {len(boxes)} boxes but {len(scores)} scores"
+        )
     height, width = image.shape[:2]
     table = np.concatenate([boxes, scores[:, None]], axis=1)
     checked = check_person_boxes(
