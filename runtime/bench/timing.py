@@ -1,5 +1,6 @@
 """Step timing shared by `blazepose bench` and the benchmark scripts: per-step seconds, split
-into the time inside each model (from a landmarker's `model_stats`) and the rest."""
+into the time inside each model (from a landmarker's `model_stats`) and the rest (`STAGES`),
+and their percentiles."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-STAGES = ("total", "detector", "landmarker", "other")
+from blazepose_onnx.bench.results import STAGES
+
 ModelStatsReader = Callable[[], Mapping[str, Mapping[str, float]]]
 T = TypeVar("T")
 FRAME_STEP_MS = 33
