@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from blazepose_onnx.bench.timing import frame_feeder
-from blazepose_onnx.io.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 
 VARIANTS = ["lite", "full", "heavy"]
 CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"

@@ -41,7 +41,7 @@ from blazepose_onnx.bench.composed_clips import (
     tile_truth,
     visible_fraction,
 )
-from blazepose_onnx.io.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.stream.person_tracking import box_iou

@@ -140,7 +140,7 @@ def landmarker_factory(model_dir: Path, test_providers: list[str]):
 @pytest.fixture(scope="session")
 def clips(data_dir: Path) -> dict:
     """The test clips (first 120 frames) by file name."""
-    from blazepose_onnx.io.inputs import read_frames
+    from blazepose_onnx.io.video_reader import read_frames
 
     return {
         name: read_frames(str(data_dir / name), limit=120) for name in ("squat.mp4", "dance.mp4")
@@ -321,7 +321,7 @@ def crossing(tmp_path_factory, data_dir, model_dir):
 
     from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
     from blazepose_onnx.bench.composed_clips import FPS, SCENES, compose
-    from blazepose_onnx.io.inputs import read_frames
+    from blazepose_onnx.io.video_reader import read_frames
 
     clip = compose(read_frames(str(data_dir / "squat.mp4")), SCENES["passing"])
     path = tmp_path_factory.mktemp("clips") / "passing.mp4"

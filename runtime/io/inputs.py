@@ -1,41 +1,55 @@
-"""Command-line inputs: image files, globs and directories; video files and camera indices."""
+"""Command-line inputs, one expansion for `detect`, `video` and `extract`: files, folders (their
+files of the kind wanted, recursively, hidden ones skipped), glob patterns (`**` recursive) and
+`@list.txt` files (one path, folder or pattern a line, relative to the list's folder; blank
+lines and `#` comments skipped), each file once in the order first given; video sources add
+stream URLs and camera indices. Also: reading an image file."""
 
 from __future__ import annotations
 
 import glob
-import itertools
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from blazepose_onnx.common.quiet import native_stderr_silenced
 from blazepose_onnx.errors import InputError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-VIDEO_SUFFIXES = (
-    ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts",
-    ".3gp",
-)  # fmt: skip
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt", "rtp")
 
 
-def image_paths(specs: list[str]) -> list[Path]:
-    """Expand files, glob patterns and directories (their image files, sorted) into paths,
-    each file once, in the order first given."""
-    return _expand(specs, IMAGE_SUFFIXES, "image")
+def expand_paths(specs: Iterable[str], suffixes: tuple[str, ...], kind: str) -> list[Path]:
+    """The files `specs` name (see the module docstring): a folder gives its files with
+    `suffixes`; a file named directly is kept whatever its suffix. A file, folder or pattern on
+    the command line that gives nothing is an InputError naming it as a `kind` (e.g. "image
+    file"); a path in a list is kept even where it does not exist (it fails when it is read,
+    by name, as that input)."""
+    paths: list[Path] = []
+    for spec in specs:
+        if spec.startswith("@"):
+            paths += _listed(Path(spec[1:]), suffixes, kind)
+        else:
+            paths += _expand(spec, suffixes, kind, must_exist=True)
+    return list(dict.fromkeys(paths))
 
 
-def video_sources(specs: list[str]) -> list[str]:
-    """Expand video files, folders (their video files), glob patterns, stream URLs and camera
-    indices into sources for `open_video`, each once, in the order first given."""
+def image_paths(specs: Iterable[str]) -> list[Path]:
+    """The image files `specs` name (`expand_paths`)."""
+    return expand_paths(specs, IMAGE_SUFFIXES, "image file")
+
+
+def video_sources(specs: Iterable[str]) -> list[str]:
+    """The video sources `specs` name: stream URLs and camera indices as given, the rest as
+    video files (`expand_paths`), each once, in the order first given."""
     sources: list[str] = []
     for spec in specs:
         if spec.isdigit() or is_stream_url(spec):
             sources.append(spec)
         else:
-            sources += [str(path) for path in _expand([spec], VIDEO_SUFFIXES, "video")]
+            sources += [str(path) for path in expand_paths([spec], VIDEO_SUFFIXES, "video file")]
     return list(dict.fromkeys(sources))
 
 
@@ -45,25 +59,48 @@ def is_stream_url(source: str) -> bool:
     return bool(separator) and scheme.lower() in STREAM_SCHEMES
 
 
-def _expand(specs: list[str], suffixes: tuple[str, ...], kind: str) -> list[Path]:
+def _listed(listing: Path, suffixes: tuple[str, ...], kind: str) -> list[Path]:
+    try:
+        lines = listing.read_text().splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read the list {listing}: {exc.strerror or exc}") from exc
     paths: list[Path] = []
-    for spec in specs:
-        path = Path(spec)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
-            if not found:
-                raise InputError(f"no {kind} files in directory {path}")
-            paths += found
-        elif path.exists():
-            paths.append(path)
-        elif glob.has_magic(spec):
-            found = sorted(Path(p) for p in glob.glob(spec, recursive=True))
-            if not found:
-                raise InputError(f"no files match {spec}")
-            paths += found
-        else:
-            raise InputError(f"no such {kind} file: {path}")
-    return list(dict.fromkeys(paths))
+    for line in lines:
+        entry = line.strip()
+        if entry and not entry.startswith("#"):
+            paths += _expand(str(listing.parent / entry), suffixes, kind, must_exist=False)
+    return paths
+
+
+def _expand(spec: str, suffixes: tuple[str, ...], kind: str, must_exist: bool) -> list[Path]:
+    path = Path(spec)
+    if path.is_dir():
+        found = _files_under(path, suffixes)
+        if not found and must_exist:
+            raise InputError(f"no {kind}s in directory {path}")
+        return found
+    if path.exists() or (not glob.has_magic(spec) and not must_exist):
+        return [path]
+    if glob.has_magic(spec):
+        matches = sorted(glob.glob(spec, recursive=True))
+        if not matches:
+            raise InputError(f"no files match {spec}")
+        return [p for match in matches for p in _expand(match, suffixes, kind, must_exist=False)]
+    raise InputError(f"no such {kind}: {path}")
+
+
+def _files_under(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The files with `suffixes` under a folder and its subfolders (hidden ones skipped),
+    sorted."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [
+            os.path.join(root, name)
+            for name in files
+            if not name.startswith(".") and Path(name).suffix.lower() in suffixes
+        ]
+    return [Path(path) for path in sorted(found)]
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -75,51 +112,3 @@ def read_image(path: Path) -> np.ndarray:
     if image is None:
         raise InputError(f"not a readable image: {path}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def open_video(source: str, threads: int | None = None) -> tuple[cv2.VideoCapture, float]:
-    """An opened capture for a video file, a stream URL or a camera index, and its frame rate
-    (30 if unknown). `threads`: a video file's decoder threads (default: FFmpeg's choice, all
-    cores); cameras and streams keep their backend's own."""
-    stream = is_stream_url(source)
-    if not (source.isdigit() or stream):
-        if not Path(source).is_file():
-            raise InputError(f"no such video file: {source}")
-        if cv2.haveImageReader(source):
-            raise InputError(f"{source} is a still image, not a video (use blazepose detect)")
-    with native_stderr_silenced():
-        params = (
-            []
-            if threads is None or source.isdigit() or stream
-            else [cv2.CAP_PROP_N_THREADS, threads]
-        )
-        capture = cv2.VideoCapture(int(source) if source.isdigit() else source, cv2.CAP_ANY, params)
-    if not capture.isOpened():
-        if source.isdigit():
-            raise InputError(f"camera {source} could not be opened")
-        raise InputError(
-            f"stream {source} could not be opened" if stream else f"not a readable video: {source}"
-        )
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    return capture, fps if fps and fps > 0 else 30.0
-
-
-def rgb_frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
-    """An opened capture's frames, in order, as RGB uint8, until it ends."""
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            return
-        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-
-def read_frames(source: str, limit: int | None = None) -> list[np.ndarray]:
-    """Up to `limit` frames (all when None) of a video file or camera, as RGB uint8."""
-    capture, _ = open_video(source)
-    try:
-        frames = list(itertools.islice(rgb_frames(capture), limit))
-    finally:
-        capture.release()
-    if not frames:
-        raise InputError(f"no frames in video {source}")
-    return frames

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from blazepose_onnx.io.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 
 FRAMES, FPS, AUDIO_SECONDS = 30, 30, 1.6
 CONTAINERS = {"phone.mp4": {"movflags": "frag_keyframe+empty_moov"}, "clip.mkv": {}}

@@ -33,7 +33,7 @@ MODEL = "lite"
 
 @pytest.fixture(scope="module")
 def clips(model_dir, data_dir) -> dict:
-    from blazepose_onnx.io.inputs import read_frames
+    from blazepose_onnx.io.video_reader import read_frames
 
     source = read_frames(str(data_dir / "squat.mp4"))
     return {name: compose(source, scene) for name, scene in SCENES.items()}
@@ -90,7 +90,7 @@ def test_the_hidden_person_takes_their_id_back(runs):
 def test_dance_mp4_three_dancers_three_ids(data_dir):
     """MediaPipe's multi-pose output gives 63 ids and finds 3 dancers in no frame; with the
     tracker (measured, lite): 3 ids, 0 switches, 3 poses in 109 of 120 frames."""
-    from blazepose_onnx.io.inputs import read_frames
+    from blazepose_onnx.io.video_reader import read_frames
 
     lanes = json.loads((data_dir / "dance_lanes.json").read_text())["lanes"]
     tracks, _ = tracked(read_frames(str(data_dir / "dance.mp4")), 3)

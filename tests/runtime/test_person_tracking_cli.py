@@ -10,7 +10,7 @@ import json
 import numpy as np
 
 from blazepose_onnx.drawing import draw_landmarks, id_color
-from blazepose_onnx.io.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.results import PoseLandmarkerResult
 
 

@@ -367,7 +367,7 @@ def test_pose_video_tracks_people_as_in_process(model_dir, ssd_model, tmp_path, 
     hidden behind another) stepped together keep the ids and poses of in-process VIDEO mode
     with the same options, the crossing person's one id each."""
     from blazepose_onnx.bench.composed_clips import SCENES, compose
-    from blazepose_onnx.io.inputs import read_frames
+    from blazepose_onnx.io.video_reader import read_frames
 
     source = read_frames(str(data_dir / "squat.mp4"))
     lengths = {"passing": 80, "occlusion": 60}  # through the crossing; into the hiding
