@@ -144,7 +144,7 @@ class ResolvedProvider:
     ours: dict[str, Any]
 
 
-def _split_options(name: str, options: Mapping[str, Any]) -> tuple[dict[str, str], dict]:
+def split_options(name: str, options: Mapping[str, Any]) -> tuple[dict[str, str], dict]:
     """(ONNX Runtime options, our options) for `name`; a bad name or value is a ProviderError."""
     info = PROVIDERS[name]
     unknown = sorted(set(options) - set(info.options) - set(info.ours))
@@ -185,9 +185,20 @@ def _split_options(name: str, options: Mapping[str, Any]) -> tuple[dict[str, str
     }, ours
 
 
-def _ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
+def ort_options(name: str, options: Mapping[str, Any]) -> dict[str, str]:
     """The ONNX Runtime options `options` (ours, by our names) give provider `name`."""
-    return _split_options(name, options)[0]
+    return split_options(name, options)[0]
+
+
+def known_provider(name: str) -> str:
+    """A provider's short name (or 'auto') as the runtime knows it, case aside; ProviderError
+    naming the known ones otherwise."""
+    key = str(name).lower()
+    if key != "auto" and key not in PROVIDERS:
+        raise ProviderError(
+            f"unknown execution provider {name!r}: expected one of {', '.join(PROVIDERS)} or auto"
+        )
+    return key
 
 
 def resolve_providers(
@@ -203,14 +214,9 @@ def resolve_providers(
     resolved = []
     for request in requests:
         name, options = (request, {}) if isinstance(request, str) else request
-        key = str(name).lower()
+        key = known_provider(name)
         if key == "auto":
             key = next(p for p in AUTO_ORDER if p in available)
-        if key not in PROVIDERS:
-            raise ProviderError(
-                f"unknown execution provider {name!r}: expected one of "
-                f"{', '.join(PROVIDERS)} or auto"
-            )
         if key not in available:
             raise ProviderError(
                 f"execution provider {key!r} is not available: "
@@ -218,7 +224,7 @@ def resolve_providers(
             )
         if not isinstance(options, Mapping):
             raise ProviderError(f"options of provider {key!r} must be a mapping, got {options!r}")
-        ort_options, ours = _split_options(key, options)
+        ort_options, ours = split_options(key, options)
         if key == "openvino" and num_threads is not None:
             ort_options.setdefault("num_of_threads", str(num_threads))
         if key == "openvino" and precision == "bf16":
@@ -227,18 +233,28 @@ def resolve_providers(
     return resolved
 
 
+def on_device(request: ProviderRequest, device_id: int) -> ProviderRequest:
+    """`request` on the device `device_id` (a Triton GPU instance's), where its provider takes
+    a device (CUDA, TensorRT, DirectML); other requests as they are."""
+    name, options = (request, {}) if isinstance(request, str) else request
+    info = PROVIDERS.get(str(name).lower())
+    if info is None or "device_id" not in info.options:
+        return request
+    return (name, {**options, "device_id": device_id})
+
+
 def model_form(requests: Sequence[ProviderRequest]) -> ModelForm:
     """The form of the models handed to these providers, decided by the first, which runs
     them: on CoreML a fixed batch (`batch_size`, 1 by default) and a float32 image input;
     elsewhere any batch and a uint8 input."""
     name, options = (requests[0], {}) if isinstance(requests[0], str) else requests[0]
-    key = str(name).lower()
+    key = known_provider(name)
     if key == "auto":
         (auto,) = resolve_providers(["auto"])
         key = auto.name
     if key != "coreml":
         return ModelForm()
-    return ModelForm(batch=_split_options("coreml", options)[1]["batch_size"], float_input=True)
+    return ModelForm(batch=split_options("coreml", options)[1]["batch_size"], float_input=True)
 
 
 def _bf16_config(device: str) -> str:
@@ -306,7 +322,7 @@ def create_session(
             f"provider {first.name!r} was requested but ONNX Runtime fell back to {in_use}",
             provider_fallback,
         )
-    placement = recorder.read(session, lambda: _warm_up(session, first.name, label))
+    placement = recorder.read(session, lambda: warm_up(session, first.name, label))
     if in_use == first.ort_name and not placement.runs_all(first.name):
         _fallback(
             f"provider {first.name!r} runs only part of {label}: {placement.describe(first.name)}",
@@ -367,7 +383,7 @@ def tensorrt_profile(model: str | os.PathLike | bytes, ours: Mapping[str, Any]) 
     }
 
 
-def _warm_up(session: ort.InferenceSession, provider: str, label: str) -> None:
+def warm_up(session: ort.InferenceSession, provider: str, label: str) -> None:
     """Run the model once on zeros; a provider that cannot run it fails here, by name."""
     feeds = {}
     for value in session.get_inputs():

@@ -7,8 +7,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from blazepose_onnx.common.errors import EXIT_TRUNCATED
 from blazepose_onnx.common.plural import counted
-from blazepose_onnx.errors import EXIT_TRUNCATED
 from blazepose_onnx.options import PoseLandmarkerOptions
 
 if TYPE_CHECKING:  # the extract package needs pyarrow, which run_extract checks for
