@@ -59,7 +59,7 @@ def crops(batch: int) -> np.ndarray:
     """`batch` landmarker crops (uint8 NHWC) of the sample photo's person, repeated."""
     image = read_image(samples.IMAGE)
     with PoseLandmarker.create_from_options(PoseLandmarkerOptions(model="lite")) as landmarker:
-        rois = landmarker._pipeline.detect_rois(image)
+        rois = landmarker.pipeline.detect_rois(image)
     crop = crop_inputs(image, rois[:1])
     return np.repeat(crop, batch, axis=0)
 

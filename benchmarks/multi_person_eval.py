@@ -61,7 +61,7 @@ def turned(way: Way, degrees: int) -> Way:
 
 def box_variant(roi_method: Callable) -> Way:
     def run(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        pipeline = landmarker._pipeline  # the evaluation compares ROI methods inside it
+        pipeline = landmarker.pipeline  # the evaluation compares ROI methods inside it
         rois = roi_method(pipeline, image, boxes)
         return pipeline.landmarks_batch([image], [rois])[0].landmarks
 

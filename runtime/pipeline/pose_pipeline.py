@@ -199,7 +199,7 @@ class PosePipeline:
             for image, b in zip(images, boxes, strict=True)
         ]
         if self.orients_boxes:
-            rois = self._turned_box_rois(images, boxes, rois)
+            rois = self.turned_box_rois(images, boxes, rois)
         poses = self.landmarks_batch(images, rois, with_masks=False, min_presence=0.0)
         return [
             next_frame_rois(p.aux, image.shape[1], image.shape[0])
@@ -208,7 +208,7 @@ class PosePipeline:
             for image, p in zip(images, poses, strict=True)
         ]
 
-    def _turned_box_rois(
+    def turned_box_rois(
         self, images: list[np.ndarray], boxes: list[np.ndarray], rois: list[np.ndarray]
     ) -> list[np.ndarray]:
         """`rois` with the ROI of each box whose body the pose detector finds turned in the

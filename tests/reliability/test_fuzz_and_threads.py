@@ -237,7 +237,7 @@ class CountingSession:
 
 def counting(landmarker: PoseLandmarker) -> list[CountingSession]:
     """The landmarker's detector and landmarker sessions, made to count (once)."""
-    pipeline = landmarker._pipeline
+    pipeline = landmarker.pipeline
     for role in ("detector", "landmarker"):
         if not isinstance(getattr(pipeline, role), CountingSession):
             setattr(pipeline, role, CountingSession(getattr(pipeline, role)))

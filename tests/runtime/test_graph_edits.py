@@ -109,7 +109,7 @@ def test_landmarker_runs_the_segmentation_head_only_when_masks_are_asked_for(
     without = landmarker_factory("full", masks=False)
     with_masks = landmarker_factory("full", masks=True)
     outputs = {
-        name: {value.name for value in lm._pipeline.landmarker.get_outputs()}
+        name: {value.name for value in lm.pipeline.landmarker.get_outputs()}
         for name, lm in (("without", without), ("with", with_masks))
     }
     assert "segmentation" not in outputs["without"] and "segmentation" in outputs["with"]

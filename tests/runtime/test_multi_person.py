@@ -123,7 +123,7 @@ def test_a_callable_person_detector_replaces_the_pose_detector(model_dir, images
     options = PoseLandmarkerOptions(model="full", num_poses=5, person_detector=detector)
     with PoseLandmarker.create_from_options(options) as landmarker:
         assert len(landmarker.detect(images["bus"]).pose_landmarks) >= 3
-        assert landmarker._pipeline.detector is None  # the pose detector is not even loaded
+        assert landmarker.pipeline.detector is None  # the pose detector is not even loaded
 
     def broken(rgb):
         raise RuntimeError("camera unplugged")
