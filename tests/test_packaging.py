@@ -37,7 +37,7 @@ def test_the_wheel_installs_one_package_and_its_data(wheel):
     for needed in (
         "blazepose_onnx/__init__.py",
         "blazepose_onnx/cli/main.py",
-        "blazepose_onnx/converter/cli.py",
+        "blazepose_onnx/cli/convert.py",
         "blazepose_onnx/converter/models/manifest.json",
         "blazepose_onnx/tasks/python/__init__.py",
         "blazepose_onnx/framework/formats/landmark_pb2.py",
@@ -46,6 +46,20 @@ def test_the_wheel_installs_one_package_and_its_data(wheel):
         "blazepose_onnx/data/SOURCES.md",
     ):
         assert needed in names, needed
+
+
+def test_the_wheel_holds_every_module_of_the_source(wheel):
+    """Every .py of runtime/ and converter/ is in the wheel where the package-dir maps it: a
+    subpackage missing from pyproject's package list would be left out."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {
+        f"{package}/{path.relative_to(folder).as_posix()}"
+        for folder, package in ((ROOT / "runtime", "blazepose_onnx"),
+                                (ROOT / "converter", "blazepose_onnx/converter"))
+        for path in folder.rglob("*.py")
+    }  # fmt: skip
+    assert len(sources) > 100 and "blazepose_onnx/pipeline/pose_pipeline.py" in sources
+    assert sorted(sources - names) == []
 
 
 def test_flavours_are_extras_and_none_is_a_base_dependency(wheel):
