@@ -43,7 +43,7 @@ import onnxruntime as ort
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, samples
 from blazepose_onnx.backend.providers import PROVIDERS, create_session, unavailable_reason
 from blazepose_onnx.bench.cases import case_options, time_image, time_video
-from blazepose_onnx.converter.convert import ensure_converted
+from blazepose_onnx.converter import ensure_converted
 from blazepose_onnx.converter.verify import FP16_DRIFT
 from blazepose_onnx.converter.verify import fp16_drift as fp16_drift_of
 from blazepose_onnx.io.inputs import read_image
