@@ -28,6 +28,15 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+def int_list(low: int) -> Callable[[str], tuple[int, ...]]:
+    """A comma-separated list of ints >= low, as a tuple (empty text: none)."""
+
+    def parse(text: str) -> tuple[int, ...]:
+        return tuple(int_in(low)(item.strip()) for item in text.split(",") if item.strip())
+
+    return parse
+
+
 def _number(text: str) -> float:
     try:
         return float(text)

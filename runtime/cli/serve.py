@@ -10,6 +10,7 @@ import argparse
 import signal
 from typing import NoReturn
 
+from blazepose_onnx.cli.arguments import int_list
 from blazepose_onnx.cli.command import Terminated
 from blazepose_onnx.cli.model_options import add_model_options, landmarker_options
 from blazepose_onnx.serving.repository import MODELS, RepositoryOptions, write_repository
@@ -37,7 +38,10 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         )
     write.add_argument("--masks", action="store_true", help="serve segmentation masks too")
     write.add_argument(
-        "--gpus", default="", help="comma-separated GPU indices for --kind gpu (default: all)"
+        "--gpus",
+        type=int_list(0),
+        default=(),
+        help="comma-separated GPU indices for --kind gpu (default: all)",
     )
     write.add_argument(
         "--models",
@@ -58,14 +62,8 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 
 def run_write_repo(args: argparse.Namespace) -> int:
     scheduling = {spec.name: getattr(args, spec.name) for spec in RepositoryOptions.scheduling()}
-    options = RepositoryOptions(
-        landmarker_options(args),
-        **{
-            **scheduling,
-            "gpus": tuple(int(g) for g in args.gpus.split(",") if g),
-            "models": tuple(m for m in args.models.split(",") if m),
-        },
-    )
+    scheduling["models"] = tuple(m for m in args.models.split(",") if m)
+    options = RepositoryOptions(landmarker_options(args), **scheduling)
     out = write_repository(args.out, options)
     print(f"wrote {', '.join(options.models)} to {out}")
     return 0

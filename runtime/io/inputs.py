@@ -62,8 +62,9 @@ def is_stream_url(source: str) -> bool:
 def _listed(listing: Path, suffixes: tuple[str, ...], kind: str) -> list[Path]:
     try:
         lines = listing.read_text().splitlines()
-    except OSError as exc:
-        raise InputError(f"cannot read the list {listing}: {exc.strerror or exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"cannot read the list {listing}: {reason}") from exc
     paths: list[Path] = []
     for line in lines:
         entry = line.strip()
