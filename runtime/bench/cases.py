@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,18 @@ def case_options(
 def placement_of(landmarker: PoseLandmarker | MultiStreamPoseLandmarker) -> dict[str, dict]:
     """A landmarker's placement per model, as the results keep it."""
     return {role: placed.to_dict() for role, placed in landmarker.placement.items()}
+
+
+def _time(
+    landmarker: PoseLandmarker | MultiStreamPoseLandmarker,
+    step: Callable[[], object],
+    warmup: int,
+    iterations: int,
+) -> tuple[dict[str, list[float]], dict[str, dict]]:
+    """`step` warmed up and timed, split by model (`timing.time_steps`), and the landmarker's
+    placement."""
+    samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
+    return samples, placement_of(landmarker)
 
 
 def samples_in_ms(samples: dict[str, list[float]]) -> dict[str, list[float]]:
@@ -107,8 +119,7 @@ def time_image(
             step = partial(landmarker.detect, chosen[0])
         else:
             step = partial(landmarker.detect_batch, chosen)
-        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
-        placement = placement_of(landmarker)
+        samples, placement = _time(landmarker, step, warmup, iterations)
     return _ours(options, "image", batch, samples, batch, warmup, placement)
 
 
@@ -132,8 +143,7 @@ def time_video(
                 {k: (frames[(i + offsets[k]) % len(frames)], i * 33) for k in range(streams)}
             )
 
-        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
-        placement = placement_of(landmarker)
+        samples, placement = _time(landmarker, step, warmup, iterations)
     return _ours(options, "video", streams, samples, streams, warmup, placement)
 
 
@@ -155,8 +165,7 @@ def time_people(
     )
     with PoseLandmarker.create_from_options(options) as landmarker:
         step = frame_feeder(clip.frames, landmarker.detect_for_video)
-        samples = time_steps(step, iterations, warmup, lambda: landmarker.model_stats)
-        placement = placement_of(landmarker)
+        samples, placement = _time(landmarker, step, warmup, iterations)
     return _ours(options, "people", people, samples, 1, warmup, placement, mean_rate=True)
 
 
