@@ -231,15 +231,15 @@ def bench_people(
     threads: int | None = None,
     precision: str = "fp32",
 ) -> BenchResult:
-    """Many people tracked in one VIDEO stream (`person_detector="ssd"`, default detection
-    interval): `people` copies of the clip side by side (`composed_clips.people_scene`),
-    played forth and back so that the loop has no jump. Frames/s from the mean step: frames
-    with and without a detector run count as they come."""
+    """Many people tracked in one VIDEO stream (`person_detector="ssd"` alone, as users run it:
+    everyone, the default detection interval): `people` copies of the clip side by side
+    (`composed_clips.people_scene`), played forth and back so that the loop has no jump.
+    Frames/s from the mean step: frames with and without a detector run count as they come."""
     loop = 2 * (len(frames) - 1)
     clip = compose(frames, people_scene(people, loop, frames[0].shape[1::-1]))
     options = PoseLandmarkerOptions(
         model=variant, providers=[provider], num_threads=threads, precision=precision,
-        running_mode=RunningMode.VIDEO, num_poses=people, person_detector="ssd",
+        running_mode=RunningMode.VIDEO, person_detector="ssd",
     )  # fmt: skip
     with PoseLandmarker.create_from_options(options) as landmarker:
         step = frame_feeder(clip.frames, landmarker.detect_for_video)

@@ -188,8 +188,8 @@ def _model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--num-poses",
         type=int_in(1, MAX_NUM_POSES),
-        default=1,
-        help=f"most poses per image, 1 to {MAX_NUM_POSES} (default: %(default)s)",
+        help=f"most poses per image, 1 to {MAX_NUM_POSES} (default: 1, MediaPipe's; with "
+        f"--person-detector, everyone up to {MAX_NUM_POSES})",
     )
     for name, what in (
         ("detection", "the pose detector's score"),
