@@ -22,7 +22,8 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     defaults = RepositoryOptions()
     for flag, field, kind, what in (
         ("model", "variant", str, "lite, full or heavy, as for detect and video"),
-        ("num-poses", "num_poses", int, "most poses per image (fixed-size outputs)"),
+        ("num-poses", "num_poses", int, "most poses per image: the outputs' fixed slots "
+         "(default: 1; required with --person-detector)"),
         ("min-detection-confidence", "min_pose_detection_confidence", float, "detector score"),
         ("min-presence-confidence", "min_pose_presence_confidence", float, "presence score"),
         ("min-tracking-confidence", "min_tracking_confidence", float, "ROI IoU of a track"),
@@ -49,7 +50,7 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
             type=kind,
             default=default,
             dest=field,
-            help=f"{what} (default: {default})",
+            help=what if default is None else f"{what} (default: {default})",
         )
     write.add_argument("--masks", action="store_true", help="serve segmentation masks too")
     write.add_argument(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
@@ -54,11 +54,14 @@ class RepositoryOptions:
     instance's GPU. `idle_timeout_s` frees a video stream whose client vanished without END.
     `person_detector` names a built-in person detector ('ssd') that replaces the pose detector,
     its converted model copied into the repository too; `pose_video` streams then track people
-    as in-process (`person_detection_interval`, Many people).
+    as in-process (`person_detection_interval`, Many people). `num_poses` is the outputs' fixed
+    number of slots: 1 when unset, and required with a person detector (in-process, unset
+    means everyone up to 64; a served response has a slot for each, masks included, so the
+    most people served is chosen here).
     """
 
     variant: str = "full"
-    num_poses: int = 1
+    num_poses: int | None = None
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
@@ -79,7 +82,14 @@ class RepositoryOptions:
     person_detection_interval: int = DEFAULT_PERSON_DETECTION_INTERVAL
 
     def checked(self) -> RepositoryOptions:
-        """Validate; ValueError names the first bad option."""
+        """A validated copy, `num_poses` resolved; ValueError names the first bad option."""
+        if self.num_poses is None:
+            if self.person_detector is not None:
+                raise ValueError(
+                    "num_poses (--num-poses) must be set with a person detector: the outputs "
+                    "have a fixed slot for each pose served, e.g. num_poses=8"
+                )
+            return replace(self, num_poses=1).checked()
         self.landmarker_options()  # the pipeline's own checks
         if self.person_detector is not None and not is_builtin(self.person_detector):
             raise ValueError(
