@@ -24,6 +24,7 @@ from typing import TextIO
 import cv2
 from tqdm import tqdm
 
+from blazepose_onnx.cli.boxes_file import misfit
 from blazepose_onnx.cli.detect import check_outputs, report
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.cli.skipped import SkippedInputs
@@ -304,6 +305,9 @@ class VideoRun:
             first = _read(capture)
             if first is None:
                 raise InputError(f"no frames in video {source}")
+            problem = misfit(self.args.boxes, first.shape[1], first.shape[0])
+            if problem:
+                self.args.parser.error(f"--person-boxes: {problem} ({source})")
             is_file = not (source.isdigit() or is_stream_url(source))
             stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else 0
             return self._frames(source, targets, capture, fps, first, stated)
