@@ -83,6 +83,11 @@ class RepositoryOptions:
 
     def checked(self) -> RepositoryOptions:
         """A validated copy, `num_poses` resolved; ValueError names the first bad option."""
+        if self.person_detector is not None and not is_builtin(self.person_detector):
+            raise ValueError(
+                "person_detector must name a built-in person detector "
+                f"({', '.join(BUILTIN_PERSON_DETECTORS)}), got {self.person_detector!r}"
+            )
         if self.num_poses is None:
             if self.person_detector is not None:
                 raise ValueError(
@@ -91,11 +96,6 @@ class RepositoryOptions:
                 )
             return replace(self, num_poses=1).checked()
         self.landmarker_options()  # the pipeline's own checks
-        if self.person_detector is not None and not is_builtin(self.person_detector):
-            raise ValueError(
-                "person_detector must name a built-in person detector "
-                f"({', '.join(BUILTIN_PERSON_DETECTORS)}), got {self.person_detector!r}"
-            )
         if self.kind not in ("cpu", "gpu"):
             raise ValueError(f"kind must be 'cpu' or 'gpu', got {self.kind!r}")
         for name in ("instances", "image_max_batch", "video_max_batch"):
