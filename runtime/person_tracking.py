@@ -160,8 +160,8 @@ class PersonTrack:
 
 @dataclass
 class RefusedPlace:
-    """Where a detector run's new person gave no tracked pose: the box, the runs in a row that
-    refused someone there, and when the last one did."""
+    """Where a detector run's new person gave no tracked pose: the box, the runs that refused
+    someone there (each within RETRY_S of the one before), and when the last one did."""
 
     box: np.ndarray
     runs: int

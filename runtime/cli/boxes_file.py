@@ -42,7 +42,7 @@ def _boxes(key: str, value: Any) -> list[list[float]]:
         rows = [row if len(row) == 5 else [*row, SURE] for row in rows]
     try:
         box_table(rows, f"the boxes of {key!r}")
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise BoxesFileError(str(exc)) from exc
     return rows
 
