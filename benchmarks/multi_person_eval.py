@@ -131,12 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     labels = Labels.read(args.labels)
 
-    def options(**changes: float) -> PoseLandmarkerOptions:
+    def options(**changes: object) -> PoseLandmarkerOptions:
         return PoseLandmarkerOptions(
-            model=args.model, num_poses=8, num_threads=args.num_threads, **changes
+            model=args.model, num_threads=args.num_threads, **{"num_poses": 8, **changes}
         )
 
-    detectors = {POSE_DETECTOR: options(), SSD: options(person_detector="ssd")}
+    # the built-in person detector as users pass it: the one option (num_poses unset: everyone)
+    detectors = {POSE_DETECTOR: options(), SSD: options(person_detector="ssd", num_poses=None)}
     ways: dict[str, tuple[PoseLandmarkerOptions, Way]] = {
         POSE_DETECTOR: (options(), by_detector),
         "pose detector at 0.1, duplicates suppressed": (

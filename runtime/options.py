@@ -51,6 +51,8 @@ class PoseLandmarkerOptions:
     fp32 (README, Speed): it needs `providers=["openvino"]`.
     `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
     fine-tuned bundle; converted on first use, with a warning).
+    `num_poses` caps the poses per image; left unset (None) it is 1 without a person detector
+    (MediaPipe's default) and everyone, up to MAX_NUM_POSES (64), with one.
     `suppress_duplicate_poses` drops poses that describe a person already found (OKS >= 0.5,
     see `pose_similarity`); `person_detector` (a built-in's name, 'ssd': MediaPipe's SSD
     person detector, fetched on first use; a callable `rgb -> (boxes, scores)`; or a
@@ -58,9 +60,9 @@ class PoseLandmarkerOptions:
     from `person_detector`) always gets its refinement pass (a box is a person); its final pose
     is kept, as every pose, when its presence exceeds `min_pose_presence_confidence` (0 keeps
     one pose per box). With a person detector, VIDEO, LIVE_STREAM and multi-stream modes track
-    people with lasting ids (`person_tracking`); the detector runs when a track is lost, when
-    fewer than `num_poses` people are tracked, and at least every `person_detection_interval`
-    frames.
+    people with lasting ids (`person_tracking`), and the detector runs only when it may find
+    someone: just after a track is lost, while a lost track may be in sight, while people it
+    found are not yet tracked, and at least every `person_detection_interval` frames.
 
     Limits on what one call may cost: `num_poses` is at most 64, and an image may have at most
     `max_image_pixels` pixels (50 million by default; None for no limit). Masks cost 4 bytes
@@ -72,7 +74,7 @@ class PoseLandmarkerOptions:
 
     base_options: BaseOptions | None = None
     running_mode: RunningMode = RunningMode.IMAGE
-    num_poses: int = 1
+    num_poses: int | None = None
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
@@ -92,7 +94,7 @@ class PoseLandmarkerOptions:
     person_detection_interval: int = DEFAULT_PERSON_DETECTION_INTERVAL
 
     def validated(self) -> PoseLandmarkerOptions:
-        """A checked copy of these options.
+        """A checked copy of these options, `num_poses` resolved (see the class docstring).
 
         Raises:
             ValueError: names the first bad option (an `InvalidValueError`, a BlazePoseError).
@@ -111,6 +113,8 @@ class PoseLandmarkerOptions:
             raise InvalidValueError(
                 f"running_mode must be a RunningMode, got {self.running_mode!r}"
             )
+        if self.num_poses is None:  # unset: MediaPipe's 1, or everyone with a person detector
+            self.num_poses = 1 if self.person_detector is None else MAX_NUM_POSES
         if (
             isinstance(self.num_poses, bool)
             or not isinstance(self.num_poses, int)

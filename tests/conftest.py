@@ -315,7 +315,7 @@ def chromium():
 def crossing(tmp_path_factory, data_dir, model_dir):
     """A composed clip of two people who cross ('passing', runtime/bench/composed_clips.py) written
     as a video file; its frames as a reader decodes them; and their in-process results with
-    `person_detector="ssd"` (lite, num_poses=2, VIDEO mode, the timestamps `video` and
+    `person_detector="ssd"` (lite, the one option, VIDEO mode, the timestamps `video` and
     `extract` give frames: round(k * 1000 / fps)), which the front ends must equal."""
     import cv2
 
@@ -331,7 +331,7 @@ def crossing(tmp_path_factory, data_dir, model_dir):
     writer.release()
     frames = read_frames(str(path))
     options = PoseLandmarkerOptions(
-        model="lite", num_poses=2, person_detector="ssd", running_mode=RunningMode.VIDEO
+        model="lite", person_detector="ssd", running_mode=RunningMode.VIDEO
     )
     with PoseLandmarker.create_from_options(options) as landmarker:
         results = [

@@ -154,15 +154,13 @@ def time_people(
     warmup: int,
     iterations: int,
 ) -> CaseResult:
-    """Many people tracked in one VIDEO stream (`person_detector="ssd"`, the options' detection
-    interval): `people` copies of the clip side by side (`composed_clips.people_scene`), played
-    forth and back so that the loop has no jump. Frames/s from the mean step: frames with and
-    without a detector run count as they come."""
+    """Many people tracked in one VIDEO stream (`person_detector="ssd"` alone, as users run it:
+    everyone, the options' detection interval): `people` copies of the clip side by side
+    (`composed_clips.people_scene`), played forth and back so that the loop has no jump.
+    Frames/s from the mean step: frames with and without a detector run count as they come."""
     loop = 2 * (len(frames) - 1)
     clip = compose(frames, people_scene(people, loop, frames[0].shape[1::-1]))
-    options = dataclasses.replace(
-        options, running_mode=RunningMode.VIDEO, num_poses=people, person_detector="ssd"
-    )
+    options = dataclasses.replace(options, running_mode=RunningMode.VIDEO, person_detector="ssd")
     with PoseLandmarker.create_from_options(options) as landmarker:
         step = frame_feeder(clip.frames, landmarker.detect_for_video)
         samples, placement = _time(landmarker, step, warmup, iterations)

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blazepose_onnx.cli.boxes_file import boxes_for, unmatched
+from blazepose_onnx.cli.boxes_file import boxes_for, misfit, unmatched
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.cli.skipped import SkippedInputs
 from blazepose_onnx.common.fileio import atomic_path
@@ -102,9 +102,11 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             except InputError as exc:
                 skipped.skip(str(path), exc)
                 continue
-            result = landmarker.detect(
-                image, rotation_degrees=args.rotate, person_boxes=boxes_for(args.boxes, path)
-            )
+            boxes = boxes_for(args.boxes, path)
+            problem = misfit({path.name: boxes or []}, image.shape[1], image.shape[0])
+            if problem:
+                args.parser.error(f"--person-boxes: {problem}")
+            result = landmarker.detect(image, rotation_degrees=args.rotate, person_boxes=boxes)
             records[str(path)] = {
                 "width": image.shape[1],
                 "height": image.shape[0],

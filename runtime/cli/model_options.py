@@ -23,10 +23,14 @@ from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS
 
 
 def add_model_options(
-    command: argparse.ArgumentParser, rotate: bool = True, model_aliases: Sequence[str] = ()
+    command: argparse.ArgumentParser,
+    rotate: bool = True,
+    model_aliases: Sequence[str] = (),
+    served: bool = False,
 ) -> None:
     """The landmarker's options on `command`; `rotate`: with --rotate (a per-call argument,
-    not an option of the landmarker); `model_aliases`: other names of --model."""
+    not an option of the landmarker); `model_aliases`: other names of --model; `served`: for a
+    served repository (fixed-size outputs)."""
     command.add_argument(
         "--model",
         *model_aliases,
@@ -70,8 +74,12 @@ def add_model_options(
     command.add_argument(
         "--num-poses",
         type=int_in(1, MAX_NUM_POSES),
-        default=1,
-        help=f"most poses per image, 1 to {MAX_NUM_POSES} (default: %(default)s)",
+        help=f"most poses per image, 1 to {MAX_NUM_POSES} (default: 1, MediaPipe's; with "
+        + (
+            "--person-detector it must be given: the outputs' fixed slots)"
+            if served
+            else f"--person-detector, everyone up to {MAX_NUM_POSES})"
+        ),
     )
     for name, what in (
         ("detection", "the pose detector's score"),

@@ -21,7 +21,8 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     actions = serve.add_subparsers(dest="serve_command", required=True)
     write = actions.add_parser("write-repo", help="write a Triton model repository")
     write.add_argument("out", help="repository folder (its pose_* models are replaced)")
-    add_model_options(write, rotate=False, model_aliases=["--variant"])  # the old name
+    # --variant: the old name of --model
+    add_model_options(write, rotate=False, model_aliases=["--variant"], served=True)
     defaults = RepositoryOptions()
     for flag, field, kind, what in (
         ("kind", "kind", str, "cpu (KIND_CPU) or gpu (KIND_GPU: the instance's GPU runs it)"),
@@ -34,7 +35,11 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     ):
         default = getattr(defaults, field)
         write.add_argument(
-            f"--{flag}", type=kind, default=default, dest=field, help=f"{what} (default: {default})"
+            f"--{flag}",
+            type=kind,
+            default=default,
+            dest=field,
+            help=what if default is None else f"{what} (default: {default})",
         )
     write.add_argument("--masks", action="store_true", help="serve segmentation masks too")
     write.add_argument(
@@ -61,6 +66,11 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 
 
 def run_write_repo(args: argparse.Namespace) -> int:
+    if args.person_detector is not None and args.num_poses is None:
+        args.parser.error(
+            "--num-poses must be given with --person-detector: the outputs have a fixed slot "
+            "for each pose served (masks included), e.g. --num-poses 8"
+        )
     scheduling = {spec.name: getattr(args, spec.name) for spec in RepositoryOptions.scheduling()}
     scheduling["models"] = tuple(m for m in args.models.split(",") if m)
     options = RepositoryOptions(landmarker_options(args), **scheduling)

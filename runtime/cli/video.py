@@ -26,6 +26,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from blazepose_onnx.cli.boxes_file import misfit
 from blazepose_onnx.cli.detect import check_outputs, report
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.cli.skipped import SkippedInputs
@@ -319,6 +320,9 @@ class VideoRun:
         args = self.args
         frames = iter(reader)
         first = next(frames)  # InputError when there is none
+        problem = misfit(args.boxes, first.rgb.shape[1], first.rgb.shape[0])
+        if problem:
+            args.parser.error(f"--person-boxes: {problem} ({source})")
         estimate = reader.frame_count_estimate
         total = -(-estimate // args.stride) if estimate and not args.fps else None
         if args.max_frames:

@@ -26,12 +26,9 @@ UPPER_BODY_CENTRE = 0.9  # the hips: this fraction of an upper-body box's height
 UPPER_BODY_SIDE = 2.0  # an upper-body ROI's side, in box heights
 
 
-def check_person_boxes(
-    boxes: Any, width: int, height: int, limit: int, what: str = "person_boxes"
-) -> np.ndarray:
-    """(n, 4) float64 pixel boxes x1, y1, x2, y2 from an (n, 4) or (n, 5) array (the fifth
-    column a score), best score first and at most `limit`; ValueError/TypeError name the
-    problem (shape, dtype, NaN, empty or negative size, outside the image)."""
+def box_table(boxes: Any, what: str = "person_boxes") -> np.ndarray:
+    """(n, 4) or (n, 5) float64 boxes x1, y1, x2, y2[, score] from any array-like, whatever the
+    image; ValueError/TypeError name the problem (shape, dtype, NaN, empty or negative size)."""
     try:
         array = np.asarray(boxes)
     except (TypeError, ValueError) as exc:
@@ -52,6 +49,17 @@ def check_person_boxes(
     x1, y1, x2, y2 = array[:, :4].T
     if ((x2 <= x1) | (y2 <= y1)).any():
         raise InvalidValueError(f"{what} need x2 > x1 and y2 > y1 (no empty or negative sizes)")
+    return array
+
+
+def check_person_boxes(
+    boxes: Any, width: int, height: int, limit: int, what: str = "person_boxes"
+) -> np.ndarray:
+    """(n, 4) float64 pixel boxes x1, y1, x2, y2 from an (n, 4) or (n, 5) array (the fifth
+    column a score), best score first and at most `limit`; ValueError/TypeError name the
+    problem (`box_table`'s, or outside the image)."""
+    array = box_table(boxes, what)
+    x1, y1, x2, y2 = array[:, :4].T
     if ((x2 <= 0) | (y2 <= 0) | (x1 >= width) | (y1 >= height)).any():
         raise InvalidValueError(f"{what} must overlap the {width}x{height} image")
     if array.shape[1] == 5:

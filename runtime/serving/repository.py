@@ -67,7 +67,10 @@ class RepositoryOptions:
     the instance's GPU. `idle_timeout_s` frees a video stream whose client vanished without
     END. The landmarker's `person_detector` may name a built-in person detector ('ssd'), its
     converted model copied into the repository too; `pose_video` streams then track people as
-    in-process (`person_detection_interval`, Many people).
+    in-process (`person_detection_interval`, Many people). The landmarker's `num_poses` is the
+    outputs' fixed number of slots: 1 when unset, and required with a person detector
+    (in-process, unset means everyone up to 64; a served response has a slot for each, masks
+    included, so the most people served is chosen here).
 
     Any PoseLandmarkerOptions field may also be given by name (`num_poses=2` sets
     `landmarker.num_poses`), and three by their old names: `variant` (model), `provider`
@@ -104,7 +107,13 @@ class RepositoryOptions:
         return [spec for spec in fields(cls) if spec.name != "landmarker"]
 
     def checked(self) -> RepositoryOptions:
-        """Validated (the landmarker's options too); ValueError names the first bad option."""
+        """A validated copy (the landmarker's options too, `num_poses` resolved: 1 when unset,
+        and required with a person detector); ValueError names the first bad option."""
+        if self.landmarker.num_poses is None and self.landmarker.person_detector is not None:
+            raise InvalidValueError(
+                "num_poses (--num-poses) must be set with a person detector: the outputs "
+                "have a fixed slot for each pose served, e.g. num_poses=8"
+            )
         landmarker = self.landmarker_options()  # the pipeline's own checks
         if landmarker.person_detector is not None and not is_builtin(landmarker.person_detector):
             raise InvalidValueError(

@@ -3,13 +3,19 @@
 Each track has a box motion model (`BoxKalman`), its last pose and, while it is seen, the ROI
 MediaPipe's landmark-driven tracking gives for the next frame. A frame goes:
 
-1. `needs_detection`: the person detector runs when a track was just lost, when fewer than
-   `num_poses` tracks are seen, or `interval` frames after its last run; else tracked ROIs only.
+1. `needs_detection`: the person detector runs only when it may find someone, and never while
+   all `num_poses` slots are seen (a run could add no one): on the first frame (and a new
+   frame size); just after a track was lost; while a lost track may be in sight (IN_SIGHT of
+   its predicted box inside the frame); while people the last run found are not yet tracked
+   (acquisition: a confident box whose seeded ROI gave no tracked pose is tried at that place
+   in up to ACQUIRE_TRIES runs, then given up for RETRY_S, so a poster or a false box the
+   landmarker keeps refusing costs neither runs nor seeds); and `interval` frames after its
+   last run (people coming into sight). Else tracked ROIs only: free slots alone run nothing.
 2. `seed_boxes`: detections (ByteTrack's two passes) are matched to the tracks' predicted boxes
    by IoU: confident boxes first, against every track; then low-score boxes, only against lost
    tracks (they never start one). A box on a seen track adds nothing (its ROI follows the
-   person); a box on a lost track, or a confident new one, seeds a ROI (the pipeline's
-   box refinement pass).
+   person); a box on a lost track, or a confident new one not at a place given up, seeds a ROI
+   (the pipeline's box refinement pass).
 3. `frame_rois`: the seen tracks' ROIs and the seeded ones, for one batched landmarker call.
 4. `assign`: the poses found are matched to tracks by box overlap with each track's predicted
    box and, for tracks seen in the frame before, pose similarity (OKS) with its last pose
@@ -17,6 +23,12 @@ MediaPipe's landmark-driven tracking gives for the next frame. A frame goes:
    else thus gives that person's pose to that person's track. Unmatched poses start tracks,
    unmatched tracks are lost: they keep predicting for MEMORY_S seconds and take their id
    back when their person is found again near the prediction.
+5. A track started after the stream's first frame (and not from the user's person boxes) is
+   tentative until seen in CONFIRM_FRAMES frames in a row (SORT's and ByteTrack's rule): its
+   poses are not reported (`pose_ids` gives -1) and it ends when lost. The landmarker gives
+   confident poses of a few frames on the detector's false boxes (a thin or tiny "person" on
+   the background); they never become ids, nor keep the detector running as a lost track
+   would.
 """
 
 from __future__ import annotations
@@ -40,6 +52,10 @@ OWN_IOU = 0.1  # a pose in its own track's ROI stays that track's while this muc
 DROPPED = -1  # a pose given to no track
 MEMORY_S = 5.0  # how long a lost track waits for its person
 ROLLBACK_FRAMES = 10  # a lost track predicts on from its motion this many frames before
+IN_SIGHT = 0.5  # a lost track may be seen while this share of its predicted box is in the frame
+ACQUIRE_TRIES = 3  # runs that seed a new person's box at a place before it is given up
+RETRY_S = 5.0  # a place given up is seeded again this long after its last try
+CONFIRM_FRAMES = 4  # frames in a row a new track is seen before it is reported (phantoms: <= 3)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -110,9 +126,12 @@ class PersonTrack:
     predicted: np.ndarray | None = None  # this frame's predicted box
     history: deque = field(default_factory=lambda: deque(maxlen=ROLLBACK_FRAMES))
     still: np.ndarray | None = None  # while lost: its box when last seen well, kept still
+    pose_id: int = -1  # the id reported, once confirmed (-1: tentative)
+    frames_seen: int = 1
 
     def see(self, box: np.ndarray, pixels: np.ndarray, timestamp_us: int) -> None:
         """This frame's pose (its box and (33, 2) pixel landmarks) is this track's."""
+        self.frames_seen += 1
         self.still = None
         self.motion.update(box)
         self.history.append((self.motion.mean.copy(), self.motion.covariance.copy()))
@@ -139,6 +158,16 @@ class PersonTrack:
         return self.roi is not None
 
 
+@dataclass
+class RefusedPlace:
+    """Where a detector run's new person gave no tracked pose: the box, the runs that refused
+    someone there (each within RETRY_S of the one before), and when the last one did."""
+
+    box: np.ndarray
+    runs: int
+    at_us: int
+
+
 class PersonTracker:
     """Tracks of one stream (see the module docstring); `interval` is the most frames between
     detector runs, `high_score` the detector's confident-box threshold."""
@@ -149,16 +178,37 @@ class PersonTracker:
         self.high_score = high_score
         self.tracks: list[PersonTrack] = []
         self.frame_size: tuple[int, int] | None = None
-        self._since_detection = interval  # detect on the first frame
+        self._since_detection = 0
         self._just_lost = False
         self._predicted = False
         self._next_id = 0
+        self._next_pose_id = 0
+        self._new_people = np.zeros((0, 4))  # this frame's seeded boxes of new people
+        self._refused: list[RefusedPlace] = []
+        self._last_run_us = -1  # when the detector last ran
+        self._given = False  # this frame's seeds are the user's person boxes
 
-    def needs_detection(self) -> bool:
-        """Whether this frame needs the detector. Changes nothing."""
-        seen = sum(track.seen for track in self.tracks)
-        due = self._since_detection >= self.interval - 1
-        return self._just_lost or seen < self.num_poses or due
+    def needs_detection(self, width: int, height: int) -> bool:
+        """Whether a width x height frame, the next one, needs the detector (the module
+        docstring's rule). Changes nothing."""
+        if self.frame_size != (width, height):
+            return True
+        if sum(track.seen for track in self.tracks) >= self.num_poses:
+            return False
+        return (
+            self._since_detection >= self.interval - 1
+            or self._just_lost
+            or any(p.runs < ACQUIRE_TRIES and p.at_us == self._last_run_us for p in self._refused)
+            or self._lost_in_sight(width, height)
+        )
+
+    def _lost_in_sight(self, width: int, height: int) -> bool:
+        """Whether a lost track's predicted box is at least IN_SIGHT in the frame."""
+        lost = [t.predicted for t in self.tracks if not t.seen and t.predicted is not None]
+        if not lost:
+            return False
+        frame = np.array([[0.0, 0.0, width, height]])
+        return bool((covered_share(np.stack(lost), frame) >= IN_SIGHT).any())
 
     def _predict(self, width: int, height: int) -> None:
         """This frame's predicted boxes (once per frame); a new frame size ends every track."""
@@ -171,12 +221,14 @@ class PersonTracker:
         self._predicted = True
 
     def seed_boxes(
-        self, boxes: np.ndarray, scores: np.ndarray, width: int, height: int
+        self, boxes: np.ndarray, scores: np.ndarray, width: int, height: int, given: bool = False
     ) -> np.ndarray:
         """The detector's pixel boxes (n, 4) with scores (n,) -> the boxes (k, 4) that need a
-        seeded ROI this frame, in priority order (lost tracks first, then new people)."""
+        seeded ROI this frame, in priority order (lost tracks first, then new people).
+        `given` boxes (the user's person boxes) are people: their new tracks are not tentative."""
         self._predict(width, height)
         self._since_detection = 0
+        self._given = given
         seen = [t for t in self.tracks if t.seen]
         lost = [t for t in self.tracks if not t.seen]
         high = np.flatnonzero(scores >= self.high_score)
@@ -206,8 +258,18 @@ class PersonTracker:
         if new and seen:
             covered = covered_share(boxes[new], np.stack([t.predicted for t in seen])).max(axis=1)
             new = [k for k, share in zip(new, covered, strict=True) if share < COVERED]
+        if new:  # a place given up is left alone until RETRY_S after it was last tried
+            new = [k for k, late in zip(new, self._given_up(boxes[new]), strict=True) if not late]
         seeds = (revived + new)[: max(self.num_poses - len(seen), 0)]
+        self._new_people = boxes[seeds[len(revived) :]].reshape(-1, 4)
         return boxes[seeds].reshape(-1, 4)
+
+    def _given_up(self, boxes: np.ndarray) -> np.ndarray:
+        """(n,) bool: whether each box is at a place given up (see `_note_refused`)."""
+        places = [place.box for place in self._refused if place.runs >= ACQUIRE_TRIES]
+        if not places:
+            return np.zeros(len(boxes), bool)
+        return box_iou(boxes, np.stack(places)).max(axis=1) >= MATCH_IOU
 
     def frame_rois(
         self, width: int, height: int, seeded: np.ndarray | None
@@ -234,8 +296,9 @@ class PersonTracker:
         `owners` (n,) (see `frame_rois`); -1 (DROPPED) for a pose beyond `num_poses`, or one
         that starts no track because it lies inside someone's box (a part of a person seen,
         or of one hidden). Updates every track's motion and last pose; unmatched tracks are
-        lost."""
+        lost (tentative ones end); `pose_ids` gives the ids to report."""
         self._predict(width, height)
+        first_frame = self.frame_size != (width, height)
         self.frame_size = (width, height)
         self._predicted = False
         boxes = pose_boxes(landmarks, width, height)
@@ -255,13 +318,49 @@ class PersonTracker:
         by_id = {t.track_id: t for t in self.tracks}
         for row in np.flatnonzero(ids != DROPPED):
             by_id[ids[row]].see(boxes[row], pixels[row], timestamp_us)
+        sure = first_frame or self._given  # new tracks need no confirmation
         for row in self._newcomers(ids, boxes, lost):
             ids[row] = self._next_id
-            motion = BoxKalman(boxes[row])
-            by_id[self._next_id] = PersonTrack(self._next_id, motion, pixels[row], timestamp_us)
+            by_id[self._next_id] = PersonTrack(
+                self._next_id, BoxKalman(boxes[row]), pixels[row], timestamp_us,
+                frames_seen=CONFIRM_FRAMES if sure else 1,
+            )  # fmt: skip
             self._next_id += 1
         self._keep_tracks(by_id, set(ids[ids != DROPPED].tolist()), timestamp_us)
+        for track in self.tracks:
+            if track.pose_id < 0 and track.frames_seen >= CONFIRM_FRAMES:
+                track.pose_id, self._next_pose_id = self._next_pose_id, self._next_pose_id + 1
+        if self._since_detection == 0:
+            self._note_refused(boxes[ids != DROPPED], timestamp_us)
+        self._given = False
         return ids
+
+    def pose_ids(self, track_ids: np.ndarray) -> np.ndarray:
+        """The reported ids (n,) of tracks (n,): -1 for a tentative one."""
+        by_id = {t.track_id: t.pose_id for t in self.tracks}
+        return np.array([by_id[i] for i in track_ids.tolist()], np.int64)
+
+    def _note_refused(self, tracked: np.ndarray, now_us: int) -> None:
+        """After a detector run: the places of new people it seeded who gave no tracked pose
+        (none of this frame's tracked `boxes` on theirs), each with the runs that refused
+        someone there; places are remembered for RETRY_S."""
+        boxes = self._new_people
+        if len(boxes) and len(tracked):
+            boxes = boxes[box_iou(boxes, tracked).max(axis=1) < MATCH_IOU]
+        places = [RefusedPlace(box, 1, now_us) for box in boxes]
+        again: set[int] = set()
+        if places and self._refused:
+            earlier = np.stack([place.box for place in self._refused])
+            for row, column in greedy_pairs(box_iou(boxes, earlier), MATCH_IOU):
+                places[row].runs += self._refused[column].runs
+                again.add(column)
+        self._refused = places + [
+            place
+            for k, place in enumerate(self._refused)
+            if k not in again and now_us - place.at_us <= RETRY_S * 1e6
+        ]
+        self._last_run_us = now_us
+        self._new_people = np.zeros((0, 4))
 
     @staticmethod
     def _match_seen(
@@ -300,14 +399,14 @@ class PersonTracker:
         return newcomers[: max(self.num_poses - int((ids != DROPPED).sum()), 0)]
 
     def _keep_tracks(self, by_id: dict[int, PersonTrack], found: set[int], now_us: int) -> None:
-        """The tracks after this frame: the ones found, and the lost ones younger than
-        MEMORY_S; notes whether a track seen in the frame before was lost now."""
-        was_seen = {t.track_id for t in self.tracks if t.seen}
+        """The tracks after this frame: the ones found, and the confirmed lost ones younger
+        than MEMORY_S; notes whether a confirmed track seen in the frame before was lost now."""
+        was_seen = {t.track_id for t in self.tracks if t.seen and t.pose_id >= 0}
         self._just_lost = bool(was_seen - found)
         self.tracks = [
-            by_id[i]
-            for i in sorted(by_id)
-            if i in found or now_us - by_id[i].last_seen_us <= MEMORY_S * 1e6
+            track
+            for i, track in sorted(by_id.items())
+            if i in found or (track.pose_id >= 0 and now_us - track.last_seen_us <= MEMORY_S * 1e6)
         ]
         for track in self.tracks:
             if track.track_id not in found and track.seen:

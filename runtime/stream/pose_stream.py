@@ -114,9 +114,9 @@ class PoseStream:
 
     def needs_detection(self, image: np.ndarray) -> bool:
         """Whether this frame needs the detector (fewer than num_poses poses carried over to
-        it; with a person detector, the tracker's rule). Changes nothing."""
+        it; with a person detector, the person tracker's rule). Changes nothing."""
         if self.people is not None:
-            return self.people.needs_detection()
+            return self.people.needs_detection(image.shape[1], image.shape[0])
         return not self._keeps_tracks(image) or self.tracker.needs_detection()
 
     def _keeps_tracks(self, image: np.ndarray) -> bool:
@@ -165,6 +165,10 @@ class PoseStream:
         next_rois = self._next_rois(poses.aux, tracks, width, height, timestamp_us)
         if self.people is not None:
             self.people.update_rois(track_ids, next_rois)
+            pose_ids = self.people.pose_ids(track_ids)
+            shown = pose_ids >= 0  # a tentative track's pose is not reported
+            poses, next_rois, track_ids = poses.take(shown), next_rois[shown], track_ids[shown]
+            tracks, pose_ids = [t for t, s in zip(tracks, shown, strict=True) if s], pose_ids[shown]
         else:
             self.tracker.update(next_rois, track_ids, width, height)
         self.frames += 1
@@ -173,9 +177,8 @@ class PoseStream:
         if poses.masks is not None and self.policy.smooth_mask is not None:
             poses = replace(poses, masks=self._smoothed_masks(poses.masks, tracks))
         if self.people is not None:
-            pose_ids = track_ids
-            for track, track_id in zip(tracks, track_ids.tolist(), strict=True):
-                track.pose_id = track_id
+            for track, pose_id in zip(tracks, pose_ids.tolist(), strict=True):
+                track.pose_id = pose_id
         else:
             pose_ids = self._pose_ids(tracks, poses.landmarks, width, height)
         self.tracks = dict(zip(track_ids.tolist(), tracks, strict=True))
@@ -279,7 +282,8 @@ def detected_rois(
         return [by_step.get(k) for k in range(len(steps))]
     seeding, seeds = [], []
     for k, (stream, image, boxes) in enumerate(steps):
-        if boxes is not None:
+        given = boxes is not None
+        if given:
             scores = np.ones(len(boxes))
         elif stream.needs_detection(image):
             boxes, scores = pipeline.person_detections(image)
@@ -287,7 +291,7 @@ def detected_rois(
             continue
         height, width = image.shape[:2]
         seeding.append(k)
-        seeds.append(stream.people.seed_boxes(boxes, scores, width, height))
+        seeds.append(stream.people.seed_boxes(boxes, scores, width, height, given))
     found = pipeline.box_rois_batch([steps[k][1] for k in seeding], seeds)
     by_step = dict(zip(seeding, found, strict=True))
     return [by_step.get(k) for k in range(len(steps))]

@@ -17,7 +17,7 @@ from blazepose_onnx.results import PoseLandmarkerResult
 def test_video_writes_the_tracked_ids_and_draws_them(cli, crossing, tmp_path):
     path, frames, want = crossing
     done = cli(
-        "video", str(path), "--model", "lite", "--num-poses", "2", "--person-detector", "ssd",
+        "video", str(path), "--model", "lite", "--person-detector", "ssd",
         "--jsonl", str(tmp_path / "v.jsonl"), "--csv", str(tmp_path / "v.csv"),
         "--out", str(tmp_path / "v.mp4"),
     )  # fmt: skip

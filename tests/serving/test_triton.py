@@ -560,3 +560,20 @@ def test_write_repo_command(cli, tmp_path):
             "landmarker.onnx",
         ]
         assert "TritonPythonModel" in (version / "model.py").read_text()
+
+
+def test_write_repo_needs_num_poses_with_a_person_detector(cli, tmp_path, ssd_model):
+    """The outputs have a fixed slot per pose: without a person detector an unset num_poses is
+    1 (as in-process); with one, where in-process it means everyone (up to 64), the writer asks
+    for it rather than serve 64 slots (and masks) per frame, and writes nothing."""
+    refused = cli("serve", "write-repo", str(tmp_path / "refused"), "--person-detector", "ssd")
+    assert refused.returncode == 2
+    assert "--num-poses must be given with --person-detector" in refused.stderr
+    assert not (tmp_path / "refused").exists()
+    with pytest.raises(ValueError, match="num_poses"):
+        RepositoryOptions(person_detector="ssd").checked()
+    done = cli("serve", "write-repo", str(tmp_path / "repo"), "--model", "lite")
+    assert done.returncode == 0, done.stderr
+    config = (tmp_path / "repo" / "pose_image" / "config.pbtxt").read_text()
+    assert "dims: [ 1, 33, 5 ]" in config
+    assert RepositoryOptions().checked().num_poses == 1
