@@ -1,4 +1,4 @@
-"""Every Python and shell example of README.md, README.short.md and docs/**/*.md runs here,
+"""Every Python and shell example of README.md and docs/**/*.md runs here,
 collected by walking the Markdown (not by heading), so an example cannot rot.
 
 Each runs from an empty temporary folder with the shared model folder. An HTML comment just
@@ -66,8 +66,7 @@ class Example:
 
 
 def markdown_files() -> list[Path]:
-    readmes = [p for p in (ROOT / "README.md", ROOT / "README.short.md") if p.is_file()]
-    return readmes + sorted((ROOT / "docs").rglob("*.md"))
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def parse_marks(text: str) -> dict[str, str]:
