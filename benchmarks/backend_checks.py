@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, samples
-from blazepose_onnx.inputs import read_image
-from blazepose_onnx.landmarker import crop_inputs
-from blazepose_onnx.provider_models import provider_models
-from blazepose_onnx.providers import ProviderRequest, create_session, unavailable_reason
+from blazepose_onnx.backend.provider_models import provider_models
+from blazepose_onnx.backend.providers import ProviderRequest, create_session, unavailable_reason
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.pipeline.landmarker import crop_inputs
 
 TENSORRT_BATCHES = (1, 2, 8, 32, 64)
 CUDNN_BATCHES = (1, 7, 33, 64)
@@ -59,7 +59,7 @@ def crops(batch: int) -> np.ndarray:
     """`batch` landmarker crops (uint8 NHWC) of the sample photo's person, repeated."""
     image = read_image(samples.IMAGE)
     with PoseLandmarker.create_from_options(PoseLandmarkerOptions(model="lite")) as landmarker:
-        rois = landmarker._pipeline.detect_rois(image)
+        rois = landmarker.pipeline.detect_rois(image)
     crop = crop_inputs(image, rois[:1])
     return np.repeat(crop, batch, axis=0)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from blazepose_onnx.detector import INPUT_SIZE, decode_detections, weighted_nms
-from blazepose_onnx.person_boxes import BOX_ROI_SCALE, box_rois
-from blazepose_onnx.pipeline import PosePipeline
-from blazepose_onnx.roi import axis_aligned_iou, crop_matrices, rois_from_keypoints
-from blazepose_onnx.tracking import next_frame_rois
+from blazepose_onnx.pipeline.detector import INPUT_SIZE, decode_detections, weighted_nms
+from blazepose_onnx.pipeline.person_boxes import BOX_ROI_SCALE, box_rois
+from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
+from blazepose_onnx.pipeline.roi import axis_aligned_iou, crop_matrices, rois_from_keypoints
+from blazepose_onnx.stream.tracking import next_frame_rois
 
 CROP_SCALE = 1.5  # the pose detector's crop: this many times the box's longer side
 CROP_MIN_SCORE = 0.1

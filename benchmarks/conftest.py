@@ -13,9 +13,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from blazepose_onnx.cli.timing import STAGES, timed_step
-from blazepose_onnx.converter.convert import ensure_converted
-from blazepose_onnx.converter.paths import default_model_dir
+from blazepose_onnx.bench.timing import STAGES, timed_step
+from blazepose_onnx.converter import default_model_dir, ensure_converted
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 

@@ -41,12 +41,13 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, samples
-from blazepose_onnx.cli.bench import bench_image, bench_video
-from blazepose_onnx.converter.convert import ensure_converted
+from blazepose_onnx.backend.providers import PROVIDERS, create_session, unavailable_reason
+from blazepose_onnx.bench.cases import case_options, time_image, time_video
+from blazepose_onnx.converter import ensure_converted
 from blazepose_onnx.converter.verify import FP16_DRIFT
 from blazepose_onnx.converter.verify import fp16_drift as fp16_drift_of
-from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.providers import PROVIDERS, create_session, unavailable_reason
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.io.video_reader import read_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 PARITY_TESTS = [
@@ -194,9 +195,10 @@ def benchmark(provider: str, plan: dict, deadline: Deadline) -> list[dict]:
         if deadline.left() < 30:
             results.append({"mode": mode, "variant": variant, "batch": size, "skipped": "deadline"})
             continue
-        run = bench_image if mode == "image" else bench_video
+        run = time_image if mode == "image" else time_video
         source = images if mode == "image" else frames
-        result = asdict(run(provider, variant, source, size, plan["warmup"], plan["iterations"]))
+        options = case_options(provider, variant)
+        result = asdict(run(options, source, size, plan["warmup"], plan["iterations"]))
         p50 = result["percentiles_ms"]
         result["host_share"] = p50["other"]["p50"] / p50["total"]["p50"] if "other" in p50 else None
         print(

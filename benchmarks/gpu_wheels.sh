@@ -64,7 +64,7 @@ case "${1:-}" in
     wheel=$(ls .gpu/download/onnxruntime_gpu-*.whl)
     (cd .gpu/download && sha256sum "$(basename "$wheel")") > .gpu/parts/SHA256SUMS
     split -b "$PART_SIZE" -d "$wheel" .gpu/parts/ort.part
-    bundles=$(python3 -c "from blazepose_onnx.converter.paths import default_model_dir as d; print(d())")
+    bundles=$(python3 -c "from blazepose_onnx.converter import default_model_dir as d; print(d())")
     for variant in lite full heavy; do
       blazepose-convert fetch "$variant" >/dev/null
       blazepose-convert convert "$bundles/pose_landmarker_$variant.task" --weights fp16 \

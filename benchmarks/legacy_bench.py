@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from blazepose_onnx import samples
-from blazepose_onnx.cli.timing import time_steps
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.bench.timing import time_steps
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.solutions import pose as ours
 
 

@@ -29,8 +29,8 @@ from box_variants import BOX_VARIANTS
 from pose_scoring import GOOD_PCK, Labels, coco_results, oks_ap
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
-from blazepose_onnx.image import rotate_clockwise, unrotate_points
-from blazepose_onnx.inputs import read_image
+from blazepose_onnx.io.image import rotate_clockwise, unrotate_points
+from blazepose_onnx.io.inputs import read_image
 from blazepose_onnx.landmarks import COCO17
 
 DEFAULT_BOXES = "(c) upper-body rule (the default)"
@@ -61,7 +61,7 @@ def turned(way: Way, degrees: int) -> Way:
 
 def box_variant(roi_method: Callable) -> Way:
     def run(landmarker: PoseLandmarker, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        pipeline = landmarker._pipeline  # the evaluation compares ROI methods inside it
+        pipeline = landmarker.pipeline  # the evaluation compares ROI methods inside it
         rois = roi_method(pipeline, image, boxes)
         return pipeline.landmarks_batch([image], [rois])[0].landmarks
 
@@ -131,12 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     labels = Labels.read(args.labels)
 
-    def options(**changes: float) -> PoseLandmarkerOptions:
+    def options(**changes: object) -> PoseLandmarkerOptions:
         return PoseLandmarkerOptions(
-            model=args.model, num_poses=8, num_threads=args.num_threads, **changes
+            model=args.model, num_threads=args.num_threads, **{"num_poses": 8, **changes}
         )
 
-    detectors = {POSE_DETECTOR: options(), SSD: options(person_detector="ssd")}
+    # the built-in person detector as users pass it: the one option (num_poses unset: everyone)
+    detectors = {POSE_DETECTOR: options(), SSD: options(person_detector="ssd", num_poses=None)}
     ways: dict[str, tuple[PoseLandmarkerOptions, Way]] = {
         POSE_DETECTOR: (options(), by_detector),
         "pose detector at 0.1, duplicates suppressed": (

@@ -18,8 +18,8 @@ import json
 
 import numpy as np
 
-from blazepose_onnx.cli.bench import bench_people, bench_video
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.bench.cases import case_options, time_people, time_video
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.samples import VIDEO
 
 
@@ -39,12 +39,12 @@ def main() -> None:
     frames = read_frames(str(VIDEO))
     people = [int(n) for n in args.people.split(",")]
     timed = dict(
-        provider="cpu", variant=args.model, warmup=10, iterations=args.iterations,
-        threads=args.threads,
+        options=case_options("cpu", args.model, threads=args.threads), warmup=10,
+        iterations=args.iterations,
     )  # fmt: skip
     rounds = []
     for _ in range(args.rounds):
-        single = bench_video(frames=frames, streams=1, **timed).samples_ms
+        single = time_video(frames=frames, streams=1, **timed).samples_ms
         row = {
             "single landmarker ms": mean_ms(single, "landmarker"),
             "single frame ms, without the detector": mean_ms(single, "total")
@@ -52,7 +52,7 @@ def main() -> None:
             "people": {},
         }
         for count in people:
-            samples = bench_people(frames=frames, people=count, **timed).samples_ms
+            samples = time_people(frames=frames, people=count, **timed).samples_ms
             total, detector = mean_ms(samples, "total"), mean_ms(samples, "detector")
             row["people"][count] = {
                 "frames/s": 1000 / total,

@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions
-from blazepose_onnx.image import rotate_clockwise, unrotate_points
-from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.roi import axis_aligned_iou
+from blazepose_onnx.io.image import rotate_clockwise, unrotate_points
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.io.video_reader import read_frames
+from blazepose_onnx.pipeline.roi import axis_aligned_iou
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 PHOTOS = {  # x1, y1, x2, y2 in pixels, drawn by hand
@@ -69,12 +70,12 @@ def merged(ssd: PoseLandmarker, pose: PoseLandmarker, ssd_first: bool) -> Way:
     """The SSD's ROIs and the pose detector's, the later ones dropped where they repeat one."""
 
     def run(image: np.ndarray) -> np.ndarray:
-        boxes, people = ssd._pipeline.detect_rois(image), pose._pipeline.detect_rois(image)
+        boxes, people = ssd.pipeline.detect_rois(image), pose.pipeline.detect_rois(image)
         first, then = (boxes, people) if ssd_first else (people, boxes)
         if len(first) and len(then):
             then = then[~(axis_aligned_iou(then, first) > DUPLICATE_IOU).any(axis=1)]
         rois = np.concatenate([first, then])[: ssd.options.num_poses]
-        return ssd._pipeline.landmarks_batch([image], [rois])[0].landmarks
+        return ssd.pipeline.landmarks_batch([image], [rois])[0].landmarks
 
     return run
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import onnxruntime as ort
 
-from blazepose_onnx import placement, providers
-from blazepose_onnx.provider_models import provider_models
+from blazepose_onnx.backend import placement, providers
+from blazepose_onnx.backend.provider_models import provider_models
 
 
 def bare(model: bytes) -> None:
@@ -28,7 +28,7 @@ def bare(model: bytes) -> None:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.force_spinning_stop", "1")
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    providers._warm_up(session, "cpu", "model")
+    providers.warm_up(session, "cpu", "model")
 
 
 def with_record(model: bytes) -> None:

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.cli.timing import frame_feeder, time_steps
-from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.provider_check import bf16_problem
+from blazepose_onnx.backend.provider_check import bf16_problem
+from blazepose_onnx.bench.timing import frame_feeder, time_steps
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.io.video_reader import read_frames
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 CONFIGS = {

@@ -21,13 +21,14 @@ import numpy as np
 import onnxruntime as ort
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode, samples
-from blazepose_onnx.cli.timing import frame_feeder, time_steps
-from blazepose_onnx.detector import detector_input
-from blazepose_onnx.graph_edits import session_model
-from blazepose_onnx.inputs import read_frames, read_image
-from blazepose_onnx.landmarker import crop_inputs
-from blazepose_onnx.models import resolve_model
-from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
+from blazepose_onnx.backend.graph_edits import session_model
+from blazepose_onnx.backend.models import resolve_model
+from blazepose_onnx.bench.timing import frame_feeder, time_steps
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.io.video_reader import read_frames
+from blazepose_onnx.pipeline.detector import detector_input
+from blazepose_onnx.pipeline.landmarker import crop_inputs
+from blazepose_onnx.pipeline.pose_pipeline import LANDMARKER_OUTPUTS
 
 
 def node_profile(path: Path, role: str, outputs, size: int, runs: int) -> dict:
@@ -62,7 +63,7 @@ def inside_vs_alone(landmarker, step, feeds: dict, rounds: int = 6, calls: int =
     """Each model's ms per run inside the pipeline against the same session run alone on the
     same input, in interleaved blocks (medians of the rounds' medians): what running among
     the rest of the pipeline costs a model, free of the machine's drift between phases."""
-    pipeline = landmarker._pipeline  # its sessions, run alone below
+    pipeline = landmarker.pipeline  # its sessions, run alone below
     sessions = {"detector": pipeline.detector, "landmarker": pipeline.landmarker}
     inside: dict = {role: [] for role in feeds}
     alone: dict = {role: [] for role in feeds}
@@ -117,7 +118,7 @@ def host_alone_ms(landmarker, step, calls: int) -> float:
     """Median ms per step of the host code with both model runs replayed (warm caches, no
     models): compared with the host time inside the pipeline, what the model runs' cache
     eviction costs the host code."""
-    pipeline = landmarker._pipeline
+    pipeline = landmarker.pipeline
     sessions = pipeline.detector, pipeline.landmarker
     pipeline.detector, pipeline.landmarker = (
         None if s is None else ReplayedSession(s) for s in sessions
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         report["image"] = pipeline_split(still, lambda: still.detect(image), args.calls)
         report["image_host"] = host_profile(lambda: still.detect(image), args.calls)
         report["image"]["host_alone_ms"] = host_alone_ms(still, lambda: still.detect(image), 300)
-        rois = still._pipeline.detect_rois(image)
+        rois = still.pipeline.detect_rois(image)
         feeds = {"detector": detector_input(image)[0], "landmarker": crop_inputs(image, rois)}
         report["image"]["models"] = inside_vs_alone(still, lambda: still.detect(image), feeds)
     video_options = PoseLandmarkerOptions(model=args.variant, running_mode=RunningMode.VIDEO)
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         report["video"] = pipeline_split(video, frame, args.calls)
         report["video_host"] = host_profile(frame, args.calls)
         report["video"]["host_alone_ms"] = host_alone_ms(video, frame, 300)
-        crop = crop_inputs(frames[0], video._pipeline.detect_rois(frames[0]))
+        crop = crop_inputs(frames[0], video.pipeline.detect_rois(frames[0]))
         report["video"]["models"] = inside_vs_alone(video, frame, {"landmarker": crop})
     print(json.dumps(report, indent=1))
     if args.json:

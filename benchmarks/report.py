@@ -13,6 +13,8 @@ import json
 import sys
 from collections import defaultdict
 
+from blazepose_onnx.bench.results import median_step
+
 
 def _label(bench: dict) -> str:
     info = bench["extra_info"]
@@ -22,11 +24,9 @@ def _label(bench: dict) -> str:
 
 
 def median_round(bench: dict) -> dict[str, float]:
-    """The round with the median total (the lower middle one for an even count), ms per stage."""
-    samples = bench["extra_info"]["step_seconds"]
-    totals = samples["total"]
-    middle = sorted(range(len(totals)), key=totals.__getitem__)[(len(totals) - 1) // 2]
-    return {stage: values[middle] * 1e3 for stage, values in samples.items()}
+    """The round with the median total (`median_step`), ms per stage."""
+    step = median_step(bench["extra_info"]["step_seconds"])
+    return {stage: seconds * 1e3 for stage, seconds in step.items()}
 
 
 def _split(round_ms: dict[str, float]) -> list[str]:

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker
-from blazepose_onnx.cli.timing import concurrently, elapsed
-from blazepose_onnx.inputs import read_frames, read_image
+from blazepose_onnx.bench.timing import concurrently, elapsed
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.serving import RepositoryOptions, write_repository
 from blazepose_onnx.serving.client import TritonPoseClient
 from blazepose_onnx.serving.server import TritonServer

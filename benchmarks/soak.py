@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 
 CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"
 

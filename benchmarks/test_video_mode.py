@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from blazepose_onnx.cli.timing import frame_feeder
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.bench.timing import frame_feeder
+from blazepose_onnx.io.video_reader import read_frames
 
 VARIANTS = ["lite", "full", "heavy"]
 CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "squat.mp4"

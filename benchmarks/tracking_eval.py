@@ -1,4 +1,5 @@
-"""Identities over time, measured: the composed clips (runtime/composed_clips.py) and dance.mp4.
+"""Identities over time, measured: the composed clips (runtime/bench/composed_clips.py) and
+dance.mp4.
 
     python benchmarks/tracking_eval.py --model lite [--libraries] [--json out.json]
 
@@ -6,15 +7,16 @@ For each composed clip: recall, identity switches and IDF1 (motmetrics; a pose m
 person when their boxes overlap at IoU >= 0.5; a person counts in a frame when at least half of
 their box is in sight), of
 
-- `person_detector="ssd"` in VIDEO mode (this project's tracker, `person_tracking`);
+- `person_detector="ssd"` in VIDEO mode, the one option (`num_poses` unset: everyone; this
+  project's tracker, `person_tracking`), with its detector runs;
 - MediaPipe's own multi-pose output: today's default pipeline with `num_poses` set to the
   number of people (the pose detector, MediaPipe's ROI tracking and pose ids);
 - with `--libraries`, tracker libraries given the same people: the poses that IMAGE mode finds
-  with `person_detector="ssd"` on every frame, associated by ByteTrack (Roboflow's `trackers`
-  package, on supervision's Detections: their boxes) or by norfair (their keypoints). Neither
-  installs beside this project's pins (norfair 2.3 wants numpy<2, `trackers` the non-headless
-  OpenCV): `pip install --no-deps norfair==2.3.0 filterpy==1.4.5 trackers==2.6.1` then
-  `pip install supervision==0.31.2 rich`.
+  with `person_detector="ssd"` (`num_poses` the number of people) on every frame, associated
+  by ByteTrack (Roboflow's `trackers` package, on supervision's Detections: their boxes) or by
+  norfair (their keypoints). Neither installs beside this project's pins (norfair 2.3 wants
+  numpy<2, `trackers` the non-headless OpenCV): `pip install --no-deps norfair==2.3.0
+  filterpy==1.4.5 trackers==2.6.1` then `pip install supervision==0.31.2 rich`.
 
 dance.mp4 (three dancers) is scored against its hand-checked lanes (tests/data/dance_lanes.json):
 a switch is an id moving to another dancer's lane. tests/runtime/test_person_tracking.py
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blazepose_onnx.composed_clips import (
+from blazepose_onnx.bench.composed_clips import (
     FPS,
     SCENES,
     ComposedClip,
@@ -40,10 +42,10 @@ from blazepose_onnx.composed_clips import (
     tile_truth,
     visible_fraction,
 )
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.person_tracking import box_iou
 from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.stream.person_tracking import box_iou
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 MIN_VISIBLE = 0.5  # a person counts in a frame when this share of their box is in sight
@@ -175,7 +177,7 @@ def evaluate(model: str, libraries: bool) -> dict:
         truth = tile_truth(clip, model=model)
         row = {}
         start = time.perf_counter()
-        ours, stats = track_video(clip.frames, model=model, num_poses=people, person_detector="ssd")
+        ours, stats = track_video(clip.frames, model=model, person_detector="ssd")
         row["ssd tracker"] = mot_scores(clip, truth, ours) | {
             "detector_runs": stats["detector_runs"],
             "seconds": round(time.perf_counter() - start, 1),
@@ -190,7 +192,7 @@ def evaluate(model: str, libraries: bool) -> dict:
             row["norfair"] = mot_scores(clip, truth, norfair_tracks(poses, clip.scene.size))
         table[name] = row
     dance = read_frames(str(DATA / "dance.mp4"))
-    ours, stats = track_video(dance, model=model, num_poses=3, person_detector="ssd")
+    ours, stats = track_video(dance, model=model, person_detector="ssd")
     mediapipe, _ = track_video(dance, model=model, num_poses=3)
     table["dance.mp4"] = {
         "ssd tracker": lane_scores(ours, lanes) | {"detector_runs": stats["detector_runs"]},

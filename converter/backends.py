@@ -19,11 +19,11 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from blazepose_onnx.converter.errors import MissingDependencyError
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.common.install import require
+from blazepose_onnx.common.quiet import native_stderr_silenced
 from blazepose_onnx.converter.tflite_graph import read_tflite
 from blazepose_onnx.converter.to_onnx import OPSET, translate_tflite
-from blazepose_onnx.install import install_command
-from blazepose_onnx.quiet import native_stderr_silenced
 
 BACKENDS = ("native", "tf2onnx")
 
@@ -56,13 +56,10 @@ def densified_flatbuffer(data: bytes, model_name: str = "model") -> bytes:
     Each DENSIFY operator is removed and its consumers read the (now dense) constant directly.
     Uses TensorFlow's flatbuffer object API, so it needs the `tf2onnx` extra.
     """
-    try:
-        from tensorflow.lite.python import schema_py_generated as schema
-        from tensorflow.lite.tools import flatbuffer_utils
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "the tf2onnx backend needs TensorFlow: " + install_command("tf2onnx")
-        ) from exc
+    require("tensorflow", "tf2onnx", "the tf2onnx backend")
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
     from blazepose_onnx.converter.tflite_graph import densify
 
     parsed = read_tflite(data, model_name)
@@ -105,18 +102,15 @@ def tf2onnx_backend(
 ) -> onnx.ModelProto:
     """Densify, convert with tf2onnx (NCHW input and 4-D outputs), make the batch symbolic."""
     if weights != "fp32" or precision != "fp32":
-        raise ValueError("the tf2onnx backend writes fp32 models only (use the native backend)")
+        raise InvalidValueError(
+            "the tf2onnx backend writes fp32 models only (use the native backend)"
+        )
     with quiet_tensorflow():
         return _tf2onnx_convert(data, model_name)
 
 
 def _tf2onnx_convert(data: bytes, model_name: str) -> onnx.ModelProto:
-    try:
-        import tf2onnx
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "the tf2onnx backend needs the tf2onnx extra: " + install_command("tf2onnx")
-        ) from exc
+    tf2onnx = require("tf2onnx", "tf2onnx", "the tf2onnx backend")
     graph = read_tflite(data, model_name)
     input_name = graph.tensors[graph.inputs[0]].name
     nchw_outputs = [
@@ -137,6 +131,6 @@ def run_backend(
 ) -> onnx.ModelProto:
     """Run the named backend."""
     if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}: expected one of {', '.join(BACKENDS)}")
+        raise InvalidValueError(f"unknown backend {name!r}: expected one of {', '.join(BACKENDS)}")
     backend = native_backend if name == "native" else tf2onnx_backend
     return backend(data, model_name, weights, precision)

@@ -8,8 +8,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.converter.errors import BundleError, IntegrityError, ModelNotFoundError
-from blazepose_onnx.converter.fileio import atomic_path
 from blazepose_onnx.converter.manifest import ROLES, ModelEntry
 from blazepose_onnx.converter.tflite_graph import weights_fingerprint
 
@@ -32,7 +33,7 @@ class Bundle:
 
     def model(self, role: str) -> bytes:
         if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+            raise InvalidValueError(f"role must be one of {ROLES}, got {role!r}")
         return self.detector if role == "detector" else self.landmarker
 
 

@@ -6,12 +6,14 @@ import logging
 import os
 from pathlib import Path
 
+import onnx
+
+from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.converter.backends import run_backend
 from blazepose_onnx.converter.bundle import MEMBERS, Bundle, check_bundle, read_bundle
 from blazepose_onnx.converter.download import announce
 from blazepose_onnx.converter.errors import IntegrityError
-from blazepose_onnx.converter.fileio import atomic_path
-from blazepose_onnx.converter.interface import finish_model
+from blazepose_onnx.converter.interface import finish_model, read_metadata
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths
 from blazepose_onnx.converter.seal import sealed_bytes
@@ -52,6 +54,13 @@ def convert_bundle(
     The variant is identified from the landmarker's weights fingerprint. A bundle that matches
     no manifest entry is refused unless `trust_unverified`, which converts it as variant
     `custom-<file stem>` with a warning.
+
+    Raises:
+        BundleError: the bundle is missing, not a zip or lacks a member.
+        IntegrityError: its weights match no known model (without `trust_unverified`).
+        UnsupportedOperatorError: the TFLite graph has an operator the backend cannot translate.
+        MissingExtraError: `backend="tf2onnx"` without the [tf2onnx] extra.
+        WriteError: the model directory cannot be written. Each is a BlazePoseError.
     """
     bundle = read_bundle(path)
     variant = identify_variant(bundle)
@@ -98,7 +107,12 @@ def convert_variant(
     precision: str = "fp32",
     trust_unverified: bool = False,
 ) -> dict[str, Path]:
-    """Fetch the variant's bundle (if needed) and convert it."""
+    """Fetch the variant's bundle (if needed) and convert it.
+
+    Raises:
+        UnknownVariantError: not lite, full or heavy.
+        SourceError: no source could provide the bundle; and as `convert_bundle`.
+    """
     model_dir = model_dir or default_model_dir()
     bundle = fetch_bundles([variant], model_dir, trust_unverified=trust_unverified)[variant]
     return convert_bundle(
@@ -114,7 +128,11 @@ def convert_variant(
 def ensure_converted(
     variant: str, model_dir: Path | None = None, precision: str = "fp32"
 ) -> dict[str, Path]:
-    """Paths of the variant's ONNX models, fetching and converting them on first use."""
+    """Paths of the variant's ONNX models, fetching and converting them on first use.
+
+    Raises:
+        ConverterError: the model directory is not writable; and as `convert_variant`.
+    """
     model_dir = model_dir or default_model_dir()
     paths = onnx_paths(variant, model_dir, precision)
     if all(p.is_file() for p in paths.values()):
@@ -125,3 +143,20 @@ def ensure_converted(
         )
         announce(f"first use of the {variant} model: {doing} it into {model_dir}")
         return convert_variant(variant, model_dir, precision=precision)
+
+
+def ensure_bundle_converted(
+    path: str | os.PathLike, precision: str = "fp32", trust_unverified: bool = False
+) -> dict[str, Path]:
+    """Paths of a `.task` bundle's ONNX models in the model directory: those converted before
+    when their weights fingerprint matches the bundle's, else converted now (`convert_bundle`).
+    """
+    bundle = read_bundle(path)
+    existing = onnx_paths(bundle_variant_name(bundle, path), default_model_dir(), precision)
+    if existing["landmarker"].is_file() and existing["detector"].is_file():
+        landmarker = onnx.load(str(existing["landmarker"]), load_external_data=False)
+        if read_metadata(landmarker).get("blazepose.weights_fingerprint") == weights_fingerprint(
+            bundle.landmarker
+        ):
+            return existing
+    return convert_bundle(path, precision=precision, trust_unverified=trust_unverified)

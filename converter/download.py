@@ -3,7 +3,6 @@ progress bar on a terminal, and one-line errors that give the real reason."""
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import urllib.error
 import urllib.request
@@ -60,11 +59,3 @@ def download(
     if size is not None and received != size:
         raise SourceError(f"download ended after {received:,} of {size:,} bytes")
     return target
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

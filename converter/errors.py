@@ -1,10 +1,15 @@
-"""The converter's exception types. Every failure a user can cause is one of these."""
+"""The converter's exception types: every failure a user can cause is one of these or another
+`blazepose_onnx.errors.BlazePoseError` (a missing extra, an output that cannot be written, a
+bad argument)."""
 
 from __future__ import annotations
 
+from blazepose_onnx.common.errors import BlazePoseError
+from blazepose_onnx.common.install import MissingExtraError
 
-class ConverterError(Exception):
-    """Base class: a clear, one-line problem the CLI prints without a traceback."""
+
+class ConverterError(BlazePoseError):
+    """Base class of the converter's own errors: a clear, one-line problem."""
 
 
 class BundleError(ConverterError, ValueError):
@@ -38,8 +43,8 @@ class VerificationError(ConverterError):
     """A converted model differs from the TFLite original beyond tolerance."""
 
 
-class MissingDependencyError(ConverterError, ImportError):
-    """An optional dependency (an extra) is needed for this operation."""
+# The old name of the one missing-extra error (an ImportError naming the install command).
+MissingDependencyError = MissingExtraError
 
 
 class UnknownVariantError(ConverterError, ValueError):

@@ -26,12 +26,13 @@ import json
 import onnx
 
 from blazepose_onnx.converter import CONVERTER_VERSION
+from blazepose_onnx.converter.errors import ModelFormatError
 
 INPUT_NAME = "image"
 # IR version 8 goes with opset 17 (ONNX 1.12); newer onnx packages write newer IRs that older
 # runtimes (e.g. onnxruntime-openvino 1.24: max IR 13) refuse to load.
 IR_VERSION = 8
-BATCH_DIM = "batch"
+BATCH_DIM = "batch"  # the name of every converted model's batch dimension
 
 # TFLite tensor name -> (ONNX name, layout) per role; the TFLite names are MediaPipe's.
 OUTPUTS = {
@@ -72,7 +73,7 @@ def finish_model(
     renames = {graph.input[0].name: INPUT_NAME}
     for output in graph.output:
         if output.name not in OUTPUTS[role]:
-            raise ValueError(f"{role}: unexpected output {output.name!r}")
+            raise ModelFormatError(f"{role}: unexpected output {output.name!r}")
         renames[output.name] = OUTPUTS[role][output.name][0]
     for node in graph.node:
         node.input[:] = [renames.get(n, n) for n in node.input]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from blazepose_onnx.common.install import SOURCE_ROOT
+
 MODEL_DIR_ENV = "BLAZEPOSE_MODEL_DIR"
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_model_dir() -> Path:
@@ -14,10 +15,10 @@ def default_model_dir() -> Path:
     override = os.environ.get(MODEL_DIR_ENV)
     if override:
         return Path(override).expanduser()
-    if (_SOURCE_ROOT / "pyproject.toml").is_file() and (
-        _SOURCE_ROOT / "models" / "manifest.json"
+    if (SOURCE_ROOT / "pyproject.toml").is_file() and (
+        SOURCE_ROOT / "models" / "manifest.json"
     ).is_file():
-        return _SOURCE_ROOT / "models"
+        return SOURCE_ROOT / "models"
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "blazepose-onnx"
 

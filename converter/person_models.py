@@ -16,15 +16,16 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from blazepose_onnx.common.digest import sha256_file
+from blazepose_onnx.common.fileio import atomic_path, write_bytes_atomic
 from blazepose_onnx.converter.backends import run_backend
-from blazepose_onnx.converter.download import announce, sha256_file
+from blazepose_onnx.converter.download import announce
 from blazepose_onnx.converter.errors import (
     ConverterError,
     IntegrityError,
     SourceError,
     UnknownVariantError,
 )
-from blazepose_onnx.converter.fileio import atomic_path, write_bytes_atomic
 from blazepose_onnx.converter.interface import finish_model
 from blazepose_onnx.converter.manifest import PersonDetectorEntry, load_manifest
 from blazepose_onnx.converter.paths import default_model_dir, person_detector_paths

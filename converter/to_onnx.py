@@ -20,11 +20,12 @@ from onnx import TensorProto, helper, numpy_helper
 from tflite.ActivationFunctionType import ActivationFunctionType
 from tflite.Padding import Padding
 
+from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.converter.errors import UnsupportedOperatorError
+from blazepose_onnx.converter.interface import BATCH_DIM
 from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, densify
 
 OPSET = 17
-BATCH_DIM = "batch"
 NHWC_TO_NCHW = (0, 3, 1, 2)
 NCHW_TO_NHWC = (0, 2, 3, 1)
 WEIGHT_STORAGE = ("fp32", "fp16")
@@ -38,9 +39,9 @@ class OnnxTranslator:
         self, graph: TFLiteGraph, model_name: str, weights: str = "fp32", precision: str = "fp32"
     ) -> None:
         if weights not in WEIGHT_STORAGE:
-            raise ValueError(f"weights must be one of {WEIGHT_STORAGE}, got {weights!r}")
+            raise InvalidValueError(f"weights must be one of {WEIGHT_STORAGE}, got {weights!r}")
         if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+            raise InvalidValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.graph = graph
         self.model_name = model_name
         self.weights = weights

@@ -17,21 +17,17 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from blazepose_onnx.common.install import require
+from blazepose_onnx.common.media import IMAGE_SUFFIXES
 from blazepose_onnx.converter.backends import quiet_tensorflow
 from blazepose_onnx.converter.bundle import Bundle
-from blazepose_onnx.converter.errors import (
-    MissingDependencyError,
-    ModelFormatError,
-    ModelNotFoundError,
-)
+from blazepose_onnx.converter.errors import ModelFormatError, ModelNotFoundError
 from blazepose_onnx.converter.interface import INPUT_NAME, INPUT_RANGE, INPUT_SIZE, OUTPUTS
-from blazepose_onnx.install import install_command
 
 # The most that fp16 compute (`--precision fp16`) may drift from fp32, max abs per output in its
 # units, on any provider. Measured with ONNX Runtime's CPU fp16 kernels on these inputs:
 # landmarks 0.12 px, boxes 0.25 px, world landmarks 0.24 mm.
 FP16_DRIFT = {"landmarks": 0.3, "boxes": 0.5, "world_landmarks": 1e-3, "pose_flag": 1e-3}
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 RANDOM_INPUTS = 2
 
 # Max abs difference allowed per output (units of the output, see converter/interface.py).
@@ -71,12 +67,9 @@ class OutputDiff:
 
 def _interpreter(data: bytes, builtin_kernels: bool = True):
     """A TFLite interpreter: builtin reference kernels, or the default XNNPACK delegate."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "verification needs ai-edge-litert: " + install_command("verify")
-        ) from exc
+    require("ai_edge_litert", "verify", "verification")
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
     resolver = (
         OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if builtin_kernels else OpResolverType.AUTO
     )
@@ -202,7 +195,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def verify_models(
     bundle: Bundle, onnx_paths: dict[str, Path], image_dir: str | os.PathLike | None
 ) -> list[OutputDiff]:
-    """Compare both converted models of a bundle with their TFLite originals."""
+    """Compare both converted models of a bundle with their TFLite originals.
+
+    Raises:
+        MissingExtraError: ai-edge-litert (the [verify] extra) is not installed.
+        ModelNotFoundError: a converted model does not exist.
+        ModelFormatError: a model is not what it claims to be. Each is a BlazePoseError.
+    """
     diffs = []
     for role, path in onnx_paths.items():
         inputs = model_inputs(role, image_dir)

@@ -17,11 +17,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from blazepose_onnx._version import __version__
-from blazepose_onnx.install import require_onnxruntime
+from blazepose_onnx.common.install import require_onnxruntime
 
 if TYPE_CHECKING:
     from blazepose_onnx import extract, samples, solutions
-    from blazepose_onnx.errors import LandmarkerClosedError, ProviderError
+    from blazepose_onnx.errors import BlazePoseError, LandmarkerClosedError, ProviderError
     from blazepose_onnx.landmarks import POSE_CONNECTIONS, PoseLandmark
     from blazepose_onnx.mp_image import Image, ImageFormat
     from blazepose_onnx.multistream import MultiStreamPoseLandmarker
@@ -35,6 +35,7 @@ _HOMES = {
     "extract": "blazepose_onnx.extract",
     "samples": "blazepose_onnx.samples",
     "solutions": "blazepose_onnx.solutions",
+    "BlazePoseError": "blazepose_onnx.errors",
     "LandmarkerClosedError": "blazepose_onnx.errors",
     "ProviderError": "blazepose_onnx.errors",
     "POSE_CONNECTIONS": "blazepose_onnx.landmarks",
@@ -70,6 +71,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "POSE_CONNECTIONS",
     "BaseOptions",
+    "BlazePoseError",
     "Image",
     "ImageFormat",
     "Landmark",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
 from blazepose_onnx.landmarks import POSE_CONNECTIONS
 from blazepose_onnx.results import Landmark, PoseLandmarkerResult
 
@@ -56,9 +57,11 @@ def check_canvas(image: np.ndarray) -> None:
         or image.ndim != 3
         or image.shape[2] != 3
     ):
-        raise TypeError("drawing needs an HxWx3 uint8 numpy image")
+        raise InvalidTypeError("drawing needs an HxWx3 uint8 numpy image")
     if not image.flags.writeable:
-        raise ValueError("the image is read-only (drawing is in place): draw on image.copy()")
+        raise InvalidValueError(
+            "the image is read-only (drawing is in place): draw on image.copy()"
+        )
 
 
 def visibility_colors(visibility: np.ndarray) -> np.ndarray:
@@ -118,7 +121,9 @@ def draw_mask(
     """Blend `color` into the image where the float mask is high (in place)."""
     check_canvas(image)
     if mask.shape != image.shape[:2]:
-        raise ValueError(f"mask shape {mask.shape} does not match the image {image.shape[:2]}")
+        raise InvalidValueError(
+            f"mask shape {mask.shape} does not match the image {image.shape[:2]}"
+        )
     weight = (np.clip(mask, 0.0, 1.0) * alpha)[..., None]
     blended = image * (1.0 - weight) + np.asarray(color, np.float64) * weight
     image[...] = np.rint(blended).astype(np.uint8)

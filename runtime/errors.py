@@ -1,23 +1,40 @@
-"""The runtime's exception types (beyond ValueError, TypeError and FileNotFoundError), and the
-exit status of a run where some inputs failed."""
+"""The errors blazepose-onnx raises: every one is a `BlazePoseError`, and those MediaPipe
+raises as ValueError, TypeError or FileNotFoundError are that too. The converter's own are in
+`blazepose_onnx.converter.errors`; a missing extra is `MissingExtraError` (an ImportError)."""
 
 from __future__ import annotations
 
-# `video` and `extract`: a video file ended before its video stream did (truncated or damaged);
-# the frames read were written.
-EXIT_TRUNCATED = 3
-# `detect`, `video` and `extract`: some inputs could not be read (or failed); the others' results
-# were written. It wins over EXIT_TRUNCATED when both happened.
-EXIT_SOME_FAILED = 4
+from blazepose_onnx.common.errors import (
+    BlazePoseError,
+    InvalidTypeError,
+    InvalidValueError,
+    MissingFileError,
+    WriteError,
+)
+from blazepose_onnx.common.install import MissingExtraError, MissingRuntimeError
 
 
-class ProviderError(ValueError):
+class ProviderError(BlazePoseError, ValueError):
     """An execution provider is unknown, not installed, or cannot run the model."""
 
 
-class LandmarkerClosedError(ValueError):
+class LandmarkerClosedError(BlazePoseError, ValueError):
     """A call on a PoseLandmarker after `close()`."""
 
 
-class InputError(Exception):
+class InputError(BlazePoseError):
     """A user's input that cannot be used (reported as one line)."""
+
+
+__all__ = [
+    "BlazePoseError",
+    "InputError",
+    "InvalidTypeError",
+    "InvalidValueError",
+    "LandmarkerClosedError",
+    "MissingExtraError",
+    "MissingFileError",
+    "MissingRuntimeError",
+    "ProviderError",
+    "WriteError",
+]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from blazepose_onnx.common.errors import InvalidValueError
+
 
 class PoseLandmark(enum.IntEnum):
     """Index of each pose landmark, as in MediaPipe's pose landmarker guide."""
@@ -76,5 +78,7 @@ def keypoint_names(keypoints: str) -> tuple[str, ...]:
 def keypoint_indices(keypoints: str) -> tuple[int, ...]:
     """The landmark indices of a keypoint set ('mediapipe33' or 'coco17')."""
     if keypoints not in KEYPOINT_SETS:
-        raise ValueError(f"keypoints must be one of {', '.join(KEYPOINT_SETS)}, got {keypoints!r}")
+        raise InvalidValueError(
+            f"keypoints must be one of {', '.join(KEYPOINT_SETS)}, got {keypoints!r}"
+        )
     return KEYPOINT_SETS[keypoints]

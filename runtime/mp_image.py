@@ -13,7 +13,8 @@ import os
 import cv2
 import numpy as np
 
-from blazepose_onnx.quiet import native_stderr_silenced
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
+from blazepose_onnx.common.quiet import native_stderr_silenced
 
 
 class ImageFormat(enum.Enum):
@@ -29,9 +30,9 @@ class Image:
 
     def __init__(self, image_format: ImageFormat, data: np.ndarray) -> None:
         if not isinstance(image_format, ImageFormat):
-            raise TypeError(f"image_format must be an ImageFormat, got {image_format!r}")
+            raise InvalidTypeError(f"image_format must be an ImageFormat, got {image_format!r}")
         if not isinstance(data, np.ndarray):
-            raise TypeError(f"data must be a numpy array, got {type(data).__name__}")
+            raise InvalidTypeError(f"data must be a numpy array, got {type(data).__name__}")
         self.image_format = image_format
         self._data = data
 
@@ -41,7 +42,7 @@ class Image:
         with native_stderr_silenced():
             decoded = cv2.imread(str(file_name), cv2.IMREAD_UNCHANGED)
         if decoded is None:
-            raise ValueError(f"not a readable image: {file_name}")
+            raise InvalidValueError(f"not a readable image: {file_name}")
         if decoded.ndim == 2:
             return cls(ImageFormat.GRAY8, decoded)
         if decoded.shape[2] == 4:

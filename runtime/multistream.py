@@ -10,16 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8
-from blazepose_onnx.lifecycle import CallGuard
+from blazepose_onnx.backend.placement import Placement
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.errors import LandmarkerClosedError
+from blazepose_onnx.io.image import check_rotation, rotate_clockwise, to_rgb_uint8
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.person_boxes import upright_person_boxes
-from blazepose_onnx.pipeline import PosePipeline
-from blazepose_onnx.placement import Placement
+from blazepose_onnx.pipeline.person_boxes import upright_person_boxes
+from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
 from blazepose_onnx.pose_landmarker import result_from_poses
 from blazepose_onnx.results import PoseLandmarkerResult
-from blazepose_onnx.stream import PoseStream, detected_rois
-from blazepose_onnx.timestamps import TimestampCheck
+from blazepose_onnx.stream.lifecycle import CallGuard
+from blazepose_onnx.stream.pose_stream import PoseStream, detected_rois
+from blazepose_onnx.stream.timestamps import TimestampCheck
 
 
 @dataclass
@@ -68,14 +70,18 @@ class MultiStreamPoseLandmarker:
         """Start a new stream; ids of open or closed streams are refused. `rotation_degrees`
         (a multiple of 90, as in `PoseLandmarker.detect_for_video`) is the clockwise rotation
         that makes this stream's people upright; its results and boxes are in its frames as
-        passed in."""
+        passed in.
+
+        Raises:
+            ValueError: an id already used, or a bad rotation (a `BlazePoseError`).
+        """
         with self._guard.call("open_stream"):
             self._open_stream(stream_id, check_rotation(rotation_degrees))
 
     def _open_stream(self, stream_id: Hashable, degrees: int) -> None:
         if stream_id in self._streams or stream_id in self._closed_ids:
             state = "open" if stream_id in self._streams else "closed and cannot be reused"
-            raise ValueError(f"stream id {stream_id!r} is already {state}")
+            raise InvalidValueError(f"stream id {stream_id!r} is already {state}")
         poses = PoseStream(self._pipeline, self._options)
         self._streams[stream_id] = _OpenStream(poses, TimestampCheck(), degrees)
 
@@ -115,6 +121,11 @@ class MultiStreamPoseLandmarker:
 
         `person_boxes` maps stream ids to pixel boxes that seed or refresh that stream's tracks
         in place of the detector. Nothing changes when any frame, box or timestamp is refused.
+
+        Raises:
+            ValueError: a stream id that is not open, a frame, box or timestamp that cannot be
+                used (`TypeError` for the wrong type), or a call after `close()`
+                (`LandmarkerClosedError`); each is a `BlazePoseError`.
         """
         with self._guard.call("process"):
             return self._process(frames, color, person_boxes or {})
@@ -148,7 +159,7 @@ class MultiStreamPoseLandmarker:
         ]
         unknown = set(person_boxes) - set(frames)
         if unknown:
-            raise ValueError(
+            raise InvalidValueError(
                 f"person_boxes for streams without a frame: {sorted(map(str, unknown))}"
             )
         boxed = {
@@ -180,6 +191,15 @@ class MultiStreamPoseLandmarker:
             )
         return results
 
+    @property
+    def pipeline(self) -> PosePipeline:
+        """The pipeline the streams run (as `PoseLandmarker.pipeline`; LandmarkerClosedError
+        after `close()`)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            raise LandmarkerClosedError("pipeline: the landmarker is closed")
+        return pipeline
+
     def close(self) -> None:
         """Wait for a step in flight, then release the sessions; later calls raise
         LandmarkerClosedError."""
@@ -195,5 +215,5 @@ class MultiStreamPoseLandmarker:
 
     def _stream(self, stream_id: Hashable) -> _OpenStream:
         if stream_id not in self._streams:
-            raise ValueError(f"no open stream with id {stream_id!r}")
+            raise InvalidValueError(f"no open stream with id {stream_id!r}")
         return self._streams[stream_id]

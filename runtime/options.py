@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
-from blazepose_onnx.install import install_command
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.common.install import install_command
+from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 
 MAX_NUM_POSES = 64
 PRECISIONS = ("fp32", "fp16", "bf16")
@@ -50,6 +51,8 @@ class PoseLandmarkerOptions:
     fp32 (README, Speed): it needs `providers=["openvino"]`.
     `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
     fine-tuned bundle; converted on first use, with a warning).
+    `num_poses` caps the poses per image; left unset (None) it is 1 without a person detector
+    (MediaPipe's default) and everyone, up to MAX_NUM_POSES (64), with one.
     `suppress_duplicate_poses` drops poses that describe a person already found (OKS >= 0.5,
     see `pose_similarity`); `person_detector` (a built-in's name, 'ssd': MediaPipe's SSD
     person detector, fetched on first use; a callable `rgb -> (boxes, scores)`; or a
@@ -57,9 +60,9 @@ class PoseLandmarkerOptions:
     from `person_detector`) always gets its refinement pass (a box is a person); its final pose
     is kept, as every pose, when its presence exceeds `min_pose_presence_confidence` (0 keeps
     one pose per box). With a person detector, VIDEO, LIVE_STREAM and multi-stream modes track
-    people with lasting ids (`person_tracking`); the detector runs when a track is lost, when
-    fewer than `num_poses` people are tracked, and at least every `person_detection_interval`
-    frames.
+    people with lasting ids (`person_tracking`), and the detector runs only when it may find
+    someone: just after a track is lost, while a lost track may be in sight, while people it
+    found are not yet tracked, and at least every `person_detection_interval` frames.
 
     Limits on what one call may cost: `num_poses` is at most 64, and an image may have at most
     `max_image_pixels` pixels (50 million by default; None for no limit). Masks cost 4 bytes
@@ -71,7 +74,7 @@ class PoseLandmarkerOptions:
 
     base_options: BaseOptions | None = None
     running_mode: RunningMode = RunningMode.IMAGE
-    num_poses: int = 1
+    num_poses: int | None = None
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
@@ -91,7 +94,11 @@ class PoseLandmarkerOptions:
     person_detection_interval: int = DEFAULT_PERSON_DETECTION_INTERVAL
 
     def validated(self) -> PoseLandmarkerOptions:
-        """A checked copy of these options; ValueError names the first bad one."""
+        """A checked copy of these options, `num_poses` resolved (see the class docstring).
+
+        Raises:
+            ValueError: names the first bad option (an `InvalidValueError`, a BlazePoseError).
+        """
         return dataclasses.replace(
             self, providers=list(self.providers) if _is_list(self.providers) else self.providers
         )._check()
@@ -103,13 +110,17 @@ class PoseLandmarkerOptions:
         ):
             self.running_mode = RunningMode[self.running_mode.upper()]
         if not isinstance(self.running_mode, RunningMode):
-            raise ValueError(f"running_mode must be a RunningMode, got {self.running_mode!r}")
+            raise InvalidValueError(
+                f"running_mode must be a RunningMode, got {self.running_mode!r}"
+            )
+        if self.num_poses is None:  # unset: MediaPipe's 1, or everyone with a person detector
+            self.num_poses = 1 if self.person_detector is None else MAX_NUM_POSES
         if (
             isinstance(self.num_poses, bool)
             or not isinstance(self.num_poses, int)
             or not 1 <= self.num_poses <= MAX_NUM_POSES
         ):
-            raise ValueError(
+            raise InvalidValueError(
                 f"num_poses must be an int in [1, {MAX_NUM_POSES}], got {self.num_poses!r}"
             )
         for name in (
@@ -123,7 +134,7 @@ class PoseLandmarkerOptions:
                 or not isinstance(value, (int, float))
                 or not 0.0 <= value <= 1.0
             ):
-                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+                raise InvalidValueError(f"{name} must be a number in [0, 1], got {value!r}")
         for name in (
             "output_segmentation_masks",
             "smooth_landmarks",
@@ -133,19 +144,21 @@ class PoseLandmarkerOptions:
             "suppress_duplicate_poses",
         ):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+                raise InvalidValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         if self.num_threads is not None and (
             isinstance(self.num_threads, bool)
             or not isinstance(self.num_threads, int)
             or self.num_threads < 1
         ):
-            raise ValueError(f"num_threads must be an int >= 1 or None, got {self.num_threads!r}")
+            raise InvalidValueError(
+                f"num_threads must be an int >= 1 or None, got {self.num_threads!r}"
+            )
         if (
             isinstance(self.person_detection_interval, bool)
             or not isinstance(self.person_detection_interval, int)
             or self.person_detection_interval < 1
         ):
-            raise ValueError(
+            raise InvalidValueError(
                 "person_detection_interval must be an int >= 1 (frames), got "
                 f"{self.person_detection_interval!r}"
             )
@@ -154,24 +167,22 @@ class PoseLandmarkerOptions:
             or not isinstance(self.max_image_pixels, int)
             or self.max_image_pixels < 64
         ):
-            raise ValueError(
+            raise InvalidValueError(
                 f"max_image_pixels must be an int >= 64 or None, got {self.max_image_pixels!r}"
             )
         detector = self.person_detector
-        is_file = isinstance(detector, (str, os.PathLike)) and os.path.isfile(detector)
-        known = detector is None or callable(detector) or is_file or is_builtin(detector)
-        if not known:
-            raise ValueError(
+        if not (detector is None or known_person_detector(detector)):
+            raise InvalidValueError(
                 "person_detector must be a built-in's name "
                 f"({', '.join(map(repr, BUILTIN_PERSON_DETECTORS))}), a callable or an ONNX "
                 f"file, got {detector!r}"
             )
         if self.result_callback is not None and not callable(self.result_callback):
-            raise ValueError("result_callback must be callable")
+            raise InvalidValueError("result_callback must be callable")
         if self.running_mode is RunningMode.LIVE_STREAM and self.result_callback is None:
-            raise ValueError("result_callback must be provided in LIVE_STREAM mode")
+            raise InvalidValueError("result_callback must be provided in LIVE_STREAM mode")
         if self.running_mode is not RunningMode.LIVE_STREAM and self.result_callback is not None:
-            raise ValueError(
+            raise InvalidValueError(
                 f"result_callback must not be provided in {self.running_mode.value} mode "
                 "(only in LIVE_STREAM mode)"
             )
@@ -179,31 +190,50 @@ class PoseLandmarkerOptions:
             isinstance(p, str) or (isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str))
             for p in self.providers
         ):
-            raise ValueError(f"providers must be a list of provider names, got {self.providers!r}")
+            raise InvalidValueError(
+                f"providers must be a list of provider names, got {self.providers!r}"
+            )
         if not self.providers:
-            raise ValueError("providers must name at least one execution provider")
+            raise InvalidValueError("providers must name at least one execution provider")
         self._check_precision()
         if self.base_options is not None and self.base_options.model_asset_path is not None:
             self.model = self.base_options.model_asset_path
         if not isinstance(self.model, (str, os.PathLike)):
-            raise ValueError(f"model must be a variant name or a path, got {self.model!r}")
+            raise InvalidValueError(f"model must be a variant name or a path, got {self.model!r}")
         return self
 
     def _check_precision(self) -> None:
         if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be 'fp32', 'fp16' or 'bf16', got {self.precision!r}")
+            raise InvalidValueError(
+                f"precision must be 'fp32', 'fp16' or 'bf16', got {self.precision!r}"
+            )
         first = self.providers[0]
         first = first if isinstance(first, str) else first[0]
-        if self.precision == "bf16" and first.lower() != "openvino":
-            raise ValueError(
-                "precision='bf16' runs on OpenVINO's CPU plugin: set providers=['openvino'] "
-                f"({install_command('openvino')}), got providers={self.providers!r}"
+        needed = required_provider(self.precision)
+        if needed is not None and first.lower() != needed:
+            raise InvalidValueError(
+                f"precision={self.precision!r} runs on OpenVINO's CPU plugin: set "
+                f"providers=[{needed!r}] ({install_command(needed)}), got "
+                f"providers={self.providers!r}"
             )
 
     @property
     def model_precision(self) -> str:
         """The precision of the model files: 'bf16' runs the fp32 models."""
         return "fp32" if self.precision == "bf16" else self.precision
+
+
+def known_person_detector(detector: object) -> bool:
+    """Whether a `person_detector` names one that runs: a built-in's name, a callable or an
+    ONNX file that exists."""
+    is_file = isinstance(detector, (str, os.PathLike)) and os.path.isfile(detector)
+    return callable(detector) or is_file or is_builtin(detector)
+
+
+def required_provider(precision: str) -> str | None:
+    """The one execution provider `precision` runs on, None for any: 'bf16' runs in bfloat16
+    on OpenVINO's CPU plugin only."""
+    return "openvino" if precision == "bf16" else None
 
 
 def _is_list(value: Any) -> bool:

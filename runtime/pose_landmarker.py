@@ -10,17 +10,18 @@ from typing import Any
 
 import numpy as np
 
+from blazepose_onnx.backend.placement import Placement
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
 from blazepose_onnx.errors import LandmarkerClosedError
-from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
-from blazepose_onnx.lifecycle import CallGuard
-from blazepose_onnx.live import LiveStreamWorker
+from blazepose_onnx.io.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.person_boxes import upright_person_boxes
-from blazepose_onnx.pipeline import FramePoses, PosePipeline
-from blazepose_onnx.placement import Placement
+from blazepose_onnx.pipeline.person_boxes import upright_person_boxes
+from blazepose_onnx.pipeline.pose_pipeline import FramePoses, PosePipeline
 from blazepose_onnx.results import PoseLandmarkerResult
-from blazepose_onnx.stream import PoseStream
-from blazepose_onnx.timestamps import TimestampCheck
+from blazepose_onnx.stream.lifecycle import CallGuard
+from blazepose_onnx.stream.live import LiveStreamWorker
+from blazepose_onnx.stream.pose_stream import PoseStream
+from blazepose_onnx.stream.timestamps import TimestampCheck
 
 
 class PoseLandmarker:
@@ -50,14 +51,29 @@ class PoseLandmarker:
 
     @classmethod
     def create_from_options(cls, options: PoseLandmarkerOptions) -> PoseLandmarker:
-        """A landmarker for these options."""
+        """A landmarker for these options.
+
+        Raises:
+            TypeError: `options` is not PoseLandmarkerOptions.
+            ValueError: an option out of range (`PoseLandmarkerOptions.validated`), a model that
+                is not one, or a provider that cannot run it (`ProviderError`).
+            FileNotFoundError: a model path that does not exist.
+            BlazePoseError: every error above is one; so is a model that cannot be fetched or
+                converted on first use (`blazepose_onnx.converter.errors`).
+        """
         if not isinstance(options, PoseLandmarkerOptions):
-            raise TypeError(f"options must be PoseLandmarkerOptions, got {type(options).__name__}")
+            raise InvalidTypeError(
+                f"options must be PoseLandmarkerOptions, got {type(options).__name__}"
+            )
         return cls(options)
 
     @classmethod
     def create_from_model_path(cls, model_path: str | os.PathLike) -> PoseLandmarker:
-        """An IMAGE-mode landmarker with default options for a variant name or model path."""
+        """An IMAGE-mode landmarker with default options for a variant name or model path.
+
+        Raises:
+            BlazePoseError: as `create_from_options`.
+        """
         return cls(PoseLandmarkerOptions(model=model_path))
 
     @property
@@ -79,6 +95,11 @@ class PoseLandmarker:
         upright; the models see the rotated image, results are mapped back. `person_boxes`
         (pixel x1, y1, x2, y2[, score] per person, from any person detector) replaces the pose
         detector: each box gives one pose at most (the best `num_poses` boxes by score).
+
+        Raises:
+            ValueError: an image, rotation or boxes that cannot be used (`TypeError` for the
+                wrong type), or a call outside IMAGE mode or after `close()`
+                (`LandmarkerClosedError`); each is a `BlazePoseError`.
         """
         with self._call("detect", RunningMode.IMAGE):
             boxes = None if person_boxes is None else [person_boxes]
@@ -97,9 +118,14 @@ class PoseLandmarker:
         one landmarker call for all their poses; images may differ in size. `person_boxes`:
         one box array per image. `errors="return"`: an image (or its boxes) that is refused
         gets its ValueError or TypeError in its place in the list and the others are still
-        detected, so one bad request of a served batch fails only itself."""
+        detected, so one bad request of a served batch fails only itself.
+
+        Raises:
+            ValueError: as `detect` (with `errors="return"`, only for what concerns the whole
+                call: the mode, `close()`, `rotation_degrees`, the number of box arrays).
+        """
         if errors not in ("raise", "return"):
-            raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
+            raise InvalidValueError(f"errors must be 'raise' or 'return', got {errors!r}")
         with self._call("detect_batch", RunningMode.IMAGE):
             return self._detect_images(images, rotation_degrees, color, person_boxes, errors)
 
@@ -115,7 +141,7 @@ class PoseLandmarker:
         if person_boxes is not None and (
             isinstance(person_boxes, np.ndarray) or len(person_boxes) != len(images)
         ):
-            raise ValueError("person_boxes must be a list with one box array per image")
+            raise InvalidValueError("person_boxes must be a list with one box array per image")
         outcomes: list[PoseLandmarkerResult | Exception | None] = [None] * len(images)
         accepted: list[tuple[int, np.ndarray, np.ndarray | None]] = []
         for k, image in enumerate(images):
@@ -154,6 +180,10 @@ class PoseLandmarker:
         Tracks poses across frames (the detector runs only when fewer than `num_poses` are
         tracked) and smooths landmarks as MediaPipe does. `person_boxes` on a frame seed or
         refresh tracks in place of the detector (merged with tracked poses as its ROIs are).
+
+        Raises:
+            ValueError: as `detect`, and a timestamp that does not increase (`TypeError`: not
+                an int); each is a `BlazePoseError`.
         """
         with self._call("detect_for_video", RunningMode.VIDEO):
             rgb, degrees, boxes = self._frame(image, color, rotation_degrees, person_boxes)
@@ -175,6 +205,9 @@ class PoseLandmarker:
         Returns at once. If frames arrive faster than they are processed, a waiting frame is
         replaced by the newer one (see `stats["dropped_frames"]`). `person_boxes` as in
         `detect_for_video`.
+
+        Raises:
+            ValueError: as `detect_for_video` (the frame is checked before it is queued).
         """
         with self._call("detect_async", RunningMode.LIVE_STREAM):
             rgb, degrees, boxes = self._frame(image, color, rotation_degrees, person_boxes)
@@ -207,6 +240,20 @@ class PoseLandmarker:
         nodes per execution provider, read from ONNX Runtime's record of the session (still there
         after close())."""
         return dict(self._placement)
+
+    @property
+    def pipeline(self) -> PosePipeline:
+        """The pipeline this landmarker runs, for diagnostics and evaluation: its model sessions
+        (`detector`, `landmarker`, `person_detector`, with their providers and placement) and its
+        stages (`detect_rois`, `box_rois_batch`, `landmarks_batch`, ...) on upright RGB images.
+
+        Raises:
+            LandmarkerClosedError: after `close()` (the sessions are released).
+        """
+        pipeline = self._pipeline
+        if pipeline is None:
+            raise LandmarkerClosedError("pipeline: the landmarker is closed")
+        return pipeline
 
     def close(self) -> None:
         """Finish the calls in flight and queued live frames, release the sessions; further
@@ -256,7 +303,7 @@ class PoseLandmarker:
         if self._options.running_mode is not mode:
             if self._guard.closed:
                 raise LandmarkerClosedError(f"{method}() called after close()")
-            raise ValueError(
+            raise InvalidValueError(
                 f"{method}() is for {mode.value} mode; this landmarker was created in "
                 f"{self._options.running_mode.value} mode"
             )

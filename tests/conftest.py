@@ -140,7 +140,7 @@ def landmarker_factory(model_dir: Path, test_providers: list[str]):
 @pytest.fixture(scope="session")
 def clips(data_dir: Path) -> dict:
     """The test clips (first 120 frames) by file name."""
-    from blazepose_onnx.inputs import read_frames
+    from blazepose_onnx.io.video_reader import read_frames
 
     return {
         name: read_frames(str(data_dir / name), limit=120) for name in ("squat.mp4", "dance.mp4")
@@ -313,15 +313,15 @@ def chromium():
 
 @pytest.fixture(scope="session")
 def crossing(tmp_path_factory, data_dir, model_dir):
-    """A composed clip of two people who cross ('passing', runtime/composed_clips.py) written
+    """A composed clip of two people who cross ('passing', runtime/bench/composed_clips.py) written
     as a video file; its frames as a reader decodes them; and their in-process results with
-    `person_detector="ssd"` (lite, num_poses=2, VIDEO mode, the timestamps `video` and
+    `person_detector="ssd"` (lite, the one option, VIDEO mode, the timestamps `video` and
     `extract` give frames: round(k * 1000 / fps)), which the front ends must equal."""
     import cv2
 
     from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-    from blazepose_onnx.composed_clips import FPS, SCENES, compose
-    from blazepose_onnx.inputs import read_frames
+    from blazepose_onnx.bench.composed_clips import FPS, SCENES, compose
+    from blazepose_onnx.io.video_reader import read_frames
 
     clip = compose(read_frames(str(data_dir / "squat.mp4")), SCENES["passing"])
     path = tmp_path_factory.mktemp("clips") / "passing.mp4"
@@ -331,7 +331,7 @@ def crossing(tmp_path_factory, data_dir, model_dir):
     writer.release()
     frames = read_frames(str(path))
     options = PoseLandmarkerOptions(
-        model="lite", num_poses=2, person_detector="ssd", running_mode=RunningMode.VIDEO
+        model="lite", person_detector="ssd", running_mode=RunningMode.VIDEO
     )
     with PoseLandmarker.create_from_options(options) as landmarker:
         results = [

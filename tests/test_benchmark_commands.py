@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from blazepose_onnx.provider_check import bf16_problem
-from blazepose_onnx.providers import available_providers
+from blazepose_onnx.backend.provider_check import bf16_problem
+from blazepose_onnx.backend.providers import available_providers
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -37,7 +37,7 @@ def test_the_wheel_installs_one_package_and_its_data(wheel):
     for needed in (
         "blazepose_onnx/__init__.py",
         "blazepose_onnx/cli/main.py",
-        "blazepose_onnx/converter/cli.py",
+        "blazepose_onnx/cli/convert.py",
         "blazepose_onnx/converter/models/manifest.json",
         "blazepose_onnx/tasks/python/__init__.py",
         "blazepose_onnx/framework/formats/landmark_pb2.py",
@@ -46,6 +46,20 @@ def test_the_wheel_installs_one_package_and_its_data(wheel):
         "blazepose_onnx/data/SOURCES.md",
     ):
         assert needed in names, needed
+
+
+def test_the_wheel_holds_every_module_of_the_source(wheel):
+    """Every .py of runtime/ and converter/ is in the wheel where the package-dir maps it: a
+    subpackage missing from pyproject's package list would be left out."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {
+        f"{package}/{path.relative_to(folder).as_posix()}"
+        for folder, package in ((ROOT / "runtime", "blazepose_onnx"),
+                                (ROOT / "converter", "blazepose_onnx/converter"))
+        for path in folder.rglob("*.py")
+    }  # fmt: skip
+    assert len(sources) > 100 and "blazepose_onnx/pipeline/pose_pipeline.py" in sources
+    assert sorted(sources - names) == []
 
 
 def test_flavours_are_extras_and_none_is_a_base_dependency(wheel):
@@ -65,7 +79,7 @@ def test_flavours_are_extras_and_none_is_a_base_dependency(wheel):
     assert by_extra["openvino"] == ["onnxruntime-openvino>=1.20"]
     assert by_extra["directml"] == ["onnxruntime-directml>=1.20"]
     assert "blazepose = blazepose_onnx.cli.main:main" in entry_points
-    assert "blazepose-convert = blazepose_onnx.converter.cli:main" in entry_points
+    assert "blazepose-convert = blazepose_onnx.cli.convert:main" in entry_points
 
 
 def test_local_runtime_and_converter_modules_do_not_shadow_it(tmp_path):
@@ -75,7 +89,7 @@ def test_local_runtime_and_converter_modules_do_not_shadow_it(tmp_path):
     (tmp_path / "converter" / "__init__.py").write_text("raise RuntimeError('user package')\n")
     done = subprocess.run(
         [sys.executable, "-c", "from blazepose_onnx import PoseLandmarker; "
-         "import blazepose_onnx.converter.cli; print(PoseLandmarker.__module__)"],
+         "import blazepose_onnx.cli.convert; print(PoseLandmarker.__module__)"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -92,14 +106,14 @@ def test_install_hints_name_how_this_package_was_installed(wheel, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     hint = subprocess.run(
-        [sys.executable, "-c", "from blazepose_onnx.install import install_command as c; "
+        [sys.executable, "-c", "from blazepose_onnx.common.install import install_command as c; "
          "import blazepose_onnx; print(blazepose_onnx.__file__); print(c('cpu'))"],
         capture_output=True, text=True, env={"PYTHONPATH": str(target)}, cwd=tmp_path,
     )  # fmt: skip
     location, command = hint.stdout.splitlines()
     assert location.startswith(str(target)), hint.stderr
     assert command == f"pip install '{wheel}[cpu]'"
-    from blazepose_onnx.install import install_command
+    from blazepose_onnx.common.install import install_command
 
     assert install_command("gpu") == f"pip install -e '{ROOT}[gpu]'"  # this editable checkout
 

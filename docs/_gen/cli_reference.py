@@ -92,8 +92,8 @@ def section(parser: argparse.ArgumentParser, depth: int) -> list[str]:
 
 def page() -> str:
     """The CLI reference page, built from the parsers with the machine's model folder unset."""
+    from blazepose_onnx.cli.convert import build_parser as convert_parser
     from blazepose_onnx.cli.main import build_parser as blazepose_parser
-    from blazepose_onnx.converter.cli import build_parser as convert_parser
 
     saved = os.environ.pop("BLAZEPOSE_MODEL_DIR", None)
     try:

@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from blazepose_onnx.converter.manifest import VARIANTS
+from blazepose_onnx.converter import VARIANTS
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -24,6 +24,15 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
             bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
             raise argparse.ArgumentTypeError(f"must be an integer {bound}, got {text}")
         return value
+
+    return parse
+
+
+def int_list(low: int) -> Callable[[str], tuple[int, ...]]:
+    """A comma-separated list of ints >= low, as a tuple (empty text: none)."""
+
+    def parse(text: str) -> tuple[int, ...]:
+        return tuple(int_in(low)(item.strip()) for item in text.split(",") if item.strip())
 
     return parse
 

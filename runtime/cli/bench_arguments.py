@@ -6,16 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from blazepose_onnx.bench.results import MODES, VIDEO_FRAMES
 from blazepose_onnx.cli.arguments import listed
-from blazepose_onnx.converter.manifest import VARIANTS
+from blazepose_onnx.converter import VARIANTS
 from blazepose_onnx.options import PRECISIONS
-
-MODES = ("image", "video", "video-parallel", "people")
-VIDEO_FRAMES = 120
-# The JSON that `--json` writes and `bench report`/`bench compare` read: version 2 added every
-# timed step's milliseconds (`samples_ms`), the warm-up, the inputs' digests and the command.
-BENCH_FORMAT = "blazepose-bench"
-BENCH_VERSION = 2
 
 
 def add_arguments(command: argparse.ArgumentParser, image: Path, video: Path) -> None:

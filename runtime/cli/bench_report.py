@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from blazepose_onnx.install import require_module
+from blazepose_onnx.common.install import require
 
 
 def run_report(args: argparse.Namespace) -> int:
     """Rebuild one run's page from its JSON alone."""
-    require_module("matplotlib", "report", "blazepose bench report")
-    from blazepose_onnx.report.document import read_run
+    require("matplotlib", "report", "blazepose bench report")
+    from blazepose_onnx.bench.results import read_run
     from blazepose_onnx.report.output import write_run_report
 
     run = read_run(args.run_json)
@@ -20,13 +20,13 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Print each later run's ratios against the first and, with --report, write the page."""
+    from blazepose_onnx.bench.results import ReportError, read_runs
     from blazepose_onnx.report.compare import faster_or_slower, notes, pairs
-    from blazepose_onnx.report.document import ReportError, read_runs
 
     if len(args.runs) < 2:
         raise ReportError("bench compare needs at least two bench JSON files")
     if args.page is not None:
-        require_module("matplotlib", "report", "blazepose bench compare --report")
+        require("matplotlib", "report", "blazepose bench compare --report")
     runs = read_runs(args.runs)
     for line in notes(runs):
         print(f"note: {line}")

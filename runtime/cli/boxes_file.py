@@ -1,12 +1,14 @@
 """`--person-boxes FILE`: person boxes for `blazepose detect` (per image) and `blazepose video`
-(per frame index), read and checked before any model loads.
+(per frame index), read and checked before any model loads (whether they overlap an image or a
+video's frames: when it is read).
 
 detect: {"IMAGE": [[x1, y1, x2, y2], ...], ...}, IMAGE being the path as given on the command
 line or the file name; video: {"FRAME": [[x1, y1, x2, y2], ...], ...}, FRAME a frame index of
 the input (0 is the first frame, counted before --stride/--fps), the same file for every input.
-Boxes are pixels of the image or frame as read (before --rotate), a fifth column being a score.
-An image or frame without an entry is searched by the pose detector (or --person-detector); an
-empty list means no people there.
+Boxes are pixels of the image or frame as read (before --rotate), a fifth number being a score;
+where some boxes of an entry have one and others not, those without count as sure (score 1, as
+given boxes are in video modes). An image or frame without an entry is searched by the pose
+detector (or --person-detector); an empty list means no people there.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.pipeline.person_boxes import box_table, check_person_boxes
 
-class BoxesFileError(ValueError):
+SURE = 1.0  # the score of a box given without one, beside boxes with one
+
+
+class BoxesFileError(InvalidValueError):
     """The file cannot be read or is not in the documented format (a usage error)."""
 
 
@@ -32,7 +39,24 @@ def _boxes(key: str, value: Any) -> list[list[float]]:
             f"the boxes of {key!r} must be a list of [x1, y1, x2, y2] or [x1, y1, x2, y2, score] "
             "lists of numbers"
         )
+    if len({len(row) for row in rows}) > 1:
+        rows = [row if len(row) == 5 else [*row, SURE] for row in rows]
+    try:
+        box_table(rows, f"the boxes of {key!r}")
+    except (TypeError, ValueError) as exc:
+        raise BoxesFileError(str(exc)) from exc
     return rows
+
+
+def misfit(table: dict[Any, list[list[float]]], width: int, height: int) -> str | None:
+    """What is wrong with the first entry of `table` with a box outside a width x height image,
+    or None."""
+    for key, boxes in table.items():
+        try:
+            check_person_boxes(boxes, width, height, len(boxes), f"the boxes of {str(key)!r}")
+        except ValueError as exc:
+            return str(exc)
+    return None
 
 
 def _table(path: str) -> dict[str, Any]:

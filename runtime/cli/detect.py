@@ -19,17 +19,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blazepose_onnx.cli.boxes_file import boxes_for, unmatched
+from blazepose_onnx.cli.boxes_file import boxes_for, misfit, unmatched
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.cli.skipped import SkippedInputs
-from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.common.fileio import atomic_path
+from blazepose_onnx.common.media import IMAGE_SUFFIXES
+from blazepose_onnx.common.plural import counted
+from blazepose_onnx.common.quiet import silence_opencv_logging
 from blazepose_onnx.drawing import draw_landmarks
-from blazepose_onnx.export import CsvResultWriter
-from blazepose_onnx.inputs import IMAGE_SUFFIXES, InputError, image_paths, read_image
+from blazepose_onnx.errors import InputError
+from blazepose_onnx.io.export import CsvResultWriter
+from blazepose_onnx.io.inputs import image_paths, read_image
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.plural import counted
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import silence_opencv_logging
 
 log = logging.getLogger("blazepose")
 
@@ -100,9 +102,11 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
             except InputError as exc:
                 skipped.skip(str(path), exc)
                 continue
-            result = landmarker.detect(
-                image, rotation_degrees=args.rotate, person_boxes=boxes_for(args.boxes, path)
-            )
+            boxes = boxes_for(args.boxes, path)
+            problem = misfit({path.name: boxes or []}, image.shape[1], image.shape[0])
+            if problem:
+                args.parser.error(f"--person-boxes: {problem}")
+            result = landmarker.detect(image, rotation_degrees=args.rotate, person_boxes=boxes)
             records[str(path)] = {
                 "width": image.shape[1],
                 "height": image.shape[0],
@@ -159,14 +163,14 @@ def _summarise(
         report(f"no pose found in: {', '.join(empty)}", stdout_has_data)
 
 
-# Annotated images keep their input's format; others (.gif and what OpenCV cannot write) are PNG.
-KEPT_FORMATS = {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png", ".bmp": ".bmp", ".webp": ".webp",
-                ".tif": ".tif", ".tiff": ".tif"}  # fmt: skip
+# Annotated images keep their input's format (one suffix per format); others are PNG.
+SAME_FORMAT = {".jpeg": ".jpg", ".tiff": ".tif"}
 
 
 def annotated_suffix(path: Path) -> str:
     """The file suffix of an image's annotated copy: its own format's (PNG where none)."""
-    return KEPT_FORMATS.get(path.suffix.lower(), ".png")
+    suffix = path.suffix.lower()
+    return SAME_FORMAT.get(suffix, suffix) if suffix in IMAGE_SUFFIXES else ".png"
 
 
 def encoding_options(target: Path, quality: int) -> list[int]:

@@ -7,9 +7,9 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from blazepose_onnx.errors import EXIT_TRUNCATED
+from blazepose_onnx.common.errors import EXIT_TRUNCATED
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.plural import counted
 
 if TYPE_CHECKING:  # the extract package needs pyarrow, which run_extract checks for
     from blazepose_onnx.extract.run import Summary
@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # the extract package needs pyarrow, which run_extract checks
 
 def run_extract(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     """Run the extraction the arguments ask for; print its summary; its exit code."""
+    from blazepose_onnx.common.quiet import silence_opencv_logging
     from blazepose_onnx.extract import extract  # without pyarrow: one line, the command to run
-    from blazepose_onnx.quiet import silence_opencv_logging
 
     silence_opencv_logging()
     summary = extract(

@@ -8,74 +8,21 @@ without an ONNX Runtime build; each command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 
 from blazepose_onnx._version import __version__
-from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.cli import bench_arguments, serve
 from blazepose_onnx.cli.arguments import (
     int_in,
-    model,
     positive_float,
-    quarter_turns,
     refuse_two_on_stdout,
-    unit_interval,
 )
-from blazepose_onnx.converter.command import run_command
-from blazepose_onnx.converter.errors import ConverterError
-from blazepose_onnx.errors import InputError
-from blazepose_onnx.install import MissingExtraError, MissingRuntimeError, require_onnxruntime
-from blazepose_onnx.options import (
-    DEFAULT_PERSON_DETECTION_INTERVAL,
-    MAX_NUM_POSES,
-    PRECISIONS,
-    PoseLandmarkerOptions,
-)
+from blazepose_onnx.cli.command import run_command
+from blazepose_onnx.cli.model_options import add_model_options, landmarker_options
+from blazepose_onnx.common.install import require_onnxruntime
+from blazepose_onnx.landmarks import KEYPOINT_SETS
 from blazepose_onnx.samples import IMAGE, VIDEO
-from blazepose_onnx.serving.server import ServingError
-
-KEYPOINT_SETS = ("mediapipe33", "coco17")
-
-
-def _options(args: argparse.Namespace) -> PoseLandmarkerOptions:
-    """The landmarker options the model arguments ask for; a bad combination is a usage
-    error of the command (exit code 2) naming its options."""
-    require_onnxruntime()
-    from blazepose_onnx.providers import PROVIDERS
-
-    if args.provider not in (*PROVIDERS, "auto"):
-        args.parser.error(
-            f"--provider: unknown execution provider {args.provider!r}; use one of "
-            f"{', '.join(PROVIDERS)} or auto"
-        )
-    if args.precision == "bf16" and args.provider != "openvino":
-        args.parser.error(
-            "--precision bf16 runs on OpenVINO's CPU plugin: add --provider openvino "
-            "(the [openvino] install)"
-        )
-    detector = args.person_detector
-    if detector is not None and not is_builtin(detector) and not os.path.isfile(detector):
-        args.parser.error(
-            f"--person-detector: no such file: {detector} (built-in detectors: "
-            f"{', '.join(BUILTIN_PERSON_DETECTORS)})"
-        )
-    return PoseLandmarkerOptions(
-        model=args.model,
-        num_poses=args.num_poses,
-        min_pose_detection_confidence=args.min_detection_confidence,
-        min_pose_presence_confidence=args.min_presence_confidence,
-        min_tracking_confidence=args.min_tracking_confidence,
-        output_segmentation_masks=bool(args.masks),
-        providers=[args.provider],
-        provider_fallback=args.provider_fallback,
-        num_threads=args.num_threads,
-        precision=args.precision,
-        trust_unverified=args.trust_unverified,
-        person_detector=args.person_detector,
-        person_detection_interval=args.person_detection_interval,
-    ).validated()
 
 
 def _boxes_file(args: argparse.Namespace, read: Callable[[str], dict]) -> dict:
@@ -96,7 +43,7 @@ def _boxes_file(args: argparse.Namespace, read: Callable[[str], dict]) -> dict:
 
 def cmd_detect(args: argparse.Namespace) -> int:
     refuse_two_on_stdout(args, ("json", "csv"))
-    options = _options(args)
+    options = landmarker_options(args)
     from blazepose_onnx.cli.boxes_file import image_boxes
     from blazepose_onnx.cli.detect import run_detect
 
@@ -106,7 +53,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def cmd_video(args: argparse.Namespace) -> int:
     refuse_two_on_stdout(args, ("jsonl", "csv"))
-    options = _options(args)
+    options = landmarker_options(args)
     from blazepose_onnx.cli.boxes_file import frame_boxes
     from blazepose_onnx.cli.video import run_video
 
@@ -119,7 +66,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         for flag in ("address", "gpus_per_worker", "connect_timeout"):
             if getattr(args, flag) is not None:
                 args.parser.error(f"--{flag.replace('_', '-')} is for --engine ray")
-    options = _options(args)
+    options = landmarker_options(args)
     from blazepose_onnx.cli.extract import run_extract
 
     return run_extract(args, options)
@@ -129,7 +76,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
     require_onnxruntime()
     import onnxruntime as ort
 
-    from blazepose_onnx.providers import PROVIDERS, resolve_providers, unavailable_reason
+    from blazepose_onnx.backend.providers import PROVIDERS, resolve_providers, unavailable_reason
 
     (auto,) = resolve_providers(["auto"])
     print(f"onnxruntime {ort.__version__}; 'auto' picks: {auto.name}")
@@ -164,85 +111,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.run_bench(args)
 
 
-def _model_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--model",
-        type=model,
-        default="full",
-        help="lite, full, heavy, a .task bundle or a folder with detector.onnx and "
-        "landmarker.onnx (default: %(default)s)",
-    )
-    command.add_argument(
-        "--trust-unverified",
-        action="store_true",
-        help="accept a .task whose weights match no known model (your own or fine-tuned "
-        "bundle), converting it on first use",
-    )
-    command.add_argument(
-        "--provider",
-        default="cpu",
-        help="execution provider: cpu, cuda, tensorrt, openvino, coreml, directml or auto "
-        "(default: %(default)s; see `blazepose providers`)",
-    )
-    command.add_argument(
-        "--provider-fallback",
-        action="store_true",
-        help="accept ONNX Runtime falling back to the CPU when the provider cannot run "
-        "(warns; default: an error)",
-    )
-    command.add_argument(
-        "--num-threads",
-        type=int_in(1),
-        help="ONNX Runtime intra-op threads per model (default: all cores)",
-    )
-    command.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default="fp32",
-        help="fp32; fp16 (compute models for GPUs); bf16 (opt-in, with --provider openvino on "
-        "a CPU with native bfloat16: faster, landmarks drift; README, Speed) "
-        "(default: %(default)s)",
-    )
-    command.add_argument(
-        "--num-poses",
-        type=int_in(1, MAX_NUM_POSES),
-        default=1,
-        help=f"most poses per image, 1 to {MAX_NUM_POSES} (default: %(default)s)",
-    )
-    for name, what in (
-        ("detection", "the pose detector's score"),
-        ("presence", "the landmarker's pose presence score"),
-        ("tracking", "ROI overlap (IoU) that keeps a tracked pose in video modes"),
-    ):
-        command.add_argument(
-            f"--min-{name}-confidence",
-            type=unit_interval,
-            default=0.5,
-            help=f"minimum {what}, in [0, 1] (default: %(default)s)",
-        )
-    command.add_argument(
-        "--person-detector",
-        metavar="{ssd,MODEL.onnx}",
-        help="a person detector in place of MediaPipe's pose detector, which finds few people: "
-        "ssd (MediaPipe's SSD person detector, fetched on first use) or a YOLO-layout ONNX file "
-        "(README, Many people)",
-    )
-    command.add_argument(
-        "--person-detection-interval",
-        type=int_in(1),
-        default=DEFAULT_PERSON_DETECTION_INTERVAL,
-        metavar="FRAMES",
-        help="with --person-detector in video and extract: the most frames between person "
-        "detector runs while everyone is tracked (default: %(default)s)",
-    )
-    command.add_argument(
-        "--rotate",
-        type=quarter_turns,
-        default=0,
-        help="clockwise degrees (a multiple of 90) that make people upright (default: 0)",
-    )
-
-
 def _display_options(command: argparse.ArgumentParser) -> None:
     """Options of detect and video only: person boxes, exported keypoints, the window."""
     command.add_argument(
@@ -253,7 +121,7 @@ def _display_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--keypoints",
-        choices=KEYPOINT_SETS,
+        choices=list(KEYPOINT_SETS),
         default="mediapipe33",
         help="landmarks in the JSON, JSON Lines and CSV exports: MediaPipe's 33, or the 17 "
         "COCO keypoints in COCO's order (docs/cli.md#exports) (default: %(default)s)",
@@ -269,7 +137,7 @@ def _display_options(command: argparse.ArgumentParser) -> None:
 def _detect_parser(commands: argparse._SubParsersAction) -> None:
     detect = commands.add_parser("detect", help="landmarks of the people in images (IMAGE mode)")
     detect.add_argument("images", nargs="*", help="image files, glob patterns or directories")
-    _model_options(detect)
+    add_model_options(detect)
     _display_options(detect)
     detect.add_argument(
         "--masks",
@@ -320,7 +188,7 @@ def _video_parser(commands: argparse._SubParsersAction) -> None:
         "video files, folders, glob patterns, stream URLs (rtsp://, http://, ...) or a camera "
         "index such as 0",
     )
-    _model_options(video)
+    add_model_options(video)
     _display_options(video)
     video.add_argument(
         "--masks", action="store_true", help="compute segmentation masks and draw them"
@@ -372,7 +240,7 @@ def _extract_parser(commands: argparse._SubParsersAction) -> None:
     sources = "photo and video files, folders (recursive), glob patterns, or @list.txt (one "
     extract = _command_with_inputs(commands, "extract", what, "source", sources + "path a line)")
     extract.add_argument("--out", required=True, help="dataset folder (or a pyarrow.fs URI)")
-    _model_options(extract)
+    add_model_options(extract)
     extract.add_argument(
         "--engine",
         choices=("local", "ray"),
@@ -452,21 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_command(
-        build_parser(),
-        argv,
-        (
-            InputError,
-            ConverterError,
-            MissingRuntimeError,
-            MissingExtraError,
-            ServingError,
-            ValueError,
-            TypeError,
-            OSError,
-        ),
-        "(or pass it with --model PATH.task).",
-    )
+    return run_command(build_parser(), argv, "(or pass it with --model PATH.task).")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@ nodes it runs, as ONNX Runtime's record of each session says."""
 
 from __future__ import annotations
 
+from blazepose_onnx.backend.providers import available_providers
 from blazepose_onnx.errors import ProviderError
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.pipeline import PosePipeline
-from blazepose_onnx.providers import available_providers
+from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
 
 
 def placement_line(provider: str, model: str, precision: str = "fp32") -> str:

@@ -1,6 +1,6 @@
 """`blazepose serve`: write a Triton model repository, or run Triton on one.
 
-blazepose serve write-repo repo/ --variant full --num-poses 2 --kind gpu --instances 2
+blazepose serve write-repo repo/ --model full --num-poses 2 --kind gpu --instances 2
 blazepose serve triton repo/                 # loopback; Ctrl-C or SIGTERM stops it
 """
 
@@ -10,7 +10,9 @@ import argparse
 import signal
 from typing import NoReturn
 
-from blazepose_onnx.converter.command import Terminated
+from blazepose_onnx.cli.arguments import int_list
+from blazepose_onnx.cli.command import Terminated
+from blazepose_onnx.cli.model_options import add_model_options, landmarker_options
 from blazepose_onnx.serving.repository import MODELS, RepositoryOptions, write_repository
 from blazepose_onnx.serving.server import ServingError, TritonServer
 
@@ -19,16 +21,10 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     actions = serve.add_subparsers(dest="serve_command", required=True)
     write = actions.add_parser("write-repo", help="write a Triton model repository")
     write.add_argument("out", help="repository folder (its pose_* models are replaced)")
+    # --variant: the old name of --model
+    add_model_options(write, rotate=False, model_aliases=["--variant"], served=True)
     defaults = RepositoryOptions()
     for flag, field, kind, what in (
-        ("model", "variant", str, "lite, full or heavy, as for detect and video"),
-        ("num-poses", "num_poses", int, "most poses per image (fixed-size outputs)"),
-        ("min-detection-confidence", "min_pose_detection_confidence", float, "detector score"),
-        ("min-presence-confidence", "min_pose_presence_confidence", float, "presence score"),
-        ("min-tracking-confidence", "min_tracking_confidence", float, "ROI IoU of a track"),
-        ("provider", "provider", str, "cpu, cuda, tensorrt, openvino, ..."),
-        ("precision", "precision", str, "fp32 or fp16"),
-        ("num-threads", "num_threads", int, "intra-op threads per model instance"),
         ("kind", "kind", str, "cpu (KIND_CPU) or gpu (KIND_GPU: the instance's GPU runs it)"),
         ("instances", "instances", int, "model instances (per GPU with --kind gpu)"),
         ("image-max-batch", "image_max_batch", int, "pose_image: largest dynamic batch"),
@@ -36,31 +32,28 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         ("video-max-batch", "video_max_batch", int, "pose_video: most streams per step"),
         ("video-queue-delay-us", "video_queue_delay_us", int, "pose_video: queue delay"),
         ("idle-timeout-s", "idle_timeout_s", float, "pose_video: free a stream idle this long"),
-        ("person-detector", "person_detector", str, "a built-in person detector (ssd) in place "
-         "of the pose detector, its model copied in too"),
-        ("person-detection-interval", "person_detection_interval", int, "pose_video with a "
-         "person detector: most frames between detector runs"),
-    ):  # fmt: skip
+    ):
         default = getattr(defaults, field)
-        aliases = ["--variant"] if flag == "model" else []  # the old name
         write.add_argument(
             f"--{flag}",
-            *aliases,
             type=kind,
             default=default,
             dest=field,
-            help=f"{what} (default: {default})",
+            help=what if default is None else f"{what} (default: {default})",
         )
     write.add_argument("--masks", action="store_true", help="serve segmentation masks too")
     write.add_argument(
-        "--gpus", default="", help="comma-separated GPU indices for --kind gpu (default: all)"
+        "--gpus",
+        type=int_list(0),
+        default=(),
+        help="comma-separated GPU indices for --kind gpu (default: all)",
     )
     write.add_argument(
         "--models",
         default=",".join(MODELS),
         help=f"comma-separated models to write (default: {','.join(MODELS)})",
     )
-    write.set_defaults(run=run_write_repo)
+    write.set_defaults(run=run_write_repo, parser=write)
 
     triton = actions.add_parser("triton", help="run tritonserver on a repository")
     triton.add_argument("repository", help="a repository from `blazepose serve write-repo`")
@@ -73,15 +66,14 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 
 
 def run_write_repo(args: argparse.Namespace) -> int:
-    options = RepositoryOptions(
-        **{
-            name: getattr(args, name)
-            for name in RepositoryOptions.__dataclass_fields__
-            if name not in ("gpus", "models")
-        },
-        gpus=tuple(int(g) for g in args.gpus.split(",") if g),
-        models=tuple(m for m in args.models.split(",") if m),
-    )
+    if args.person_detector is not None and args.num_poses is None:
+        args.parser.error(
+            "--num-poses must be given with --person-detector: the outputs have a fixed slot "
+            "for each pose served (masks included), e.g. --num-poses 8"
+        )
+    scheduling = {spec.name: getattr(args, spec.name) for spec in RepositoryOptions.scheduling()}
+    scheduling["models"] = tuple(m for m in args.models.split(",") if m)
+    options = RepositoryOptions(landmarker_options(args), **scheduling)
     out = write_repository(args.out, options)
     print(f"wrote {', '.join(options.models)} to {out}")
     return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sys
 
-from blazepose_onnx.errors import EXIT_SOME_FAILED, InputError
-from blazepose_onnx.plural import counted
+from blazepose_onnx.common.errors import EXIT_SOME_FAILED
+from blazepose_onnx.common.plural import counted
+from blazepose_onnx.errors import InputError
 
 
 class SkippedInputs:

@@ -2,7 +2,7 @@
 Lines and CSV, with a progress bar and a summary per input.
 
 Ctrl-C and SIGTERM keep complete outputs for the frames done (exit 130 and 143); a file that
-ends before its video stream does exits 3 (`blazepose_onnx.truncation`); with several inputs,
+ends before its video stream does exits 3 (`blazepose_onnx.io.truncation`); with several inputs,
 one that cannot be read is named on stderr and the others go on (exit 4; `--strict` stops at
 the first).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import itertools
 import logging
 import re
 import signal
@@ -23,30 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import cv2
 from tqdm import tqdm
 
+from blazepose_onnx.cli.boxes_file import misfit
 from blazepose_onnx.cli.detect import check_outputs, report
 from blazepose_onnx.cli.preview import Preview
 from blazepose_onnx.cli.skipped import SkippedInputs
-from blazepose_onnx.converter.command import EXIT_INTERRUPTED, EXIT_TERMINATED
-from blazepose_onnx.converter.fileio import atomic_path
+from blazepose_onnx.common.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_TRUNCATED
+from blazepose_onnx.common.fileio import atomic_path
+from blazepose_onnx.common.quiet import quiet_ffmpeg, silence_opencv_logging
 from blazepose_onnx.drawing import draw_landmarks
-from blazepose_onnx.errors import EXIT_TRUNCATED
-from blazepose_onnx.export import CsvResultWriter, jsonl_record
-from blazepose_onnx.inputs import (
-    InputError,
-    is_stream_url,
-    native_stderr_silenced,
-    open_video,
-    video_sources,
-)
+from blazepose_onnx.errors import InputError
+from blazepose_onnx.io.export import CsvResultWriter, jsonl_record
+from blazepose_onnx.io.inputs import is_stream_url, video_sources
+from blazepose_onnx.io.video_reader import FrameSampler, VideoReader, is_camera, is_file
+from blazepose_onnx.io.video_writer import VideoFile
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import quiet_ffmpeg, silence_opencv_logging
 from blazepose_onnx.results import PoseLandmarkerResult
-from blazepose_onnx.truncation import truncation
-from blazepose_onnx.video_writer import VideoFile
 
 log = logging.getLogger("blazepose")
 OUTPUTS = {"out": "_pose.mp4", "jsonl": ".jsonl", "csv": ".csv"}  # option: per-input suffix
@@ -180,49 +175,9 @@ class StopSignal:
         return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
-@dataclass
-class FrameSampler:
-    """Which frames are processed: every `stride`-th, or at most `fps` per second of video
-    time (the first frame of each 1/fps interval). Timestamps stay those of the video."""
-
-    stride: int = 1
-    fps: float | None = None
-    _last_slot: int = -1
-
-    def keep(self, index: int, timestamp_ms: int) -> bool:
-        if self.fps is None:
-            return index % self.stride == 0
-        slot = int(timestamp_ms * self.fps / 1000 + 1e-9)
-        if slot == self._last_slot:
-            return False
-        self._last_slot = slot
-        return True
-
-    def output_fps(self, source_fps: float) -> float:
-        """The frame rate of an annotated video of the kept frames."""
-        return min(self.fps, source_fps) if self.fps else source_fps / self.stride
-
-
-def _read(capture: cv2.VideoCapture, quiet: bool = True):
-    """The next BGR frame, or None at the end. With `quiet`, the decoder's own messages stay
-    off stderr: that silences the whole process's stderr for the call, so LIVE_STREAM (whose
-    worker thread may be logging meanwhile) reads without it."""
-    if not quiet:
-        ok, frame = capture.read()
-    else:
-        with native_stderr_silenced():
-            ok, frame = capture.read()
-    return frame if ok else None
-
-
-def _is_file(source: str) -> bool:
-    """Whether a video source is a file (not a camera index or a stream URL)."""
-    return not (source.isdigit() or is_stream_url(source))
-
-
 def _stem(source: str) -> str:
     """A file-name stem for a source's outputs."""
-    if source.isdigit():
+    if is_camera(source):
         return f"camera{source}"
     if is_stream_url(source):
         name = source.partition("://")[2].rstrip("/").rsplit("/", 1)[-1]
@@ -262,25 +217,15 @@ def output_targets(
 QUIT = -1  # the user closed the preview window: no more inputs, exit 0
 
 
-@dataclass(frozen=True)
-class Stopped:
-    """Where reading an input stopped: `ended` (read to its end, after `frames` frames) or
-    not, with the exit code so far: 0, 130 or 143 (a signal), or QUIT."""
-
-    exit: int
-    ended: bool = False
-    frames: int = 0
-
-
 STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED, QUIT)
 
 
 def run_video(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
     silence_opencv_logging()
-    quiet_ffmpeg()  # frame-threaded decoders report a damaged frame after `_read` returned
+    quiet_ffmpeg()  # frame-threaded decoders report a damaged frame after a silenced read
     sources = video_sources(args.inputs)
     targets = output_targets(args, sources)
-    local_files = [Path(s) for s in sources if _is_file(s)]
+    local_files = [Path(s) for s in sources if is_file(s)]
     for source in sources:
         check_outputs(local_files, {f"--{k}": v for k, v in targets[source].items()})
     notices = []
@@ -322,22 +267,14 @@ class VideoRun:
     def process(self, source: str, targets: dict[str, str | None]) -> int:
         """One input through a fresh landmarker; its exit code: 0, 3 (truncated), 130 or 143
         (a signal stopped it), or QUIT."""
-        capture, fps = open_video(source)
-        try:
-            first = _read(capture)
-            if first is None:
-                raise InputError(f"no frames in video {source}")
-            is_file = _is_file(source)
-            # the progress bar's length only: OpenCV's count may include an audio track's tail
-            estimate = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else 0
-            code = self._frames(source, targets, capture, fps, first, estimate)
-        finally:
-            capture.release()
-        return self._check_length(source, code.frames) if code.ended and is_file else code.exit
+        sampler = FrameSampler(self.args.stride, self.args.fps)
+        with VideoReader(source, sampler, silence_stderr=not self.args.live) as reader:
+            code = self._frames(source, targets, reader)
+        return code or self._check_length(source, reader)
 
-    def _check_length(self, source: str, frames: int) -> int:
+    def _check_length(self, source: str, reader: VideoReader) -> int:
         """0, or EXIT_TRUNCATED (with a warning) when the file ended before its video did."""
-        cut = truncation(source, frames)
+        cut = reader.truncation()
         if cut is None:
             return 0
         accepted = self.args.allow_truncated
@@ -377,19 +314,16 @@ class VideoRun:
             options.running_mode = RunningMode.VIDEO
         return options
 
-    def _frames(
-        self,
-        source: str,
-        targets: dict[str, str | None],
-        capture: cv2.VideoCapture,
-        fps: float,
-        first,
-        estimate: int,
-    ) -> Stopped:
+    def _frames(self, source: str, targets: dict[str, str | None], reader: VideoReader) -> int:
         """Process the frames, until the input ends, --max-frames, a signal or the window's
-        q or Esc."""
+        q or Esc; 0, or the exit code of what stopped it (130, 143, QUIT)."""
         args = self.args
-        sampler = FrameSampler(args.stride, args.fps)
+        frames = iter(reader)
+        first = next(frames)  # InputError when there is none
+        problem = misfit(args.boxes, first.rgb.shape[1], first.rgb.shape[0])
+        if problem:
+            args.parser.error(f"--person-boxes: {problem} ({source})")
+        estimate = reader.frame_count_estimate
         total = -(-estimate // args.stride) if estimate and not args.fps else None
         if args.max_frames:
             total = min(total or args.max_frames, args.max_frames)
@@ -405,18 +339,18 @@ class VideoRun:
             ) as landmarker,
             contextlib.ExitStack() as outputs,
         ):
-            size = (first.shape[1], first.shape[0])
+            size = (first.rgb.shape[1], first.rgb.shape[0])
             sink = FrameSink(
                 outputs,
                 targets,
                 source,
                 args.keypoints,
-                sampler.output_fps(fps),
+                reader.sampler.output_fps(reader.fps),
                 size,
                 self.preview,
                 live=args.live,
                 # a file's sound, in step with the frames kept (--live drops frames: none)
-                audio_from=source if _is_file(source) and not args.live else None,
+                audio_from=source if is_file(source) and not args.live else None,
             )
             sink_box.append(sink)
             outputs.callback(landmarker.close)  # live frames are delivered before outputs close
@@ -425,33 +359,28 @@ class VideoRun:
             )
             while self.notices:
                 log.warning(self.notices.pop(0))
-            index, frame, processed = 0, first, 0
+            processed = 0
             with StopSignal() as stop:
-                while (
-                    frame is not None
-                    and stop.signum is None
-                    and not sink.quit
-                    and not failures
-                    and (args.max_frames is None or processed < args.max_frames)
-                ):
-                    timestamp_ms = round(index * 1000 / fps)
-                    if sampler.keep(index, timestamp_ms):
-                        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                        boxes = args.boxes.get(index)
-                        if args.live:
-                            indices.add(timestamp_ms, index)
-                            landmarker.detect_async(
-                                rgb, timestamp_ms, rotation_degrees=args.rotate, person_boxes=boxes
-                            )
-                        else:
-                            result = landmarker.detect_for_video(
-                                rgb, timestamp_ms, rotation_degrees=args.rotate, person_boxes=boxes
-                            )
-                            sink.write(result, rgb, index, timestamp_ms)
-                        processed += 1
-                        progress.update(1)
-                    index += 1
-                    frame = _read(capture, quiet=not args.live)
+                for frame in itertools.chain([first], frames):
+                    if (
+                        stop.signum is not None
+                        or sink.quit
+                        or failures
+                        or (args.max_frames is not None and processed >= args.max_frames)
+                    ):
+                        break
+                    where = {
+                        "rotation_degrees": args.rotate,
+                        "person_boxes": args.boxes.get(frame.index),
+                    }
+                    if args.live:
+                        indices.add(frame.timestamp_ms, frame.index)
+                        landmarker.detect_async(frame.rgb, frame.timestamp_ms, **where)
+                    else:
+                        result = landmarker.detect_for_video(frame.rgb, frame.timestamp_ms, **where)
+                        sink.write(result, frame.rgb, frame.index, frame.timestamp_ms)
+                    processed += 1
+                    progress.update(1)
             landmarker.close()  # LIVE_STREAM: deliver what is queued before the outputs close
             if failures:  # reported above; no output is left under its final name
                 raise SystemExit(1)
@@ -475,7 +404,5 @@ class VideoRun:
             "-" in (args.jsonl, args.csv),
         )
         if stop.signum is not None:
-            return Stopped(stop.exit_code)
-        if sink.quit:
-            return Stopped(QUIT)
-        return Stopped(0, ended=frame is None, frames=index)
+            return stop.exit_code
+        return QUIT if sink.quit else 0

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 import types
 
-from blazepose_onnx.install import require_module
+from blazepose_onnx.common.install import require
 
-require_module("pyarrow", "extract", "blazepose extract (Parquet output)")
+require("pyarrow", "extract", "blazepose extract (Parquet output)")
 
 from blazepose_onnx.extract.run import EXIT_SOME_FAILED, Summary, extract  # noqa: E402
 

@@ -23,7 +23,7 @@ def _init_worker(job: Job, kinds: frozenset[str]) -> None:
     landmarkers before its first unit."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    from blazepose_onnx.quiet import silence_opencv_logging
+    from blazepose_onnx.common.quiet import silence_opencv_logging
 
     silence_opencv_logging()
     prepare(job, kinds)

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 from pathlib import Path
 
-from blazepose_onnx.builtin_detectors import is_builtin
+from blazepose_onnx.common.digest import sha256_file
 from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.pipeline.builtin_detectors import is_builtin
 
 
 @functools.lru_cache(maxsize=8)
 def _file_sha256(path: Path, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """`sha256_file`, once per file version (path and modification time)."""
+    return sha256_file(path)
 
 
 def model_hashes(options: PoseLandmarkerOptions) -> dict[str, str]:
     """sha256 of the detector and landmarker files these options run, by role, and of the
     person detector's ONNX file when one replaces the pose detector (a built-in's converted
     model, fetched and converted here on first use)."""
-    from blazepose_onnx.models import builtin_person_detector_path, resolve_model
+    from blazepose_onnx.backend.models import builtin_person_detector_path, resolve_model
 
     paths = resolve_model(options.model, options.model_precision, options.trust_unverified)
     if is_builtin(options.person_detector):

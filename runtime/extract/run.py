@@ -11,8 +11,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from blazepose_onnx.builtin_detectors import is_builtin
-from blazepose_onnx.errors import EXIT_SOME_FAILED, EXIT_TRUNCATED
+from blazepose_onnx.common.errors import EXIT_SOME_FAILED, EXIT_TRUNCATED, InvalidValueError
+from blazepose_onnx.common.install import require
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.progress import Progress
 from blazepose_onnx.extract.ray_engine import CONNECT_TIMEOUT, ray_session, run_ray
@@ -20,9 +21,8 @@ from blazepose_onnx.extract.schema import FAILED, OK, Entry, PoseRows
 from blazepose_onnx.extract.sources import VIDEO, Source, expand_sources
 from blazepose_onnx.extract.store import Store
 from blazepose_onnx.extract.work import Job, one_line
-from blazepose_onnx.install import require_module
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.plural import counted
+from blazepose_onnx.pipeline.builtin_detectors import is_builtin
 
 ENGINES = ("local", "ray")
 PHOTOS_PER_UNIT = 32
@@ -85,7 +85,7 @@ class Summary:
         return lines
 
 
-def _config(options: PoseLandmarkerOptions, rotate: int) -> dict:
+def run_config(options: PoseLandmarkerOptions, rotate: int) -> dict:
     """What the rows depend on: the result-changing options and the model files' hashes."""
     chosen = {name: getattr(options, name) for name in RESULT_OPTIONS}
     chosen["model"] = os.fspath(chosen["model"])
@@ -149,11 +149,19 @@ def extract(
     `overwrite`: all). Local engine: `workers` processes (default: the cores divided by
     `options.num_threads`, 1 by default). Ray engine: tasks on the cluster at `address` with
     `gpus_per_worker` GPUs each, reached within `connect_timeout` seconds. Returns the run's
-    Summary; per-source failures are in it and in the manifest, not raised."""
+    Summary; per-source failures are in it and in the manifest, not raised.
+
+    Raises:
+        InputError: no sources, a path on the command line that does not exist, `out` made with
+            other options or models, or a Ray cluster that does not answer.
+        ValueError: a bad option (`PoseLandmarkerOptions.validated`, `engine`).
+        MissingExtraError: `engine="ray"` without Ray.
+        BlazePoseError: every error above is one; so is a model that cannot be loaded.
+    """
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        raise InvalidValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "ray":  # before anything is read or written
-        require_module("ray", "ray", "--engine ray")
+        require("ray", "ray", "--engine ray")
     start = time.perf_counter()
     options = (options or PoseLandmarkerOptions()).validated()
     cores = _cores()
@@ -165,7 +173,7 @@ def extract(
     # a Ray cluster is reached before anything is written: a wrong address leaves no dataset
     with ray_session(address, connect_timeout) if engine == "ray" else contextlib.nullcontext():
         store = Store.at(out)
-        config = _config(options, rotate)
+        config = run_config(options, rotate)
         if overwrite:
             store.clear()
         store.check_config(config)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from blazepose_onnx.converter.fileio import atomic_path, write_bytes_atomic
+from blazepose_onnx.common.fileio import atomic_path, write_bytes_atomic
 from blazepose_onnx.errors import InputError
 from blazepose_onnx.extract.schema import ENTRY_KEY, Entry, manifest_table
 

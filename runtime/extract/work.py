@@ -15,18 +15,18 @@ import cv2
 import numpy as np
 
 from blazepose_onnx._version import __version__
+from blazepose_onnx.common.quiet import quiet_ffmpeg
 from blazepose_onnx.errors import InputError
 from blazepose_onnx.extract.models import model_hashes
 from blazepose_onnx.extract.prefetch import prefetched
 from blazepose_onnx.extract.schema import FAILED, TRUNCATED, Entry, PoseRows
 from blazepose_onnx.extract.sources import PHOTO, VIDEO, Source
 from blazepose_onnx.extract.store import Store
-from blazepose_onnx.inputs import open_video, read_image, rgb_frames
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.io.video_reader import VideoReader
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pose_landmarker import PoseLandmarker
-from blazepose_onnx.quiet import quiet_ffmpeg
-from blazepose_onnx.truncation import truncation
 
 PHOTO_BATCH = 8  # photos per detect_batch call
 # One landmarker per worker process, kind, options and model files (`_landmarker`): its sessions
@@ -104,26 +104,21 @@ def _video(job: Job, source: Source, hashes: dict[str, str]) -> Entry:
     start = time.perf_counter()
     entry, rows = job.entry(source), PoseRows(source.path)
     try:
-        capture, fps = open_video(source.path, job.options.num_threads)
-        try:
+        with VideoReader(source.path, threads=job.options.num_threads) as reader:
             streams = _landmarker(LANDMARKER_OF[VIDEO], job.options, hashes)
             stream = next(_VIDEO_IDS)
             streams.open_stream(stream, job.rotate)
             try:
-                for index, rgb in enumerate(prefetched(rgb_frames(capture))):
-                    timestamp_ms = round(index * 1000 / fps)
-                    result = streams.process({stream: (rgb, timestamp_ms)})[stream]
-                    found = rows.add(index, timestamp_ms, result, (rgb.shape[1], rgb.shape[0]))
+                for frame in prefetched(reader):
+                    result = streams.process({stream: (frame.rgb, frame.timestamp_ms)})[stream]
+                    size = (frame.rgb.shape[1], frame.rgb.shape[0])
+                    found = rows.add(frame.index, frame.timestamp_ms, result, size)
                     entry.frames += 1
                     entry.frames_with_pose += found > 0
                     entry.poses += found
             finally:
                 streams.close_stream(stream)
-        finally:
-            capture.release()
-        if not entry.frames:
-            raise InputError(f"no frames in video {source.path}")
-        cut = truncation(source.path, entry.frames)
+        cut = reader.truncation()
         if cut is not None:
             entry.status, entry.error = TRUNCATED, str(cut)
     except Exception as exc:
@@ -131,6 +126,11 @@ def _video(job: Job, source: Source, hashes: dict[str, str]) -> Entry:
     entry.seconds = time.perf_counter() - start
     job.store.write_source(rows.table(entry))
     return entry
+
+
+def built_landmarkers() -> list[PoseLandmarker | MultiStreamPoseLandmarker]:
+    """The landmarkers this process has built for its units so far."""
+    return list(_LANDMARKERS.values())
 
 
 def _landmarker(kind: type, options: PoseLandmarkerOptions, hashes: dict[str, str]):

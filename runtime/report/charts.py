@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from blazepose_onnx.report.document import SPLIT, Case
+from blazepose_onnx.bench.results import SPLIT, CaseResult
 
 OURS, MEDIAPIPE = "#1f6fb4", "#e8710a"
 STAGE_COLOURS = {"detector": "#4c72b0", "landmarker": "#55a868", "other": "#c4a000"}
@@ -32,7 +32,7 @@ class Row:
     """One bar or box of a chart: a case, its label and colour."""
 
     label: str
-    case: Case
+    case: CaseResult
     colour: str
 
 

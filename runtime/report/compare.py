@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from blazepose_onnx.report.document import BenchRun, Case
+from blazepose_onnx.bench.results import BenchRun, CaseResult
 
 NOISY_SPREAD = 1.5  # p90 / median above this: the machine was busy or throttling
 
@@ -15,8 +15,8 @@ NOISY_SPREAD = 1.5  # p90 / median above this: the machine was busy or throttlin
 class Pair:
     """One case timed in the first run (`base`) and in another (`other`)."""
 
-    base: Case
-    other: Case
+    base: CaseResult
+    other: CaseResult
 
     @property
     def time_ratio(self) -> float:
@@ -28,7 +28,7 @@ class Pair:
         return self.other.frames_per_second / self.base.frames_per_second
 
 
-def spread(case: Case) -> float:
+def spread(case: CaseResult) -> float:
     """p90 over median of the step time: 1.0 for a perfectly steady case."""
     return case.p("total", "p90") / case.p("total", "p50")
 

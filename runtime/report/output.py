@@ -7,10 +7,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from blazepose_onnx.cli.bench_arguments import BENCH_FORMAT
-from blazepose_onnx.converter.errors import ConverterError
-from blazepose_onnx.converter.fileio import write_bytes_atomic
-from blazepose_onnx.report.document import BenchRun, ReportError, parse_run
+from blazepose_onnx.bench.results import BENCH_FORMAT, BenchRun, ReportError, parse_run
+from blazepose_onnx.common.errors import WriteError
+from blazepose_onnx.common.fileio import write_bytes_atomic
 from blazepose_onnx.report.page import GENERATOR, compare_page, run_page
 
 PAGE, JSON = "index.html", "bench.json"
@@ -41,7 +40,7 @@ def write_folder(folder: Path, files: dict[str, str]) -> Path:
     try:
         for name in sorted(files, key=lambda n: n == PAGE):
             write_bytes_atomic(folder / name, files[name].encode("utf-8"))
-    except ConverterError as exc:
+    except WriteError as exc:
         raise ReportError(str(exc)) from exc
     return folder / PAGE
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
-from blazepose_onnx.plural import counted
+from blazepose_onnx.bench.results import SPLIT, BenchRun, CaseResult, mediapipe_reference
+from blazepose_onnx.common.plural import counted
 from blazepose_onnx.report.charts import MEDIAPIPE, OURS, Row, fps_chart, latency_chart, split_chart
 from blazepose_onnx.report.compare import faster_or_slower, notes, pairs, spread
-from blazepose_onnx.report.document import SPLIT, BenchRun, Case, placement_text
 
 GENERATOR = "blazepose-onnx bench report"
 RUN_COLOURS = ("#1f6fb4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
@@ -90,17 +90,8 @@ def _ms(value: float) -> str:
     return f"{value:.2f}"
 
 
-def mediapipe_reference(case: Case, run: BenchRun) -> Case | None:
-    """MediaPipe's case of the same variant and mode in `run` (video-parallel: its video), for
-    a case of ours."""
-    if case.is_mediapipe:
-        return None
-    wanted = (case.variant, "video" if case.mode.startswith("video") else case.mode)
-    return next((c for c in run.cases if c.is_mediapipe and (c.variant, c.mode) == wanted), None)
-
-
-def _vs_mediapipe(case: Case, run: BenchRun) -> str:
-    reference = mediapipe_reference(case, run)
+def _vs_mediapipe(case: CaseResult, run: BenchRun) -> str:
+    reference = mediapipe_reference(case, run.cases)
     if reference is None:
         return ""
     return f"{case.frames_per_second / reference.frames_per_second:.2f}x"
@@ -135,7 +126,7 @@ def _cases_table(run: BenchRun) -> str:
                 (f"{case.frames_per_second:.1f}", "fps"),
                 *stages,
                 (_vs_mediapipe(case, run), "vs_mediapipe"),
-                (placement_text(case.provider, case.placement, case.partial_placement), None),
+                (case.placement_text, None),
             ]
         )
     return _table("cases", header, rows)
@@ -150,7 +141,7 @@ def _answer(variant: str, mode: str, run: BenchRun) -> str:
         f"{variant} {mode}: fastest here is {best.label}, {best.frames_per_second:.1f} "
         f"frames/s (median step {_ms(best.p('total', 'p50'))} ms)"
     )
-    reference = mediapipe_reference(best, run)
+    reference = mediapipe_reference(best, run.cases)
     if reference is None:
         return line
     line += (

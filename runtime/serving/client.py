@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from blazepose_onnx.converter.errors import MissingDependencyError
-from blazepose_onnx.image import to_rgb_uint8
-from blazepose_onnx.install import install_command
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.common.install import require
+from blazepose_onnx.io.image import to_rgb_uint8
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.serving.server import ServingError
 
@@ -38,18 +38,11 @@ def _next_correlation_id() -> int:
 
 
 def _tritonclient(protocol: str):
-    try:
-        if protocol == "grpc":
-            import tritonclient.grpc as module
-        elif protocol == "http":
-            import tritonclient.http as module
-        else:
-            raise ValueError(f"protocol must be 'grpc' or 'http', got {protocol!r}")
-        from tritonclient.utils import InferenceServerException
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "the Triton client needs the triton extra: " + install_command("triton")
-        ) from exc
+    if protocol not in ("grpc", "http"):
+        raise InvalidValueError(f"protocol must be 'grpc' or 'http', got {protocol!r}")
+    module = require(f"tritonclient.{protocol}", "triton", "the Triton client")
+    from tritonclient.utils import InferenceServerException
+
     return module, InferenceServerException
 
 
@@ -115,7 +108,7 @@ class TritonPoseClient:
                 raise ServingError(
                     f"Triton server at {self.url} is not reachable ({what}): {message}"
                 ) from exc
-            raise ValueError(f"{what} refused by the server: {message}") from exc
+            raise InvalidValueError(f"{what} refused by the server: {message}") from exc
         except (ConnectionError, OSError) as exc:
             raise ServingError(
                 f"Triton server at {self.url} is not reachable ({what}): {exc}"
@@ -149,6 +142,20 @@ class TritonPoseClient:
         )
         return result_from_outputs({name: response.as_numpy(name) for name in self.outputs})
 
+    def request(
+        self,
+        model: str,
+        input_name: str,
+        frame: np.ndarray,
+        extra: dict[str, np.ndarray],
+        **sequence: Any,
+    ) -> PoseLandmarkerResult:
+        """One inference of `model` on an RGB `frame` (its input `input_name`, through shared
+        memory when the client has it) and the `extra` inputs; `sequence` holds Triton's
+        sequence_id, sequence_start and sequence_end for a stream's frames."""
+        with self._shm.lock if self._shm else contextlib.nullcontext():
+            return self._infer(model, self._inputs(input_name, frame, extra), **sequence)
+
     def detect(
         self, image: Any, rotation_degrees: int = 0, *, person_boxes: Any = None
     ) -> PoseLandmarkerResult:
@@ -159,8 +166,7 @@ class TritonPoseClient:
             "rotation_degrees": np.array([[rotation_degrees]], np.int32),
             **_boxes_input(person_boxes),
         }
-        with self._shm.lock if self._shm else contextlib.nullcontext():
-            return self._infer(self.image_model, self._inputs("image", rgb, extra))
+        return self.request(self.image_model, "image", rgb, extra)
 
     def open_stream(self) -> TritonPoseStream:
         """A new video stream (its own sequence id): START goes with its first frame."""
@@ -193,20 +199,20 @@ class TritonPoseStream:
         """Poses in the next frame of this stream, as `detect_for_video` returns them;
         `person_boxes` seed or refresh tracks as there."""
         if self._closed:
-            raise ValueError("detect() on a closed stream")
+            raise InvalidValueError("detect() on a closed stream")
         rgb = to_rgb_uint8(frame)
-        client = self.client
         extra = {
             "timestamp_ms": np.array([[int(timestamp_ms)]], np.int64),
             **_boxes_input(person_boxes),
         }
-        with client._shm.lock if client._shm else contextlib.nullcontext():
-            result = client._infer(
-                client.video_model,
-                client._inputs("frame", rgb, extra),
-                sequence_id=self.sequence_id,
-                sequence_start=not self._started,
-            )
+        result = self.client.request(
+            self.client.video_model,
+            "frame",
+            rgb,
+            extra,
+            sequence_id=self.sequence_id,
+            sequence_start=not self._started,
+        )
         self._started = True
         self._last_ms = int(timestamp_ms)
         return result
@@ -218,12 +224,13 @@ class TritonPoseStream:
         self._closed = True
         if not self._started:
             return
-        client = self.client
         extra = {"timestamp_ms": np.array([[self._last_ms + 1]], np.int64)}
         empty = np.zeros((0, 0, 3), np.uint8)
-        client._infer(
-            client.video_model,
-            client._inputs("frame", empty, extra),
+        self.client.request(
+            self.client.video_model,
+            "frame",
+            empty,
+            extra,
             sequence_id=self.sequence_id,
             sequence_end=True,
         )

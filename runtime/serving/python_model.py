@@ -25,9 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerResult
-from blazepose_onnx.image import check_rotation
-from blazepose_onnx.person_boxes import check_person_boxes
+from blazepose_onnx import (
+    MultiStreamPoseLandmarker,
+    PoseLandmarker,
+    PoseLandmarkerOptions,
+    PoseLandmarkerResult,
+)
+from blazepose_onnx.backend.providers import on_device
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.io.image import check_rotation
+from blazepose_onnx.pipeline.person_boxes import check_person_boxes
 from blazepose_onnx.serving.repository import MODEL_FILES_DIR, options_from_config
 
 
@@ -38,21 +45,24 @@ def _pb_utils():
 
 
 def _landmarker_options(args: dict[str, str], video: bool):
-    """PoseLandmarkerOptions from the model config; GPU instances use their own device."""
+    """The repository's options and the landmarker's, from the model config: the models copied
+    into the repository; a GPU instance's first provider on that instance's GPU."""
     config = json.loads(args["model_config"])
     options = options_from_config(config)
     folder = Path(args["model_repository"]) / args["model_version"] / MODEL_FILES_DIR
     landmarker = options.landmarker_options(str(folder))
-    if args.get("model_instance_kind") == "GPU" and options.provider in ("cuda", "tensorrt"):
-        device = {"device_id": int(args["model_instance_device_id"])}
-        landmarker.providers = [(options.provider, device)]
+    if args.get("model_instance_kind") == "GPU":
+        device = int(args["model_instance_device_id"])
+        landmarker.providers = [on_device(landmarker.providers[0], device)]
     if video:
         landmarker.running_mode = landmarker.running_mode.VIDEO
     return options, landmarker.validated()
 
 
-def result_tensors(result: PoseLandmarkerResult, num_poses: int, masks: bool) -> dict:
-    """Fixed-size output arrays (batch dimension 1) for one result."""
+def result_tensors(result: PoseLandmarkerResult, served: PoseLandmarkerOptions) -> dict:
+    """Fixed-size output arrays (batch dimension 1) for one result of a model serving these
+    options: `num_poses` slots, and masks when they are computed."""
+    num_poses, masks = served.num_poses, served.output_segmentation_masks
     landmarks, world = result.as_arrays()
     count = len(landmarks)
     out = {
@@ -99,7 +109,9 @@ def _boxes(pb_utils, request, image: np.ndarray, limit: int) -> np.ndarray | Non
 def _single(array: np.ndarray, name: str) -> np.ndarray:
     """The one item of a request whose batch dimension must be 1."""
     if array.shape[0] != 1:
-        raise ValueError(f"{name}: send one item per request (batch dimension {array.shape[0]})")
+        raise InvalidValueError(
+            f"{name}: send one item per request (batch dimension {array.shape[0]})"
+        )
     return array[0]
 
 
@@ -108,8 +120,8 @@ class PoseImageModel:
 
     def initialize(self, args: dict[str, str]) -> None:
         self.pb_utils = _pb_utils()
-        self.options, landmarker_options = _landmarker_options(args, video=False)
-        self.landmarker = PoseLandmarker.create_from_options(landmarker_options)
+        self.options, self.served = _landmarker_options(args, video=False)
+        self.landmarker = PoseLandmarker.create_from_options(self.served)
 
     def execute(self, requests: list) -> list:
         pb = self.pb_utils
@@ -137,7 +149,7 @@ class PoseImageModel:
                 if isinstance(outcome, Exception):
                     responses[k] = _error(pb, f"pose_image: {outcome}")
                 else:
-                    tensors = result_tensors(outcome, self.options.num_poses, self.options.masks)
+                    tensors = result_tensors(outcome, self.served)
                     responses[k] = _response(pb, tensors)
         return responses
 
@@ -161,8 +173,8 @@ class PoseVideoModel:
 
     def initialize(self, args: dict[str, str]) -> None:
         self.pb_utils = _pb_utils()
-        self.options, landmarker_options = _landmarker_options(args, video=True)
-        self.streams = MultiStreamPoseLandmarker(landmarker_options)
+        self.options, self.served = _landmarker_options(args, video=True)
+        self.streams = MultiStreamPoseLandmarker(self.served)
         self.keys: dict[int, int] = {}  # correlation id -> internal stream key
         self.last_seen: dict[int, float] = {}  # internal stream key -> time of its last frame
         self.new_key = itertools.count()
@@ -222,7 +234,7 @@ class PoseVideoModel:
             self.streams.open_stream(key)
             self.keys[corrid] = key
         if corrid not in self.keys:
-            raise ValueError(
+            raise InvalidValueError(
                 f"correlation id {corrid} has no open stream: its first frame must carry START"
             )
         key = self.keys[corrid]
@@ -231,7 +243,7 @@ class PoseVideoModel:
             self._retire(corrid, in_batch)
             return None
         self.streams.check_frame(key, frame, timestamp_ms)
-        boxes = _boxes(pb, request, frame, self.options.num_poses)
+        boxes = _boxes(pb, request, frame, self.served.num_poses)
         return _Frame(index, key, corrid, frame, timestamp_ms, end, boxes)
 
     def execute(self, requests: list) -> list:
@@ -249,7 +261,7 @@ class PoseVideoModel:
             try:
                 parsed = self._frame(k, request, pending)
                 if parsed is not None and parsed.timestamp_ms <= pending.get(parsed.key, -1):
-                    raise ValueError(
+                    raise InvalidValueError(
                         f"timestamp_ms must increase within a stream: {parsed.timestamp_ms} after "
                         f"{pending[parsed.key]}"
                     )
@@ -257,7 +269,7 @@ class PoseVideoModel:
                 responses[k] = _error(pb, f"pose_video: {exc}")
                 continue
             if parsed is None:
-                empty = result_tensors(_EMPTY, self.options.num_poses, self.options.masks)
+                empty = result_tensors(_EMPTY, self.served)
                 responses[k] = _response(pb, empty)
                 continue
             pending[parsed.key] = parsed.timestamp_ms
@@ -271,7 +283,7 @@ class PoseVideoModel:
                 person_boxes={key: f.boxes for key, f in step.items() if f.boxes is not None},
             )
             for key, frame in step.items():
-                tensors = result_tensors(results[key], self.options.num_poses, self.options.masks)
+                tensors = result_tensors(results[key], self.served)
                 responses[frame.index] = _response(pb, tensors)
                 if frame.end and self.keys.get(frame.corrid) == key:
                     self._close(frame.corrid)

@@ -2,24 +2,30 @@
 ragged images into `detect_batch`) and `pose_video` (stateful streams through Triton's sequence
 batcher into `MultiStreamPoseLandmarker` steps), python backend, converted models copied in.
 
-    write_repository("repo", RepositoryOptions(variant="full", num_poses=2, kind="gpu"))
+    write_repository("repo", RepositoryOptions(PoseLandmarkerOptions(model="full", num_poses=2),
+                                               kind="gpu"))
 
-Every choice that shapes the results (variant, num_poses, confidences, masks, provider,
-precision, a built-in person detector) is fixed when the repository is written and recorded in
-each config.pbtxt as the `blazepose_options` parameter; the model reads it back at load time.
+Every choice that shapes the results (the landmarker's PoseLandmarkerOptions: model, num_poses,
+confidences, masks, providers, precision, a built-in person detector, ...) is fixed when the
+repository is written and recorded in each config.pbtxt as the `blazepose_options` parameter;
+the model reads it back at load time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from blazepose_onnx.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
-from blazepose_onnx.converter.fileio import atomic_path
-from blazepose_onnx.converter.paths import PERSON_DETECTOR_DIR
-from blazepose_onnx.options import DEFAULT_PERSON_DETECTION_INTERVAL, PoseLandmarkerOptions
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
+from blazepose_onnx.common.fileio import atomic_path
+from blazepose_onnx.converter import PERSON_DETECTOR_DIR
+from blazepose_onnx.options import PoseLandmarkerOptions
+from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 
 MODELS = ("pose_image", "pose_video")
 MODEL_FILES_DIR = "models"  # inside <model>/1/
@@ -45,27 +51,33 @@ from blazepose_onnx.serving.python_model import {cls} as TritonPythonModel  # no
 '''
 
 
-@dataclass(frozen=True)
+# The old names of three landmarker options (before the repository took PoseLandmarkerOptions).
+OLD_NAMES = {"variant": "model", "masks": "output_segmentation_masks", "provider": "providers"}
+# Chosen by each served model (IMAGE, VIDEO), or what a repository cannot carry (a callable).
+NOT_SERVED = ("running_mode", "result_callback", "base_options")
+
+
+@dataclass(frozen=True, init=False)
 class RepositoryOptions:
-    """What a repository serves and how Triton schedules it.
+    """What a repository serves (`landmarker`: the PoseLandmarkerOptions every model runs) and
+    how Triton schedules it.
 
     `kind` 'cpu' or 'gpu': KIND_CPU with `instances`, or KIND_GPU with `instances` per GPU in
-    `gpus` (all visible GPUs when empty); on a GPU instance the provider's `device_id` is the
-    instance's GPU. `idle_timeout_s` frees a video stream whose client vanished without END.
-    `person_detector` names a built-in person detector ('ssd') that replaces the pose detector,
-    its converted model copied into the repository too; `pose_video` streams then track people
-    as in-process (`person_detection_interval`, Many people).
+    `gpus` (all visible GPUs when empty); on a GPU instance the first provider's `device_id` is
+    the instance's GPU. `idle_timeout_s` frees a video stream whose client vanished without
+    END. The landmarker's `person_detector` may name a built-in person detector ('ssd'), its
+    converted model copied into the repository too; `pose_video` streams then track people as
+    in-process (`person_detection_interval`, Many people). The landmarker's `num_poses` is the
+    outputs' fixed number of slots: 1 when unset, and required with a person detector
+    (in-process, unset means everyone up to 64; a served response has a slot for each, masks
+    included, so the most people served is chosen here).
+
+    Any PoseLandmarkerOptions field may also be given by name (`num_poses=2` sets
+    `landmarker.num_poses`), and three by their old names: `variant` (model), `provider`
+    (providers=[provider]) and `masks` (output_segmentation_masks).
     """
 
-    variant: str = "full"
-    num_poses: int = 1
-    min_pose_detection_confidence: float = 0.5
-    min_pose_presence_confidence: float = 0.5
-    min_tracking_confidence: float = 0.5
-    masks: bool = False
-    provider: str = "cpu"
-    precision: str = "fp32"
-    num_threads: int | None = None
+    landmarker: PoseLandmarkerOptions = field(default_factory=PoseLandmarkerOptions)
     kind: str = "cpu"
     instances: int = 1
     gpus: tuple[int, ...] = field(default_factory=tuple)
@@ -75,48 +87,77 @@ class RepositoryOptions:
     video_queue_delay_us: int = 2000
     idle_timeout_s: float = 30.0
     models: tuple[str, ...] = MODELS
-    person_detector: str | None = None
-    person_detection_interval: int = DEFAULT_PERSON_DETECTION_INTERVAL
+
+    def __init__(self, landmarker: PoseLandmarkerOptions | None = None, **options: Any) -> None:
+        for spec in self.scheduling():
+            default = spec.default if spec.default_factory is MISSING else spec.default_factory()
+            object.__setattr__(self, spec.name, options.pop(spec.name, default))
+        chosen = {OLD_NAMES.get(name, name): value for name, value in options.items()}
+        if isinstance(chosen.get("providers"), str):
+            chosen["providers"] = [chosen["providers"]]
+        unknown = sorted(set(chosen) - {spec.name for spec in fields(PoseLandmarkerOptions)})
+        if unknown:
+            raise InvalidTypeError(f"RepositoryOptions got unknown option(s) {', '.join(unknown)}")
+        landmarker = dataclasses.replace(landmarker or PoseLandmarkerOptions(), **chosen)
+        object.__setattr__(self, "landmarker", landmarker)
+
+    @classmethod
+    def scheduling(cls) -> list[Field]:
+        """The fields besides `landmarker`: how Triton schedules the models."""
+        return [spec for spec in fields(cls) if spec.name != "landmarker"]
 
     def checked(self) -> RepositoryOptions:
-        """Validate; ValueError names the first bad option."""
-        self.landmarker_options()  # the pipeline's own checks
-        if self.person_detector is not None and not is_builtin(self.person_detector):
-            raise ValueError(
-                "person_detector must name a built-in person detector "
-                f"({', '.join(BUILTIN_PERSON_DETECTORS)}), got {self.person_detector!r}"
+        """A validated copy (the landmarker's options too, `num_poses` resolved: 1 when unset,
+        and required with a person detector); ValueError names the first bad option."""
+        if self.landmarker.num_poses is None and self.landmarker.person_detector is not None:
+            raise InvalidValueError(
+                "num_poses (--num-poses) must be set with a person detector: the outputs "
+                "have a fixed slot for each pose served, e.g. num_poses=8"
             )
+        landmarker = self.landmarker_options()  # the pipeline's own checks
+        if landmarker.person_detector is not None and not is_builtin(landmarker.person_detector):
+            raise InvalidValueError(
+                "person_detector must name a built-in person detector "
+                f"({', '.join(BUILTIN_PERSON_DETECTORS)}), got {landmarker.person_detector!r}"
+            )
+        if landmarker.result_callback is not None:
+            raise InvalidValueError("result_callback cannot be served (each model calls its own)")
         if self.kind not in ("cpu", "gpu"):
-            raise ValueError(f"kind must be 'cpu' or 'gpu', got {self.kind!r}")
+            raise InvalidValueError(f"kind must be 'cpu' or 'gpu', got {self.kind!r}")
         for name in ("instances", "image_max_batch", "video_max_batch"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+                raise InvalidValueError(f"{name} must be an int >= 1, got {value!r}")
         for name in ("image_queue_delay_us", "video_queue_delay_us"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {getattr(self, name)!r}")
+                raise InvalidValueError(f"{name} must be an int >= 0, got {getattr(self, name)!r}")
         if not self.idle_timeout_s > 0:
-            raise ValueError(f"idle_timeout_s must be > 0, got {self.idle_timeout_s!r}")
+            raise InvalidValueError(f"idle_timeout_s must be > 0, got {self.idle_timeout_s!r}")
         unknown = sorted(set(self.models) - set(MODELS))
         if unknown or not self.models:
-            raise ValueError(f"models must be some of {', '.join(MODELS)}, got {self.models!r}")
-        return self
+            raise InvalidValueError(
+                f"models must be some of {', '.join(MODELS)}, got {self.models!r}"
+            )
+        return dataclasses.replace(self, landmarker=landmarker)
 
     def landmarker_options(self, model: str | None = None) -> PoseLandmarkerOptions:
-        """The pipeline options these stand for (validated)."""
-        return PoseLandmarkerOptions(
-            model=model or self.variant,
-            num_poses=self.num_poses,
-            min_pose_detection_confidence=self.min_pose_detection_confidence,
-            min_pose_presence_confidence=self.min_pose_presence_confidence,
-            min_tracking_confidence=self.min_tracking_confidence,
-            output_segmentation_masks=self.masks,
-            providers=[self.provider],
-            precision=self.precision,
-            num_threads=self.num_threads,
-            person_detector=self.person_detector,
-            person_detection_interval=self.person_detection_interval,
-        ).validated()
+        """The landmarker's options, validated, running `model` (a folder of the repository's
+        copies) in place of the one given."""
+        chosen = (
+            self.landmarker if model is None else dataclasses.replace(self.landmarker, model=model)
+        )
+        return chosen.validated()
+
+    def to_json(self) -> str:
+        """These options as the JSON a model's config carries (`options_from_config`)."""
+        landmarker = {
+            spec.name: getattr(self.landmarker, spec.name)
+            for spec in fields(PoseLandmarkerOptions)
+            if spec.name not in NOT_SERVED
+        }
+        landmarker["model"] = os.fspath(landmarker["model"])
+        own = {spec.name: getattr(self, spec.name) for spec in self.scheduling()}
+        return json.dumps({"landmarker": landmarker, **own}, separators=(",", ":"))
 
 
 def _instance_group(options: RepositoryOptions) -> str:
@@ -127,20 +168,20 @@ def _instance_group(options: RepositoryOptions) -> str:
 
 
 def _outputs(options: RepositoryOptions) -> str:
-    n = options.num_poses
+    n = options.landmarker.num_poses
     outputs = [
         '{ name: "pose_count" data_type: TYPE_INT32 dims: [ 1 ] }',
         f'{{ name: "pose_ids" data_type: TYPE_INT64 dims: [ {n} ] }}',
         f'{{ name: "landmarks" data_type: TYPE_FP32 dims: [ {n}, 33, 5 ] }}',
         f'{{ name: "world_landmarks" data_type: TYPE_FP32 dims: [ {n}, 33, 3 ] }}',
     ]
-    if options.masks:
+    if options.landmarker.output_segmentation_masks:
         outputs.append(f'{{ name: "masks" data_type: TYPE_FP32 dims: [ {n}, -1, -1 ] }}')
     return "output [\n  " + ",\n  ".join(outputs) + "\n]"
 
 
 def _parameters(options: RepositoryOptions) -> str:
-    value = json.dumps(asdict(options), separators=(",", ":")).replace('"', '\\"')
+    value = options.to_json().replace('"', '\\"')
     return f'parameters [ {{ key: "blazepose_options" value: {{ string_value: "{value}" }} }} ]'
 
 
@@ -209,15 +250,21 @@ def write_repository(out_dir: str | Path, options: RepositoryOptions | None = No
     The converted ONNX models (and a built-in person detector's, in `person_detectors/`) are
     copied into each model's version folder, so the repository has no path outside it and can
     be mounted into a container as is.
+
+    Raises:
+        ValueError: a bad option (`RepositoryOptions.checked`); each error is a BlazePoseError,
+            as are a model that cannot be fetched or converted and an output that cannot be
+            written (`WriteError`).
     """
     options = (options or RepositoryOptions()).checked()
     # onnxruntime: only when writing
-    from blazepose_onnx.models import builtin_person_detector_path, resolve_model
+    from blazepose_onnx.backend.models import builtin_person_detector_path, resolve_model
 
-    paths = resolve_model(options.variant, options.precision)
+    landmarker = options.landmarker
+    paths = resolve_model(landmarker.model, landmarker.model_precision, landmarker.trust_unverified)
     copies = {path.name: path for path in paths.values()}
-    if options.person_detector is not None:
-        detector = builtin_person_detector_path(options.person_detector)
+    if landmarker.person_detector is not None:
+        detector = builtin_person_detector_path(landmarker.person_detector)
         copies[f"{PERSON_DETECTOR_DIR}/{detector.name}"] = detector
     out = Path(out_dir)
     for model in options.models:
@@ -236,8 +283,13 @@ def write_repository(out_dir: str | Path, options: RepositoryOptions | None = No
 
 
 def options_from_config(config: dict) -> RepositoryOptions:
-    """The RepositoryOptions recorded in a model's parsed config (as Triton passes it)."""
+    """The RepositoryOptions recorded in a model's parsed config (as Triton passes it; a
+    repository written before the landmarker's options were embedded has them flat)."""
     raw = json.loads(config["parameters"]["blazepose_options"]["string_value"])
     raw["gpus"] = tuple(raw.get("gpus", ()))
     raw["models"] = tuple(raw.get("models", MODELS))
-    return RepositoryOptions(**raw)
+    landmarker = raw.pop("landmarker", None)
+    if landmarker is None:
+        return RepositoryOptions(**raw)
+    providers = [p if isinstance(p, str) else tuple(p) for p in landmarker.pop("providers")]
+    return RepositoryOptions(PoseLandmarkerOptions(providers=providers, **landmarker), **raw)

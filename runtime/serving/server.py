@@ -36,8 +36,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from blazepose_onnx.converter.errors import MissingDependencyError
-from blazepose_onnx.install import install_command
+from blazepose_onnx.common.errors import BlazePoseError
+from blazepose_onnx.common.install import require
 from blazepose_onnx.serving.repository import SITE_PACKAGES_ENV
 
 EXIT_TIMEOUT_S = 5
@@ -45,17 +45,12 @@ PORT_NAMES = {"http": "HTTP", "grpc": "gRPC", "metrics": "metrics"}
 ERROR_LINE = re.compile(r"E\d{4} |error: ")  # glog's error severity; the server's last word
 
 
-class ServingError(RuntimeError):
+class ServingError(BlazePoseError, RuntimeError):
     """The Triton server could not start, stopped, or cannot be reached."""
 
 
 def _pytriton_dist() -> Path:
-    try:
-        import pytriton
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "serving on Triton needs the triton extra: " + install_command("triton")
-        ) from exc
+    pytriton = require("pytriton", "triton", "serving on Triton")
     return Path(pytriton.__file__).resolve().parent / "tritonserver"
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.common.install import require
 from blazepose_onnx.drawing import check_canvas
-from blazepose_onnx.install import install_command
 
 PRESENCE_THRESHOLD = 0.5
 VISIBILITY_THRESHOLD = 0.5
@@ -79,7 +80,7 @@ def _checked_connections(connections: Iterable, count: int) -> list[tuple[int, i
             (connection.start, connection.end) if hasattr(connection, "start") else connection
         )
         if not (0 <= start < count and 0 <= end < count):
-            raise ValueError(
+            raise InvalidValueError(
                 f"Landmark index is out of range. Invalid connection from landmark #{start} to "
                 f"landmark #{end}."
             )
@@ -145,12 +146,9 @@ def plot_landmarks(
 ):
     """Plot landmarks (e.g. `results.pose_world_landmarks`) in 3-D with matplotlib and show
     the figure; returns it. Needs matplotlib (imported only here)."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            f"plot_landmarks needs matplotlib: {install_command('solutions')}"
-        ) from exc
+    require("matplotlib", "solutions", "plot_landmarks")
+    import matplotlib.pyplot as plt
+
     if not landmark_list:
         return None
     point_spec, line_spec = landmark_drawing_spec, connection_drawing_spec

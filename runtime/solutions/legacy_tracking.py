@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blazepose_onnx.stream import StreamPolicy
+from blazepose_onnx.stream.pose_stream import StreamPolicy
 
 LEGACY_NMS_IOU_THRESHOLD = 0.3
 FRAME_STEP_US = 33_333

@@ -18,15 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from blazepose_onnx.image import to_rgb_uint8
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
+from blazepose_onnx.io.image import to_rgb_uint8
 from blazepose_onnx.landmarks import POSE_CONNECTIONS as _CONNECTIONS
 from blazepose_onnx.landmarks import PoseLandmark
-from blazepose_onnx.lifecycle import CallGuard
 from blazepose_onnx.options import PoseLandmarkerOptions
-from blazepose_onnx.pipeline import PosePipeline
+from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
 from blazepose_onnx.solutions.landmark_lists import NormalizedLandmarkList, SolutionOutputs
 from blazepose_onnx.solutions.legacy_tracking import LEGACY_NMS_IOU_THRESHOLD, legacy_policy
-from blazepose_onnx.stream import PoseStream
+from blazepose_onnx.stream.lifecycle import CallGuard
+from blazepose_onnx.stream.pose_stream import PoseStream
 
 POSE_CONNECTIONS = frozenset(_CONNECTIONS)
 MODEL_COMPLEXITIES = {0: "lite", 1: "full", 2: "heavy"}
@@ -36,7 +37,7 @@ __all__ = ["POSE_CONNECTIONS", "Pose", "PoseLandmark", "SolutionOutputs"]
 
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
+        raise InvalidTypeError(f"{name} must be a bool, got {value!r}")
     return bool(value)
 
 
@@ -63,7 +64,7 @@ class Pose:
         precision: str = "fp32",
     ) -> None:
         if model_complexity not in MODEL_COMPLEXITIES or isinstance(model_complexity, bool):
-            raise ValueError(f"model_complexity must be 0, 1 or 2, got {model_complexity!r}")
+            raise InvalidValueError(f"model_complexity must be 0, 1 or 2, got {model_complexity!r}")
         flags = {
             name: _check_bool(name, value)
             for name, value in (
@@ -95,13 +96,13 @@ class Pose:
         person in this RGB image; every field is None when nobody is found."""
         with self._guard.call("process"):
             if not isinstance(image, np.ndarray):
-                raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+                raise InvalidTypeError(f"image must be a numpy array, got {type(image).__name__}")
             if image.ndim != 3 or image.shape[2] != 3:
-                raise ValueError(
+                raise InvalidValueError(
                     f"Input image must contain three channel rgb data (got shape {image.shape})"
                 )
             if image.dtype != np.uint8:
-                raise TypeError(f"image must be uint8 RGB, got dtype {image.dtype}")
+                raise InvalidTypeError(f"image must be uint8 RGB, got dtype {image.dtype}")
             rgb = to_rgb_uint8(image, "rgb", self._pipeline.options.max_image_pixels)
             poses = self._stream.process(rgb)
         if len(poses.landmarks) == 0:

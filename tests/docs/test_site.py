@@ -91,8 +91,8 @@ def _commands(parser: argparse.ArgumentParser):
 def test_the_cli_reference_has_every_command_and_option(site):
     """Generated from the parsers at build time: every subcommand and every option there,
     with its default."""
+    from blazepose_onnx.cli.convert import build_parser as convert_parser
     from blazepose_onnx.cli.main import build_parser as blazepose_parser
-    from blazepose_onnx.converter.cli import build_parser as convert_parser
 
     page = (site / "reference" / "cli" / "index.html").read_text()
     for parser in (blazepose_parser(), convert_parser()):

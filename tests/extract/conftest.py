@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from blazepose_onnx.inputs import open_video, read_image
+from blazepose_onnx.io.inputs import read_image
+from blazepose_onnx.io.video_reader import open_video
 
 if TYPE_CHECKING:
     import pyarrow

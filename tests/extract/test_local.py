@@ -172,7 +172,7 @@ def test_building_the_parser_imports_nothing_heavy():
 def test_engine_ray_without_ray_is_one_line_with_the_install_command(
     cli, data_dir, tmp_path, one_line_error
 ):
-    from blazepose_onnx.install import install_command
+    from blazepose_onnx.common.install import install_command
 
     done = cli("extract", str(data_dir / "squat.mp4"), "--out", str(tmp_path / "o"),
                "--engine", "ray", "--model", "lite")  # fmt: skip
@@ -232,7 +232,7 @@ def _landmarkers_built_here() -> list[str]:
     """In a worker: the landmarkers its process has built so far, by class name."""
     from blazepose_onnx.extract import work
 
-    return sorted(type(landmarker).__name__ for landmarker in work._LANDMARKERS.values())
+    return sorted(type(landmarker).__name__ for landmarker in work.built_landmarkers())
 
 
 def test_workers_build_their_landmarkers_as_the_pool_starts(tmp_path, data_dir, model_dir):
@@ -240,14 +240,14 @@ def test_workers_build_their_landmarkers_as_the_pool_starts(tmp_path, data_dir, 
     # takes its first task it holds a landmarker for each kind of unit the run has.
     from blazepose_onnx import PoseLandmarkerOptions
     from blazepose_onnx.extract.local import start_pool
-    from blazepose_onnx.extract.run import _config
+    from blazepose_onnx.extract.run import run_config
     from blazepose_onnx.extract.sources import expand_sources
     from blazepose_onnx.extract.store import Store
     from blazepose_onnx.extract.work import Job
 
     options = PoseLandmarkerOptions(model="lite", num_threads=1).validated()
     sources = expand_sources([str(data_dir / "squat.mp4"), str(data_dir / "messi5.jpg")])
-    job = Job(Store.at(tmp_path / "dataset"), options, 0, _config(options, 0))
+    job = Job(Store.at(tmp_path / "dataset"), options, 0, run_config(options, 0))
     for units, built in (
         ([[sources[0]]], ["MultiStreamPoseLandmarker"]),
         ([[sources[0]], [sources[1]]], ["MultiStreamPoseLandmarker", "PoseLandmarker"]),

@@ -130,14 +130,14 @@ def test_a_worker_that_dies_between_units_breaks_no_submit(tmp_path, data_dir, m
 
     from blazepose_onnx import PoseLandmarkerOptions
     from blazepose_onnx.extract.local import run_local, start_pool
-    from blazepose_onnx.extract.run import _config
+    from blazepose_onnx.extract.run import run_config
     from blazepose_onnx.extract.sources import expand_sources
     from blazepose_onnx.extract.store import Store
     from blazepose_onnx.extract.work import Job
 
     options = PoseLandmarkerOptions(model="lite", num_threads=1).validated()
     units = [[source] for source in expand_sources([str(data_dir / "messi5.jpg")])]
-    job = Job(Store.at(tmp_path / "dataset"), options, 0, _config(options, 0))
+    job = Job(Store.at(tmp_path / "dataset"), options, 0, run_config(options, 0))
     pool = start_pool(job, units, 1)
     deadline = time.monotonic() + 300
     while not (workers := _workers_of(os.getpid())) and time.monotonic() < deadline:

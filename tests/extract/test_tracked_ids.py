@@ -13,8 +13,7 @@ def test_extract_rows_carry_the_tracked_ids(cli, crossing, tmp_path, read_datase
     path, _, want = crossing
     out = tmp_path / "dataset"
     done = cli(
-        "extract", str(path), "--out", str(out), "--model", "lite", "--num-poses", "2",
-        "--person-detector", "ssd",
+        "extract", str(path), "--out", str(out), "--model", "lite", "--person-detector", "ssd",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     _, rows = read_dataset(out)

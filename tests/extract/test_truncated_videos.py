@@ -1,7 +1,7 @@
 """A video is truncated when it ends before its video stream does, not before its container:
 phone clips often carry audio that outlasts the video, and OpenCV's frame count (the container's
 duration times the frame rate) then counts frames that never existed. `blazepose video` and
-`blazepose extract` decide with the same rule (`blazepose_onnx.truncation`) and the same exit
+`blazepose extract` decide with the same rule (`blazepose_onnx.io.truncation`) and the same exit
 code, with PyAV and without it. The clips are made here: 30 real frames (1 s at 30 fps) with
 1.6 s of audio, as a fragmented MP4 (how phones and browsers record, like the original
 dance.mp4) and as MKV (which states no frame count), then the same files cut at 55%.
@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 
 FRAMES, FPS, AUDIO_SECONDS = 30, 30, 1.6
 CONTAINERS = {"phone.mp4": {"movflags": "frag_keyframe+empty_moov"}, "clip.mkv": {}}

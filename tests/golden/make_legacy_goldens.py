@@ -40,7 +40,7 @@ def decode(work: Path) -> None:
 
     from blazepose_onnx.converter.bundle import read_bundle
     from blazepose_onnx.converter.paths import bundle_path
-    from blazepose_onnx.inputs import read_frames
+    from blazepose_onnx.io.video_reader import read_frames
 
     arrays = {
         name: cv2.cvtColor(cv2.imread(str(DATA / name)), cv2.COLOR_BGR2RGB) for name in IMAGES

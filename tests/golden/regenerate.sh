@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=${GOLDEN_WORK_DIR:-$(mktemp -d)}
-python -m blazepose_onnx.converter.cli fetch all --model-dir "$work/registry"
+python -m blazepose_onnx.cli.convert fetch all --model-dir "$work/registry"
 
 python3 -m venv "$work/mp-0.10.18"        # metadata writer (broken in the 1.2.2 wheel)
 "$work/mp-0.10.18/bin/pip" install -q mediapipe==0.10.18

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from blazepose_onnx import (
+    BlazePoseError,
     LandmarkerClosedError,
     MultiStreamPoseLandmarker,
     PoseLandmarker,
@@ -69,6 +70,7 @@ def test_bad_calls_raise_typed_errors_naming_the_problem(
     with pytest.raises(error, match=None) as caught:
         call(landmarker_factory("lite"))
     assert fragment in str(caught.value), (what, str(caught.value))
+    assert isinstance(caught.value, BlazePoseError), type(caught.value)  # the one error base
 
 
 @pytest.mark.parametrize(("options", "fragment"), BAD_OPTIONS, ids=[str(o) for o, _ in BAD_OPTIONS])
@@ -76,6 +78,7 @@ def test_bad_options_raise_value_error_naming_the_option(options, fragment):
     with pytest.raises(ValueError) as caught:
         PoseLandmarkerOptions(**options).validated()
     assert fragment in str(caught.value)
+    assert isinstance(caught.value, BlazePoseError), type(caught.value)
 
 
 def test_options_are_a_snapshot(model_dir, images):

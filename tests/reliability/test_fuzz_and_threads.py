@@ -28,26 +28,28 @@ from blazepose_onnx import (
     PoseLandmarkerResult,
     RunningMode,
 )
+from blazepose_onnx.errors import InvalidTypeError, InvalidValueError, MissingFileError
 
-# Every error a call may raise on bad input, as the API words it (runtime/image.py,
-# person_boxes.py, timestamps.py, options.py): exact type, message pattern.
+# Every error a call may raise on bad input, as the API words it (runtime/io/image.py,
+# person_boxes.py, timestamps.py, options.py): exact type (a BlazePoseError that is also the
+# ValueError, TypeError or FileNotFoundError MediaPipe raises), message pattern.
 DOCUMENTED = [
-    (TypeError, r"image must be a numpy array, got \w+"),
-    (FileNotFoundError, r"no such image file: .*"),  # a str is a path
-    (ValueError, r"color='\w+' applies to arrays; an image file is decoded as it is"),
-    (TypeError, r"image dtype must be uint8, float32 or float64, got \w+"),
-    (ValueError, r"color must be one of rgb, bgr, rgba, bgra, gray, got '\w+'"),
-    (ValueError, r"image must be HxW, HxWx1, HxWx3 or HxWx4, got shape \(.*\)"),
-    (ValueError, r"image is empty \(shape \(.*\)\)"),
-    (ValueError, r"image is too small \(\d+x\d+\): both sides must be at least 8 pixels"),
-    (ValueError, r"image contains NaN or infinite values"),
-    (ValueError, r"float images must be in \[0, 1\], got values in \[.*, .*\]"),
-    (ValueError, r"color='gray' needs a single-channel image, got \d channels"),
-    (ValueError, r"color='(rgba|bgra)' needs 4 channels, got 3"),
-    (TypeError, r"rotation_degrees must be an int, got \w+"),
-    (ValueError, r"rotation_degrees must be a multiple of 90, got -?\d+"),
-    (ValueError, r"person_boxes need x2 > x1 and y2 > y1 \(no empty or negative sizes\)"),
-    (ValueError, r"person_boxes must overlap the \d+x\d+ image"),
+    (InvalidTypeError, r"image must be a numpy array, got \w+"),
+    (MissingFileError, r"no such image file: .*"),  # a str is a path
+    (InvalidValueError, r"color='\w+' applies to arrays; an image file is decoded as it is"),
+    (InvalidTypeError, r"image dtype must be uint8, float32 or float64, got \w+"),
+    (InvalidValueError, r"color must be one of rgb, bgr, rgba, bgra, gray, got '\w+'"),
+    (InvalidValueError, r"image must be HxW, HxWx1, HxWx3 or HxWx4, got shape \(.*\)"),
+    (InvalidValueError, r"image is empty \(shape \(.*\)\)"),
+    (InvalidValueError, r"image is too small \(\d+x\d+\): both sides must be at least 8 pixels"),
+    (InvalidValueError, r"image contains NaN or infinite values"),
+    (InvalidValueError, r"float images must be in \[0, 1\], got values in \[.*, .*\]"),
+    (InvalidValueError, r"color='gray' needs a single-channel image, got \d channels"),
+    (InvalidValueError, r"color='(rgba|bgra)' needs 4 channels, got 3"),
+    (InvalidTypeError, r"rotation_degrees must be an int, got \w+"),
+    (InvalidValueError, r"rotation_degrees must be a multiple of 90, got -?\d+"),
+    (InvalidValueError, r"person_boxes need x2 > x1 and y2 > y1 \(no empty or negative sizes\)"),
+    (InvalidValueError, r"person_boxes must overlap the \d+x\d+ image"),
 ]
 OPTION_ERROR = re.compile(
     r"(num_poses must be an int in \[1, 64\]|"
@@ -130,7 +132,7 @@ def test_random_options_validate_or_raise_a_documented_error(
     try:
         options = options.validated()
     except ValueError as error:
-        assert type(error) is ValueError and OPTION_ERROR.match(str(error)), error
+        assert type(error) is InvalidValueError and OPTION_ERROR.match(str(error)), error
         return
     assert isinstance(options.num_poses, int) and options.num_poses >= 1
     assert 0.0 <= options.min_pose_detection_confidence <= 1.0
@@ -237,7 +239,7 @@ class CountingSession:
 
 def counting(landmarker: PoseLandmarker) -> list[CountingSession]:
     """The landmarker's detector and landmarker sessions, made to count (once)."""
-    pipeline = landmarker._pipeline
+    pipeline = landmarker.pipeline
     for role in ("detector", "landmarker"):
         if not isinstance(getattr(pipeline, role), CountingSession):
             setattr(pipeline, role, CountingSession(getattr(pipeline, role)))

@@ -243,7 +243,7 @@ def test_truncated_video_is_reported(cli, data_dir, tmp_path):
 @pytest.mark.parametrize("pyav", [True, False])
 def test_a_video_that_did_not_fit_is_reported_by_either_writer(tiny_disk, pyav):
     """OpenCV's writer fails silently on a full disk; the check after closing catches it."""
-    from blazepose_onnx.video_writer import VideoFile, VideoWriteError
+    from blazepose_onnx.io.video_writer import VideoFile, VideoWriteError
 
     rng = np.random.default_rng(0)
     video = VideoFile(tiny_disk / "v.mp4", 30.0, (320, 240), h264=pyav)
@@ -255,7 +255,7 @@ def test_a_video_that_did_not_fit_is_reported_by_either_writer(tiny_disk, pyav):
 
 @pytest.mark.parametrize("pyav", [True, False])
 def test_both_writers_make_playable_files(tmp_path, pyav):
-    from blazepose_onnx.video_writer import H264, MPEG4, VideoFile, playback_problem
+    from blazepose_onnx.io.video_writer import H264, MPEG4, VideoFile, playback_problem
 
     video = VideoFile(tmp_path / "v.mp4", 30.0, (320, 240), h264=pyav)
     assert video.codec == (H264 if pyav else MPEG4)

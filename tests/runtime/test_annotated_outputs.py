@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 
 JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG"
 

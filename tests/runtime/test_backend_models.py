@@ -14,11 +14,11 @@ import onnxruntime as ort
 import pytest
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandmarkerOptions
-from blazepose_onnx.detector import detector_input
-from blazepose_onnx.landmarker import crop_inputs
-from blazepose_onnx.model_session import ModelSession
-from blazepose_onnx.provider_models import provider_models
-from blazepose_onnx.providers import _split_options, create_session, tensorrt_profile
+from blazepose_onnx.backend.model_session import ModelSession
+from blazepose_onnx.backend.provider_models import provider_models
+from blazepose_onnx.backend.providers import create_session, split_options, tensorrt_profile
+from blazepose_onnx.pipeline.detector import detector_input
+from blazepose_onnx.pipeline.landmarker import crop_inputs
 
 CHECKER = "onnxruntime.tools.check_onnx_model_mobile_usability"
 ML_PROGRAM = re.compile(
@@ -73,7 +73,7 @@ def _inputs(images) -> dict[str, np.ndarray]:
     names = ("messi5", "bus")
     options = PoseLandmarkerOptions(model="full", num_poses=4)
     with PoseLandmarker.create_from_options(options) as landmarker:
-        rois = [landmarker._pipeline.detect_rois(images[name]) for name in names]
+        rois = [landmarker.pipeline.detect_rois(images[name]) for name in names]
     turned = [r + np.array([0, 0, 0, 0, 0.4]) for r in rois]
     crops = [crop_inputs(images[k], r) for k, r in zip(names * 2, rois + turned, strict=True)]
     return {"detector": detector_input(images["messi5"])[0], "landmarker": np.concatenate(crops)}
@@ -138,7 +138,7 @@ def test_io_binding_gives_the_same_results(model_dir, images, clips):
         providers = [("cpu", {"io_binding": io_binding})]
         options = PoseLandmarkerOptions(model="full", num_poses=4, providers=providers)
         with PoseLandmarker.create_from_options(options) as landmarker:
-            assert landmarker._pipeline.landmarker.io_binding is io_binding
+            assert landmarker.pipeline.landmarker.io_binding is io_binding
             batch = landmarker.detect_batch([images[k] for k in ("messi5", "bus", "zidane")])
         with MultiStreamPoseLandmarker(options) as streams:
             streams.open_stream("a")
@@ -187,7 +187,7 @@ def test_tensorrt_profile_covers_every_batch_up_to_its_maximum(model_dir):
         }
     fixed = provider_models("full", "coreml")["landmarker"]
     assert tensorrt_profile(fixed, {"opt_batch": 1, "max_batch": 64}) == {}
-    assert _split_options("tensorrt", {"max_batch": 16})[1] == {
+    assert split_options("tensorrt", {"max_batch": 16})[1] == {
         "io_binding": True,  # TensorRT and CUDA run with IO binding by default
         "max_batch": 16,
         "opt_batch": 1,

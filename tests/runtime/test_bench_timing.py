@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from blazepose_onnx.cli.timing import STAGES
+from blazepose_onnx.bench.timing import STAGES
 
 
 @pytest.mark.parametrize("warmup", [0, 1])

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from blazepose_onnx.install import install_command
+from blazepose_onnx.common.install import install_command
 
 SCRIPT = Path(sys.executable).with_name("blazepose")
 
@@ -83,5 +83,38 @@ def test_serve_triton_without_the_extra_says_so_and_leaves_no_workspace(tmp_path
         timeout=120,
     )
     assert done.returncode == 1 and done.stdout == ""
-    one_line_error(done, f"needs the triton extra: {install_command('triton')}")
+    one_line_error(done, f"needs pytriton, which is not installed: {install_command('triton')}")
     assert [p for p in temp.iterdir() if p.is_dir()] == []  # (onnxruntime writes a .ses file)
+
+
+def test_a_full_disk_is_one_line(cli_env, data_dir):
+    """An OS error the run expects (the output's disk is full: /dev/full) is one line, exit 1."""
+    done = run_cli("detect", str(data_dir / "messi5.jpg"), "--model", "lite", "--json",
+                   "/dev/full", env=cli_env)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().startswith("blazepose: error: ") and "Traceback" not in done.stderr
+    assert "No space left on device" in done.stderr
+
+
+def test_a_bug_in_the_pipeline_shows_its_traceback(cli_env, data_dir, tmp_path):
+    """A ValueError no check of ours raised (here: numpy refusing shapes inside the landmarker
+    stage) is a bug: the real CLI lets it through with its traceback instead of one line."""
+    code = (
+        "import sys\n"
+        "from blazepose_onnx.pipeline import pose_pipeline\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise ValueError('operands could not be broadcast together')\n"
+        "pose_pipeline.PosePipeline.landmarks_batch = broken\n"
+        "from blazepose_onnx.cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "detect", str(data_dir / "messi5.jpg"), "--model", "lite",
+         "--json", str(tmp_path / "r.json")],
+        capture_output=True, text=True, env=cli_env, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback (most recent call last)" in done.stderr
+    assert done.stderr.rstrip().endswith("ValueError: operands could not be broadcast together")
+    assert "blazepose: error:" not in done.stderr
+    assert not (tmp_path / "r.json").exists()

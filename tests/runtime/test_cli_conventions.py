@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from blazepose_onnx.install import install_command
+from blazepose_onnx.common.install import install_command
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK_BENCH = ("bench", "--providers", "cpu", "--model", "lite", "--modes", "image",

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blazepose_onnx.export import CSV_COLUMNS
+from blazepose_onnx.io.export import CSV_COLUMNS
 
 SCRIPT = Path(sys.executable).with_name("blazepose")
 

@@ -59,6 +59,25 @@ def test_person_box_and_detector_mistakes_are_usage_errors(cli, data_dir, tmp_pa
         ),
         "frame key": ("video", "--person-boxes", '{"first": []}', "must be frame indices"),
         "no model": ("detect", "--person-detector", None, "no such file"),
+        "empty box": (
+            "detect",
+            "--person-boxes",
+            '{"bus.jpg": [[48, 398, 245, 902], [300, 10, 200, 50, 0.5]]}',
+            "the boxes of 'bus.jpg' need x2 > x1 and y2 > y1",
+        ),
+        "NaN": ("video", "--person-boxes", '{"0": [[1, 2, 30, NaN]]}', "contain NaN"),
+        "outside": (
+            "detect",
+            "--person-boxes",
+            '{"bus.jpg": [[900, 10, 990, 50]]}',
+            "the boxes of 'bus.jpg' must overlap the 810x1080 image",
+        ),
+        "outside a frame": (
+            "video",
+            "--person-boxes",
+            '{"0": [[10, 10, 50, 90]], "7": [[10, 700, 50, 790]]}',
+            "the boxes of '7' must overlap the 360x640 image",
+        ),
     }
     for name, (command, option, content, fragment) in cases.items():
         path = tmp_path / f"{name}.json"
@@ -68,3 +87,26 @@ def test_person_box_and_detector_mistakes_are_usage_errors(cli, data_dir, tmp_pa
         done = cli(command, source, option, str(path))
         assert done.returncode == 2, (name, done.stderr)
         assert f"error: {option}: " in done.stderr and fragment in done.stderr, name
+
+
+def test_boxes_with_and_without_a_score_mix(cli, data_dir, tmp_path):
+    """A score on some boxes only is valid: those without one count as sure (score 1), so with
+    --num-poses 1 the pose is the unscored box's person; with room, one pose per box."""
+    boxes = tmp_path / "boxes.json"
+    scored = [[*box, score] for box, score in zip(BUS_PEOPLE[1:], (0.9, 0.5, 0.8), strict=True)]
+    boxes.write_text(json.dumps({"bus.jpg": [*scored[:2], BUS_PEOPLE[0], scored[2]]}))
+    hips = {}
+    for num_poses in ("1", "4"):
+        out = tmp_path / f"poses{num_poses}.json"
+        done = cli(
+            "detect", str(data_dir / "bus.jpg"), "--person-boxes", str(boxes),
+            "--num-poses", num_poses, "--json", str(out),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (image,) = json.loads(out.read_text())["images"].values()
+        hips[num_poses] = sorted(
+            (pose[23]["x"] + pose[24]["x"]) / 2 * image["width"] for pose in image["pose_landmarks"]
+        )
+    (x,) = hips["1"]
+    assert BUS_PEOPLE[0][0] < x < BUS_PEOPLE[0][2]  # the box without a score
+    assert len(hips["4"]) == 4

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-from blazepose_onnx.providers import PROVIDERS, available_providers
+from blazepose_onnx.backend.providers import PROVIDERS, available_providers
 
 GPU_PROVIDERS = [
     pytest.param(
@@ -40,7 +40,7 @@ def test_gpu_image_results_match_cpu(model_dir, images, provider, variant):
         with PoseLandmarker.create_from_options(
             PoseLandmarkerOptions(model=variant, providers=[name], output_segmentation_masks=True)
         ) as landmarker:
-            assert landmarker._pipeline.landmarker.get_providers()[0] == PROVIDERS[name].ort_name
+            assert landmarker.pipeline.landmarker.get_providers()[0] == PROVIDERS[name].ort_name
             results[name] = [landmarker.detect(images[k]) for k in ("messi5", "bus", "astronaut")]
     for cpu, gpu in zip(results["cpu"], results[provider], strict=True):
         assert len(cpu.pose_landmarks) == len(gpu.pose_landmarks)

@@ -9,12 +9,16 @@ import onnx
 import onnxruntime as ort
 import pytest
 
+from blazepose_onnx.backend.graph_edits import (
+    prune_to_outputs,
+    session_model,
+    with_uint8_image_input,
+)
 from blazepose_onnx.converter.interface import INPUT_RANGE, read_metadata
 from blazepose_onnx.converter.paths import onnx_paths
-from blazepose_onnx.detector import detector_input
-from blazepose_onnx.graph_edits import prune_to_outputs, session_model, with_uint8_image_input
-from blazepose_onnx.landmarker import crop_inputs
-from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
+from blazepose_onnx.pipeline.detector import detector_input
+from blazepose_onnx.pipeline.landmarker import crop_inputs
+from blazepose_onnx.pipeline.pose_pipeline import LANDMARKER_OUTPUTS
 
 ROI_ON_MESSI = np.array([[0.5, 0.45, 0.8, 0.8, 0.0]])
 
@@ -105,7 +109,7 @@ def test_landmarker_runs_the_segmentation_head_only_when_masks_are_asked_for(
     without = landmarker_factory("full", masks=False)
     with_masks = landmarker_factory("full", masks=True)
     outputs = {
-        name: {value.name for value in lm._pipeline.landmarker.get_outputs()}
+        name: {value.name for value in lm.pipeline.landmarker.get_outputs()}
         for name, lm in (("without", without), ("with", with_masks))
     }
     assert "segmentation" not in outputs["without"] and "segmentation" in outputs["with"]

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blazepose_onnx.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
+from blazepose_onnx.io.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
 
 
 @pytest.fixture()

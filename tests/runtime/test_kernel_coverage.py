@@ -16,8 +16,8 @@ import onnx
 import pytest
 from onnx import TensorProto, defs
 
+from blazepose_onnx.backend.provider_models import provider_models
 from blazepose_onnx.converter.manifest import VARIANTS
-from blazepose_onnx.provider_models import provider_models
 
 KERNELS_DIR = Path(__file__).parents[1] / "data" / "operator_kernels"
 TABLES = json.loads((KERNELS_DIR / "operator_kernels.json").read_text())

@@ -17,8 +17,8 @@ from blazepose_onnx import (
     PoseLandmarkerOptions,
     RunningMode,
 )
-from blazepose_onnx.person_detector import decode_yolo
-from blazepose_onnx.pose_similarity import DUPLICATE_OKS, oks_matrix
+from blazepose_onnx.pipeline.person_detector import decode_yolo
+from blazepose_onnx.pipeline.pose_similarity import DUPLICATE_OKS, oks_matrix
 
 # The four pedestrians of bus.jpg (810x1080), drawn by hand: x1, y1, x2, y2 in pixels.
 BUS_PEOPLE = np.array(
@@ -123,7 +123,7 @@ def test_a_callable_person_detector_replaces_the_pose_detector(model_dir, images
     options = PoseLandmarkerOptions(model="full", num_poses=5, person_detector=detector)
     with PoseLandmarker.create_from_options(options) as landmarker:
         assert len(landmarker.detect(images["bus"]).pose_landmarks) >= 3
-        assert landmarker._pipeline.detector is None  # the pose detector is not even loaded
+        assert landmarker.pipeline.detector is None  # the pose detector is not even loaded
 
     def broken(rgb):
         raise RuntimeError("camera unplugged")

@@ -83,10 +83,13 @@ def test_presence_drops_no_good_box_pose(table):
 
 
 def test_the_built_in_person_detector_finds_everyone(table):
+    """The one option, `person_detector="ssd"` (num_poses unset: everyone; before, 1 pose per
+    photo, 4 of 12)."""
     ssd = table["ways"][SSD]
-    # measured: 12 of 12 with 14 poses (15 with the lowest versions), mean PCK 0.836 (0.842),
-    # OKS AP 0.542 (0.567)
-    assert ssd["good"] == 12 and ssd["poses"] <= 15
+    # measured: 12 of 12 with 15 poses (16 with the lowest versions; at num_poses=8 one fewer:
+    # the extra one from a 0.21 box on a partly hidden, unlabelled skier), mean PCK 0.836
+    # (0.842), OKS AP 0.542 (0.567)
+    assert ssd["good"] == 12 and ssd["poses"] <= 16
     assert ssd["mean_pck"] >= 0.83 and ssd["oks_ap"] >= 0.53
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from blazepose_onnx import BaseOptions, PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.options import MAX_NUM_POSES
 
 
 def test_defaults_match_mediapipe():
@@ -16,6 +17,19 @@ def test_defaults_match_mediapipe():
     assert options.min_tracking_confidence == 0.5
     assert options.output_segmentation_masks is False
     assert options.result_callback is None
+
+
+def test_num_poses_unset_is_one_or_everyone_with_a_person_detector():
+    """MediaPipe's 1 without a person detector (parity); everyone, up to MAX_NUM_POSES, with
+    one (the one option); a value given is a cap in both cases."""
+    assert PoseLandmarkerOptions().num_poses is None
+    assert PoseLandmarkerOptions(person_detector="ssd").validated().num_poses == MAX_NUM_POSES
+    for detector in (None, "ssd"):
+        assert (
+            PoseLandmarkerOptions(num_poses=3, person_detector=detector).validated().num_poses == 3
+        )
+    with pytest.raises(ValueError, match="num_poses"):
+        PoseLandmarkerOptions(num_poses=MAX_NUM_POSES + 1, person_detector="ssd").validated()
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,9 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.converter.errors import ModelFormatError, SourceError
 from blazepose_onnx.converter.paths import person_detector_paths
-from blazepose_onnx.detector import letterboxed
-from blazepose_onnx.image import rotate_clockwise, unrotate_points
-from blazepose_onnx.person_boxes import box_rois
+from blazepose_onnx.io.image import rotate_clockwise, unrotate_points
+from blazepose_onnx.pipeline.detector import letterboxed
+from blazepose_onnx.pipeline.person_boxes import box_rois
 
 # bus.jpg's four pedestrians and messi5.jpg's player (x1, y1, x2, y2, drawn by hand), and
 # zidane.jpg's two men's noses (x, y), in pixels.
@@ -114,7 +114,7 @@ def test_boxes_are_decoded_as_mediapipes_graph_decodes_the_tflite_outputs(ssd, i
         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
     )
     interpreter.allocate_tensors()
-    detector = ssd()._pipeline.person_detector
+    detector = ssd().pipeline.person_detector
     for name in ("bus", "zidane", "astronaut"):
         image = images[name]
         tensor, _ = letterboxed(image, 300)
@@ -208,16 +208,16 @@ def test_people_turned_any_way_are_found_as_the_pose_detector_finds_them(
 def test_upright_people_keep_their_upright_seed(ssd, images, clips):
     """The pose detector in a box changes the seed only for a body turned more than 45 degrees:
     upright people are seeded exactly as without it."""
-    pipeline = ssd()._pipeline
+    pipeline = ssd().pipeline
     for image in (images["bus"], images["zidane"], images["messi5"], clips["dance.mp4"][0]):
         height, width = image.shape[:2]
         boxes = pipeline.person_detector(image)[0]
         upright = box_rois(boxes, width, height)
-        turned = pipeline._turned_box_rois([image], [boxes], [upright])[0]
+        turned = pipeline.turned_box_rois([image], [boxes], [upright])[0]
         np.testing.assert_array_equal(turned, upright)
     image = rotate_clockwise(images["messi5"], 180)
     boxes = pipeline.person_detector(image)[0]
-    seeds = pipeline._turned_box_rois([image], [boxes], [box_rois(boxes, 1500, 1000)])[0]
+    seeds = pipeline.turned_box_rois([image], [boxes], [box_rois(boxes, 1500, 1000)])[0]
     assert abs(abs(seeds[0, 4]) - np.pi) < 0.5  # upside down: turned about 180 degrees
 
 

@@ -10,14 +10,14 @@ import json
 import numpy as np
 
 from blazepose_onnx.drawing import draw_landmarks, id_color
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.results import PoseLandmarkerResult
 
 
 def test_video_writes_the_tracked_ids_and_draws_them(cli, crossing, tmp_path):
     path, frames, want = crossing
     done = cli(
-        "video", str(path), "--model", "lite", "--num-poses", "2", "--person-detector", "ssd",
+        "video", str(path), "--model", "lite", "--person-detector", "ssd",
         "--jsonl", str(tmp_path / "v.jsonl"), "--csv", str(tmp_path / "v.csv"),
         "--out", str(tmp_path / "v.mp4"),
     )  # fmt: skip

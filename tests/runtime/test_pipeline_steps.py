@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from blazepose_onnx.anchors import ssd_anchors
-from blazepose_onnx.detector import (
+from blazepose_onnx.pipeline.anchors import ssd_anchors
+from blazepose_onnx.pipeline.detector import (
     Detections,
     decode_detections,
     detection_rois,
@@ -16,7 +16,7 @@ from blazepose_onnx.detector import (
     remove_letterbox,
     weighted_nms,
 )
-from blazepose_onnx.landmarker import (
+from blazepose_onnx.pipeline.landmarker import (
     crop_inputs,
     decode_outputs,
     masks_to_image,
@@ -24,7 +24,12 @@ from blazepose_onnx.landmarker import (
     refine_with_heatmap,
     rotate_world,
 )
-from blazepose_onnx.roi import axis_aligned_iou, crop_matrices, normalize_radians, project_to_image
+from blazepose_onnx.pipeline.roi import (
+    axis_aligned_iou,
+    crop_matrices,
+    normalize_radians,
+    project_to_image,
+)
 
 
 def test_anchor_layout():

@@ -11,9 +11,9 @@ import pytest
 from onnx import TensorProto, helper
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, ProviderError
-from blazepose_onnx.placement import RECORDS_ASSIGNMENT
-from blazepose_onnx.provider_models import provider_models
-from blazepose_onnx.providers import available_providers, create_session
+from blazepose_onnx.backend.placement import RECORDS_ASSIGNMENT
+from blazepose_onnx.backend.provider_models import provider_models
+from blazepose_onnx.backend.providers import available_providers, create_session
 
 
 def test_every_session_has_its_placement(landmarker_factory, test_providers):
@@ -78,7 +78,7 @@ def test_partial_placement_is_an_error_unless_accepted(caplog):
     message = str(caught.value)
     assert "provider 'openvino' runs only part of half.onnx: half 1/3 nodes (2 on cpu)" in message
     assert "provider_fallback=True" in message
-    with caplog.at_level(logging.WARNING, logger="blazepose_onnx.providers"):
+    with caplog.at_level(logging.WARNING, logger="blazepose_onnx.backend.providers"):
         session = create_session(
             model, ["openvino"], provider_fallback=True, label="half.onnx", name="half"
         )

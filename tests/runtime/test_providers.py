@@ -10,12 +10,12 @@ import pytest
 from onnx import TensorProto, helper
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, ProviderError
-from blazepose_onnx.provider_check import bf16_problem
-from blazepose_onnx.providers import (
+from blazepose_onnx.backend.provider_check import bf16_problem
+from blazepose_onnx.backend.providers import (
     PROVIDERS,
-    _ort_options,
     available_providers,
     create_session,
+    ort_options,
     resolve_providers,
     unavailable_reason,
 )
@@ -24,8 +24,8 @@ from blazepose_onnx.providers import (
 def test_the_test_provider_really_runs_the_models(landmarker_factory, test_providers, images):
     landmarker = landmarker_factory("lite")
     expected = PROVIDERS[test_providers[0]].ort_name
-    assert landmarker._pipeline.detector.get_providers()[0] == expected
-    assert landmarker._pipeline.landmarker.get_providers()[0] == expected
+    assert landmarker.pipeline.detector.get_providers()[0] == expected
+    assert landmarker.pipeline.landmarker.get_providers()[0] == expected
     assert len(landmarker.detect(images["messi5"]).pose_landmarks) == 1
 
 
@@ -74,7 +74,7 @@ def test_invalid_provider_option():
 
 
 def test_friendly_options_are_translated():
-    assert _ort_options("tensorrt", {"fp16": True, "engine_cache_dir": "trt", "device_id": 1}) == {
+    assert ort_options("tensorrt", {"fp16": True, "engine_cache_dir": "trt", "device_id": 1}) == {
         "trt_fp16_enable": "true",
         "trt_engine_cache_path": "trt",
         "trt_engine_cache_enable": "true",
@@ -82,17 +82,17 @@ def test_friendly_options_are_translated():
         "trt_timing_cache_path": "trt",
         "device_id": "1",
     }
-    assert _ort_options("openvino", {"device": "CPU", "threads": 2}) == {
+    assert ort_options("openvino", {"device": "CPU", "threads": 2}) == {
         "device_type": "CPU",
         "num_of_threads": "2",
     }
-    assert _ort_options("coreml", {"compute_units": "CPUAndGPU"}) == {
+    assert ort_options("coreml", {"compute_units": "CPUAndGPU"}) == {
         "MLComputeUnits": "CPUAndGPU",
         "ModelFormat": "MLProgram",  # the default: ML Program, not the older NeuralNetwork
         "RequireStaticInputShapes": "1",
     }
-    assert _ort_options("cuda", {}) == {"cudnn_conv_algo_search": "HEURISTIC"}
-    assert _ort_options("cuda", {"cudnn_conv_algo_search": "EXHAUSTIVE"}) == {
+    assert ort_options("cuda", {}) == {"cudnn_conv_algo_search": "HEURISTIC"}
+    assert ort_options("cuda", {"cudnn_conv_algo_search": "EXHAUSTIVE"}) == {
         "cudnn_conv_algo_search": "EXHAUSTIVE"
     }
 
@@ -111,7 +111,7 @@ def test_friendly_options_are_translated():
 )
 def test_bad_option_values_are_named(provider, options, message):
     with pytest.raises(ProviderError, match=re.escape(message)):
-        _ort_options(provider, options)
+        ort_options(provider, options)
 
 
 def test_provider_that_loads_but_cannot_run_the_model(tmp_path, test_providers):

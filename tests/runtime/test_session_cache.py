@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from blazepose_onnx import session_cache
-from blazepose_onnx.graph_edits import session_model
-from blazepose_onnx.pipeline import LANDMARKER_OUTPUTS
+from blazepose_onnx.backend import session_cache
+from blazepose_onnx.backend.graph_edits import session_model
+from blazepose_onnx.pipeline.pose_pipeline import LANDMARKER_OUTPUTS
 
 
 @pytest.fixture()

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blazepose_onnx.inputs import read_frames
+from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.solutions import pose as mp_pose
 
 GOLDEN = json.loads((Path(__file__).parent.parent / "golden" / "legacy.json").read_text())

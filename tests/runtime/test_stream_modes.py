@@ -15,8 +15,8 @@ from blazepose_onnx import (
     PoseLandmarkerResult,
     RunningMode,
 )
-from blazepose_onnx.smoothing import LowPassFilter, OneEuroFilter
-from blazepose_onnx.tracking import associate, rescale_rois
+from blazepose_onnx.stream.smoothing import LowPassFilter, OneEuroFilter
+from blazepose_onnx.stream.tracking import associate, rescale_rois
 
 
 def video_landmarker(**options) -> PoseLandmarker:
@@ -91,9 +91,9 @@ def test_multi_pose_smoothing_is_optional_and_per_track(model_dir, clips):
 def test_needs_detection_changes_nothing(model_dir, clips, legacy):
     """Asking whether a frame of another size needs the detector (Tasks: no, the tracked ROI
     is rescaled; the legacy graph: yes, the track is dropped) leaves the stream as it was."""
-    from blazepose_onnx.pipeline import PosePipeline
+    from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
     from blazepose_onnx.solutions.legacy_tracking import legacy_policy
-    from blazepose_onnx.stream import PoseStream
+    from blazepose_onnx.stream.pose_stream import PoseStream
 
     options = PoseLandmarkerOptions(model="lite", running_mode=RunningMode.VIDEO).validated()
     pipeline = PosePipeline(options)

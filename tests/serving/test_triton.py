@@ -366,8 +366,8 @@ def test_pose_video_tracks_people_as_in_process(model_dir, ssd_model, tmp_path, 
     """`pose_video` with the ssd person detector: two streams (two people crossing; one
     hidden behind another) stepped together keep the ids and poses of in-process VIDEO mode
     with the same options, the crossing person's one id each."""
-    from blazepose_onnx.composed_clips import SCENES, compose
-    from blazepose_onnx.inputs import read_frames
+    from blazepose_onnx.bench.composed_clips import SCENES, compose
+    from blazepose_onnx.io.video_reader import read_frames
 
     source = read_frames(str(data_dir / "squat.mp4"))
     lengths = {"passing": 80, "occlusion": 60}  # through the crossing; into the hiding
@@ -560,3 +560,20 @@ def test_write_repo_command(cli, tmp_path):
             "landmarker.onnx",
         ]
         assert "TritonPythonModel" in (version / "model.py").read_text()
+
+
+def test_write_repo_needs_num_poses_with_a_person_detector(cli, tmp_path, ssd_model):
+    """The outputs have a fixed slot per pose: without a person detector an unset num_poses is
+    1 (as in-process); with one, where in-process it means everyone (up to 64), the writer asks
+    for it rather than serve 64 slots (and masks) per frame, and writes nothing."""
+    refused = cli("serve", "write-repo", str(tmp_path / "refused"), "--person-detector", "ssd")
+    assert refused.returncode == 2
+    assert "--num-poses must be given with --person-detector" in refused.stderr
+    assert not (tmp_path / "refused").exists()
+    with pytest.raises(ValueError, match="num_poses"):
+        RepositoryOptions(person_detector="ssd").checked()
+    done = cli("serve", "write-repo", str(tmp_path / "repo"), "--model", "lite")
+    assert done.returncode == 0, done.stderr
+    config = (tmp_path / "repo" / "pose_image" / "config.pbtxt").read_text()
+    assert "dims: [ 1, 33, 5 ]" in config
+    assert RepositoryOptions().checked().num_poses == 1

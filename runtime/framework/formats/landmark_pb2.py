@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
+
 FIELDS = ("x", "y", "z", "visibility", "presence")  # landmark.proto's, all optional floats
 
 
@@ -36,7 +38,9 @@ class _Landmark:
     def HasField(self, name: str) -> bool:
         """Whether the field was set (as protobuf: False for an unset one, still 0.0)."""
         if name not in FIELDS:
-            raise ValueError(f'Protocol message {type(self).__name__} has no "{name}" field.')
+            raise InvalidValueError(
+                f'Protocol message {type(self).__name__} has no "{name}" field.'
+            )
         return name in self._set
 
     def ClearField(self, name: str) -> None:
@@ -88,7 +92,7 @@ class _Landmarks(list):
             copy.CopyFrom(item)
             return copy
         if not all(hasattr(item, name) for name in ("x", "y")):
-            raise TypeError(f"expected {self.kind.__name__}, got {type(item).__name__}")
+            raise InvalidTypeError(f"expected {self.kind.__name__}, got {type(item).__name__}")
         values = {n: getattr(item, n, None) for n in FIELDS}
         return self.kind(**{n: v for n, v in values.items() if v is not None})
 
