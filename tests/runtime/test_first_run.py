@@ -30,7 +30,8 @@ def test_version_and_help_with_defaults(cli):
     assert done.returncode == 0 and done.stdout.strip() == f"blazepose-onnx {__version__}"
     help_text = " ".join(cli("detect", "--help").stdout.split())
     for fragment in (
-        "--num-poses NUM_POSES most poses per image, 1 to 64 (default: 1)",
+        "--num-poses NUM_POSES most poses per image, 1 to 64 (default: 1, MediaPipe's; with "
+        "--person-detector, everyone up to 64)",
         "--min-detection-confidence MIN_DETECTION_CONFIDENCE minimum the pose detector's "
         "score, in [0, 1] (default: 0.5)",
         "--model MODEL lite, full, heavy",
