@@ -2,7 +2,7 @@
 
     python benchmarks/legacy_bench.py [--rounds 3] [--calls 40] [--json legacy_bench.json]
 
-Needs MediaPipe 0.10.21 next to the project (README, Install: Beside MediaPipe gives the pins).
+Needs MediaPipe 0.10.21 next to the project (docs/install.md#beside-mediapipe gives the pins).
 Per model complexity: ms per IMAGE call (static_image_mode, sample photo) and per tracked VIDEO
 frame (the sample clip), each implementation timed in interleaved rounds; the median of the
 round medians is reported with our/their ratio. MediaPipe uses one core; ours default threads.
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         import mediapipe as mp
     except ImportError:
         print(
-            "MediaPipe 0.10.21 is not installed here (README, Install: Beside MediaPipe)",
+            "MediaPipe 0.10.21 is not installed here (docs/install.md#beside-mediapipe)",
             file=sys.stderr,
         )
         return 1

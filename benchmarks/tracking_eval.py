@@ -20,7 +20,8 @@ their box is in sight), of
 
 dance.mp4 (three dancers) is scored against its hand-checked lanes (tests/data/dance_lanes.json):
 a switch is an id moving to another dancer's lane. tests/runtime/test_person_tracking.py
-asserts the tracker's numbers; the README's "Many people" table comes from this script.
+asserts the tracker's numbers; the tables of docs/people.md and the README come from this
+script.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def people_scene(
     return Scene((width * count, round(source_size[1] * scale)), frames, tiles)
 
 
-# The scenes the tracking tests and the README's table use (source: tests/data/squat.mp4,
+# The scenes the tracking tests and the tables of docs/people.md use (source: tests/data/squat.mp4,
 # 406x720, whose tiles at scale 0.5 are 203x360).
 SCENES: dict[str, Scene] = {
     # three people side by side, one mirrored, one smaller

@@ -1,5 +1,5 @@
 """`blazepose extract`: a dataset's photos and videos into Parquet
-(README, "Datasets: blazepose extract")."""
+(docs/datasets.md)."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def add_model_options(
         choices=PRECISIONS,
         default="fp32",
         help="fp32; fp16 (compute models for GPUs); bf16 (opt-in, with --provider openvino on "
-        "a CPU with native bfloat16: faster, landmarks drift; README, Speed) "
+        "a CPU with native bfloat16: faster, landmarks drift; docs/backends.md#bf16) "
         "(default: %(default)s)",
     )
     command.add_argument(
@@ -97,7 +97,7 @@ def add_model_options(
         metavar="{ssd,MODEL.onnx}",
         help="a person detector in place of MediaPipe's pose detector, which finds few people: "
         "ssd (MediaPipe's SSD person detector, fetched on first use) or a YOLO-layout ONNX file "
-        "(README, Many people)",
+        "(docs/people.md)",
     )
     command.add_argument(
         "--person-detection-interval",

@@ -1,5 +1,5 @@
 """Datasets of poses: `extract(sources, out, options)` runs every photo and video through the
-pipeline into a resumable Parquet dataset (README, "Datasets: blazepose extract"), on worker
+pipeline into a resumable Parquet dataset (docs/datasets.md), on worker
 processes or a Ray cluster. Needs pyarrow (the [extract] extra), and Ray for the Ray engine.
 
 The module itself is callable: `blazepose_onnx.extract(...)` is `extract.run.extract(...)`.

@@ -1,4 +1,4 @@
-"""The Parquet schemas of an extracted dataset (README, "Datasets: blazepose extract") and the
+"""The Parquet schemas of an extracted dataset (docs/datasets.md) and the
 table of one source's poses, built with numpy from the landmarker's results."""
 
 from __future__ import annotations
