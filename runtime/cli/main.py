@@ -117,7 +117,8 @@ def _display_options(command: argparse.ArgumentParser) -> None:
         "--person-boxes",
         metavar="BOXES.json",
         help="person boxes to take poses from: {image path or name: [[x1, y1, x2, y2], ...]} for "
-        "detect, {frame index: [...]} for video; pixels, before --rotate (docs/people.md#person-boxes)",
+        "detect, {frame index: [...]} for video; pixels, before --rotate "
+        "(docs/people.md#person-boxes)",
     )
     command.add_argument(
         "--keypoints",

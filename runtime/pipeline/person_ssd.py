@@ -1,17 +1,18 @@
 """MediaPipe's SSD person detector (`person_detector="ssd"`): the box detector of MediaPipe's
 Objectron graph (SSD-MobileNetV2, Open Images v4), decoded as that graph decodes it.
 
-MediaPipe's `object_detection_oid_v4_cpu.pbtxt`: a 300x300 input in [-1, 1]; SsdAnchorsCalculator
-with 6 layers, scales 0.2 to 0.95, strides 16 to 512, aspect ratios 1, 2, 0.5, 3, 0.3333 plus
-an interpolated-scale anchor per location (the lowest layer: the three fixed boxes (1, 0.1),
-(2, s0), (0.5, s0)), 1917 anchors; TfLiteTensorsToDetectionsCalculator with sigmoid scores,
-box scales 10, 10, 5, 5 and exponential sizes. Where the graph labels an anchor with its best
-class, a person detector reads the Person class's own score (class 4), so a person whose best
-class is a garment is still found. Two choices differ from that graph, both measured
-(docs/performance.md#many-people): the image is letterboxed (its aspect kept; the graph stretches it), and
-overlapping boxes are merged by the weighted non-maximum suppression of MediaPipe's pose
-detector (the graph keeps the best box alone, which flips between two near-equal anchors when
-the input changes by a rounding: bus.jpg's fourth person under OpenCV 4.11 and 5.1).
+MediaPipe's `object_detection_oid_v4_cpu.pbtxt`: a 300x300 input in [-1, 1];
+SsdAnchorsCalculator with 6 layers, scales 0.2 to 0.95, strides 16 to 512, aspect ratios 1, 2,
+0.5, 3, 0.3333 plus an interpolated-scale anchor per location (the lowest layer: the three fixed
+boxes (1, 0.1), (2, s0), (0.5, s0)), 1917 anchors; TfLiteTensorsToDetectionsCalculator with
+sigmoid scores, box scales 10, 10, 5, 5 and exponential sizes. Where the graph labels an anchor
+with its best class, a person detector reads the Person class's own score (class 4), so a person
+whose best class is a garment is still found. Two choices differ from that graph, both measured
+(docs/performance.md#many-people): the image is letterboxed (its aspect kept; the graph
+stretches it), and overlapping boxes are merged by the weighted non-maximum suppression of
+MediaPipe's pose detector (the graph keeps the best box alone, which flips between two
+near-equal anchors when the input changes by a rounding: bus.jpg's fourth person under OpenCV
+4.11 and 5.1).
 """
 
 from __future__ import annotations
