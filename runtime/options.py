@@ -48,7 +48,7 @@ class PoseLandmarkerOptions:
     'fp16' uses fp16 compute models (for GPUs; inputs and outputs stay float32); 'bf16' (opt-in,
     never a default) runs the fp32 models in bfloat16 on OpenVINO's CPU plugin, about 1.5-2x
     faster on CPUs with native bfloat16 (AVX512-BF16, AMX) but with landmarks that drift from
-    fp32 (README, Speed): it needs `providers=["openvino"]`.
+    fp32 (docs/backends.md#bf16): it needs `providers=["openvino"]`.
     `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
     fine-tuned bundle; converted on first use, with a warning).
     `num_poses` caps the poses per image; left unset (None) it is 1 without a person detector

@@ -141,9 +141,9 @@ def test_without_an_onnx_runtime_build_each_command_says_what_to_install(
     ], done.stderr
 
 
-def test_the_dev_extra_installs_what_the_readme_dataset_examples_import(wheel):
-    """The README's test set-up (`[cpu,dev]`) runs its pandas and DuckDB examples: they were
-    skipped there, pandas and DuckDB being in no extra."""
+def test_the_dev_extra_installs_what_the_dataset_examples_import(wheel):
+    """The test set-up (`[cpu,dev]`) runs the datasets page's pandas and DuckDB examples: they
+    were skipped there, pandas and DuckDB being in no extra."""
     import re
     from importlib.metadata import packages_distributions
 
@@ -155,8 +155,8 @@ def test_the_dev_extra_installs_what_the_readme_dataset_examples_import(wheel):
         for r in requires
         if "extra ==" not in r or 'extra == "dev"' in r
     }
-    section = (ROOT / "README.md").read_text().split("## Datasets: blazepose extract")[1]
-    blocks = re.findall(r"```python\n(.*?)```", section.split("\n## ")[0], re.S)
+    page = (ROOT / "docs" / "datasets.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
     modules = {m for block in blocks for m in re.findall(r"^import (\w+)", block, re.M)}
     assert {"pandas", "duckdb", "numpy"} <= modules, modules
     for module in sorted(modules - set(sys.stdlib_module_names) - {"blazepose_onnx"}):

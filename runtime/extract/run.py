@@ -144,7 +144,7 @@ def extract(
     connect_timeout: float = CONNECT_TIMEOUT,
 ) -> Summary:
     """Poses of every photo and video in `sources` (files, folders, globs, `@list.txt`) into
-    the Parquet dataset `out` (README, "Datasets: blazepose extract"); sources done before
+    the Parquet dataset `out` (docs/datasets.md); sources done before
     with the same options and models are skipped (`retry_failed`: failed ones are redone;
     `overwrite`: all). Local engine: `workers` processes (default: the cores divided by
     `options.num_threads`, 1 by default). Ray engine: tasks on the cluster at `address` with

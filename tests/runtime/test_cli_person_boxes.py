@@ -1,5 +1,5 @@
 """Person boxes and a person detector through `blazepose detect` and `blazepose video`, as a
-user would run them (README, Many people)."""
+user would run them (docs/people.md#person-boxes)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COCO = Path(os.environ.get("BLAZEPOSE_COCO_DIR", ROOT.parent / "shared" / "testdata" / "coco"))
 HOW_TO_GET = (
     f"no labelled COCO photos in {COCO}: get mmpose's tests/data/coco and set BLAZEPOSE_COCO_DIR "
-    "to it (README, Set up on a fresh machine: git clone --depth 1 --filter=blob:none --sparse "
+    "to it (docs/contributing.md#test-data: git clone --depth 1 --filter=blob:none --sparse "
     "https://github.com/open-mmlab/mmpose && git -C mmpose sparse-checkout set tests/data/coco)"
 )
 SSD = 'person_detector="ssd" (built-in SSD)'

@@ -3,8 +3,7 @@
 Thresholds (normalised image units, metres for world landmarks), per matched pose:
 - landmarks MediaPipe reports visible (visibility >= 0.5): mean |dx|,|dy| <= 0.005, max <= 0.03;
 - all 33 landmarks: mean <= 0.006, max <= 0.05 (out-of-frame, extrapolated landmarks move with
-  single-pixel rounding differences; see README, Quick start (Python): "Parity with MediaPipe
-  1.2.2");
+  single-pixel rounding differences; see docs/performance.md#parity-with-mediapipe);
 - mean |d visibility|, |d presence| <= 0.02;
 - world landmarks mean |d| <= 0.006 m over visible landmarks, <= 0.008 m over all;
 - segmentation mask IoU at 0.5 >= 0.97.

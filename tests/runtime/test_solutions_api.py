@@ -16,7 +16,7 @@ from blazepose_onnx import LandmarkerClosedError, samples
 from blazepose_onnx.solutions import drawing_styles, drawing_utils
 from blazepose_onnx.solutions import pose as mp_pose
 
-# MediaPipe's legacy pose example (docs/solutions/pose.md), with `import mediapipe as mp`
+# MediaPipe's legacy pose example (its page solutions/pose.md), with `import mediapipe as mp`
 # replaced and its inputs pointed at files: the static-image part, then the video part on a
 # clip instead of a webcam (no window).
 EXAMPLE = """
