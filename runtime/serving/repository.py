@@ -109,17 +109,18 @@ class RepositoryOptions:
     def checked(self) -> RepositoryOptions:
         """A validated copy (the landmarker's options too, `num_poses` resolved: 1 when unset,
         and required with a person detector); ValueError names the first bad option."""
-        if self.landmarker.num_poses is None and self.landmarker.person_detector is not None:
+        detector = self.landmarker.person_detector
+        if detector is not None and not is_builtin(detector):
+            raise InvalidValueError(
+                "person_detector must name a built-in person detector "
+                f"({', '.join(BUILTIN_PERSON_DETECTORS)}), got {detector!r}"
+            )
+        if self.landmarker.num_poses is None and detector is not None:
             raise InvalidValueError(
                 "num_poses (--num-poses) must be set with a person detector: the outputs "
                 "have a fixed slot for each pose served, e.g. num_poses=8"
             )
         landmarker = self.landmarker_options()  # the pipeline's own checks
-        if landmarker.person_detector is not None and not is_builtin(landmarker.person_detector):
-            raise InvalidValueError(
-                "person_detector must name a built-in person detector "
-                f"({', '.join(BUILTIN_PERSON_DETECTORS)}), got {landmarker.person_detector!r}"
-            )
         if landmarker.result_callback is not None:
             raise InvalidValueError("result_callback cannot be served (each model calls its own)")
         if self.kind not in ("cpu", "gpu"):

@@ -576,4 +576,4 @@ def test_write_repo_needs_num_poses_with_a_person_detector(cli, tmp_path, ssd_mo
     assert done.returncode == 0, done.stderr
     config = (tmp_path / "repo" / "pose_image" / "config.pbtxt").read_text()
     assert "dims: [ 1, 33, 5 ]" in config
-    assert RepositoryOptions().checked().num_poses == 1
+    assert RepositoryOptions().checked().landmarker.num_poses == 1
