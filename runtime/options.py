@@ -16,7 +16,7 @@ from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, 
 MAX_NUM_POSES = 64
 PRECISIONS = ("fp32", "fp16", "bf16")
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # 8660x5773: a 48-megapixel photo fits
-DEFAULT_PERSON_DETECTION_INTERVAL = 10  # frames (measured: docs/people.md)
+DEFAULT_PERSON_DETECTION_INTERVAL = 10  # frames (measured: docs/performance.md#tracking)
 
 
 class RunningMode(enum.Enum):

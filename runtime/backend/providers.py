@@ -109,8 +109,9 @@ PROVIDERS: dict[str, ProviderInfo] = {
     ),
 }
 SHORT_NAMES = {info.ort_name: name for name, info in PROVIDERS.items()}
-# Accelerators first, then the CPU provider. OpenVINO on a CPU is not faster than the CPU
-# provider once unused model heads are pruned (docs/performance.md#speed), so `auto` never picks it.
+# Accelerators first, then the CPU provider. OpenVINO on a CPU is not faster than the CPU provider
+# once unused model heads are pruned (docs/performance.md#blazepose-bench), so `auto` never picks
+# it.
 AUTO_ORDER = ("tensorrt", "cuda", "coreml", "directml", "cpu")
 
 GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")

@@ -1,13 +1,13 @@
 """The body's rotation for ROIs seeded from person boxes: MediaPipe's pose detector in each box.
 
 A box has no rotation, and a ROI seeded upright from it loses a person lying down or upside down
-(docs/performance.md#many-people: measured on photos turned 90/180/270 degrees). MediaPipe's
-pose detector finds a body in any orientation, as its hip centre and the point above the head;
-run on a square crop around each box (1.25x its longer side, upright), its best detection whose
-face lies in the box (the detector keys on faces; the hips of an upper body may lie outside the
-picture) seeds that box's ROI by MediaPipe's own detection rule when it turns the body more than
-45 degrees from upright. Every other box keeps the upright rule (`person_boxes`), so an upright
-person is seeded exactly as without this step.
+(docs/performance.md#the-built-in-person-detector: measured on photos turned 90/180/270
+degrees). MediaPipe's pose detector finds a body in any orientation, as its hip centre and the
+point above the head; run on a square crop around each box (1.25x its longer side, upright), its
+best detection whose face lies in the box (the detector keys on faces; the hips of an upper body
+may lie outside the picture) seeds that box's ROI by MediaPipe's own detection rule when it
+turns the body more than 45 degrees from upright. Every other box keeps the upright rule
+(`person_boxes`), so an upright person is seeded exactly as without this step.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ A box less than 1.4x as tall as it is wide is taken for a partly visible person 
 head to hips, legs cut off or hidden). MediaPipe centres a ROI on the hips with the body's
 circle around it, so such a box's ROI is centred 0.9 of the way down the box and is twice the
 box's height (at least 1.25x its longer side): the visible body fills the crop's upper half, as
-it does in MediaPipe's own ROI of an upper body (docs/performance.md#many-people:
-measured against the plain rule).
+it does in MediaPipe's own ROI of an upper body
+(docs/performance.md#photos-the-ways-to-a-pose-per-person: measured against the plain rule).
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ boxes (1, 0.1), (2, s0), (0.5, s0)), 1917 anchors; TfLiteTensorsToDetectionsCalc
 sigmoid scores, box scales 10, 10, 5, 5 and exponential sizes. Where the graph labels an anchor
 with its best class, a person detector reads the Person class's own score (class 4), so a person
 whose best class is a garment is still found. Two choices differ from that graph, both measured
-(docs/performance.md#many-people): the image is letterboxed (its aspect kept; the graph
-stretches it), and overlapping boxes are merged by the weighted non-maximum suppression of
-MediaPipe's pose detector (the graph keeps the best box alone, which flips between two
-near-equal anchors when the input changes by a rounding: bus.jpg's fourth person under OpenCV
-4.11 and 5.1).
+(docs/performance.md#the-built-in-person-detector): the image is letterboxed (its aspect kept;
+the graph stretches it), and overlapping boxes are merged by the weighted non-maximum
+suppression of MediaPipe's pose detector (the graph keeps the best box alone, which flips
+between two near-equal anchors when the input changes by a rounding: bus.jpg's fourth person
+under OpenCV 4.11 and 5.1).
 """
 
 from __future__ import annotations
