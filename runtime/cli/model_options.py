@@ -97,7 +97,7 @@ def add_model_options(
         metavar="{ssd,MODEL.onnx}",
         help="a person detector in place of MediaPipe's pose detector, which finds few people: "
         "ssd (MediaPipe's SSD person detector, fetched on first use) or a YOLO-layout ONNX file "
-        "(docs/people.md#everyone-one-id-each-one-option)",
+        "(docs/people.md)",
     )
     command.add_argument(
         "--person-detection-interval",
