@@ -37,15 +37,27 @@ def test_auto_picks_the_first_available_in_order():
     assert auto.ort_name == PROVIDERS[auto.name].ort_name
 
 
-def test_providers_command_prints_each_models_placement(cli):
+def test_providers_command_prints_each_models_placement(cli, ssd_model):
     """`blazepose providers --model lite`: per available provider, the nodes of each model it
-    runs (CI: cpu, and openvino in its OpenVINO environment)."""
+    runs (CI: cpu, and openvino in its OpenVINO environment); `--person-detector ssd` adds its
+    session's."""
     done = cli("providers", "--model", "lite")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     table = lines[lines.index("lite (fp32), nodes each provider runs:") + 1 :]
     assert table == [
         f"  {name:<9} detector 154/154 nodes, landmarker 165/165 nodes"
+        for name in available_providers()
+    ]
+    done = cli("providers", "--model", "lite", "--person-detector", "ssd")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    table = lines[
+        lines.index("lite (fp32) with person detector ssd, nodes each provider runs:") + 1 :
+    ]
+    assert table == [
+        f"  {name:<9} detector 154/154 nodes, landmarker 165/165 nodes, "
+        "person_detector 156/156 nodes"
         for name in available_providers()
     ]
 
