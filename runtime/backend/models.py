@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -138,6 +139,18 @@ def builtin_person_detector_path(name: str, model: str | os.PathLike | None = No
     from blazepose_onnx.converter import ensure_person_detector
 
     return ensure_person_detector(name)
+
+
+def builtin_person_detector_model(
+    name: str, model: str | os.PathLike | None = None, form: ModelForm = ANY_FORM
+) -> tuple[Path, bytes]:
+    """A built-in person detector's converted model (`builtin_person_detector_path`) and the
+    serialised model its session is built from, in the `form` its provider needs (as the pose
+    models are: a uint8 NHWC input; on CoreML a fixed batch and float32 pixels). It runs on one
+    image at a time, so a fixed batch is 1 whatever the pose models' `batch_size`."""
+    path = builtin_person_detector_path(name, model)
+    single = form if form.batch is None else dataclasses.replace(form, batch=1)
+    return path, cached_session_model(path, "person_detector", None, single)
 
 
 def input_spec(session: ort.InferenceSession) -> InputSpec:

@@ -173,7 +173,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from blazepose_onnx.backend.provider_models import export_models
 
     written = export_models(
-        args.variant, args.provider, args.out, precision=args.precision, masks=args.masks
+        args.variant,
+        args.provider,
+        args.out,
+        precision=args.precision,
+        masks=args.masks,
+        person_detector=args.person_detector,
     )
     for role, path in written.items():
         print(f"{role}: {path}")
@@ -267,12 +272,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(PROVIDERS),
         help="the execution provider whose models to write (coreml: fixed batch 1)",
     )
-    export.add_argument("--out", type=Path, required=True, help="folder for the two models")
+    export.add_argument("--out", type=Path, required=True, help="folder for the models")
     export.add_argument(
         "--precision", choices=PRECISIONS, default="fp32", help="fp32 or fp16 compute"
     )
     export.add_argument(
         "--masks", action="store_true", help="keep the landmarker's segmentation output"
+    )
+    export.add_argument(
+        "--person-detector",
+        choices=list(load_manifest().person_detectors),
+        help="also write person_detector.onnx: this built-in person detector as the runtime "
+        "hands it the provider (fetched and converted on first use)",
     )
     export.set_defaults(run=cmd_export)
     return parser

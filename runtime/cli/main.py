@@ -73,6 +73,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
+    if args.person_detector is not None and args.model is None:
+        args.parser.error("--person-detector is for --model: it adds that model's placement")
     require_onnxruntime()
     import onnxruntime as ort
 
@@ -86,7 +88,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
     if args.model is not None:
         from blazepose_onnx.cli.placement_table import print_placement
 
-        print_placement(args.model, args.precision)
+        print_placement(args.model, args.precision, args.person_detector)
     return 0
 
 
@@ -309,7 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     providers.add_argument(
         "--precision", choices=("fp32", "fp16"), default="fp32", help="with --model: its precision"
     )
-    providers.set_defaults(run=cmd_providers)
+    providers.add_argument(
+        "--person-detector",
+        metavar="{ssd,MODEL.onnx}",
+        help="with --model: also the placement of this person detector's session",
+    )
+    providers.set_defaults(run=cmd_providers, parser=providers)
 
     serve_cmd = commands.add_parser("serve", help="serve on NVIDIA Triton (write-repo, triton)")
     serve.add_arguments(serve_cmd)

@@ -17,8 +17,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from blazepose_onnx.backend.models import builtin_person_detector_path
-from blazepose_onnx.backend.session_cache import cached_session_model
+from blazepose_onnx.backend.model_form import ANY_FORM, ModelForm
+from blazepose_onnx.backend.models import builtin_person_detector_model
 from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
 from blazepose_onnx.pipeline.person_boxes import check_person_boxes
@@ -89,16 +89,17 @@ def person_detector_stage(
     detector: Callable[[np.ndarray], Any] | str | os.PathLike | None,
     session_factory: Callable[[bytes], Any],
     model: str | os.PathLike | None = None,
+    form: ModelForm = ANY_FORM,
 ) -> Callable[[np.ndarray], Any] | None:
     """The first stage that replaces the pose detector, if any: the callable itself, the named
-    built-in (the copy a `model` folder carries, else the model directory's), or the ONNX
-    person detector at that path, with sessions from `session_factory`."""
+    built-in (the copy a `model` folder carries, else the model directory's; in the `form` the
+    provider needs), or the ONNX person detector at that path as it is, with sessions from
+    `session_factory`."""
     if detector is None or callable(detector):
         return detector
     if is_builtin(detector):
-        path = builtin_person_detector_path(detector, model)
-        session = session_factory(cached_session_model(path, "person_detector"))
-        return BUILTIN_PERSON_DETECTORS[detector].build(session)
+        _, data = builtin_person_detector_model(detector, model, form)
+        return BUILTIN_PERSON_DETECTORS[detector].build(session_factory(data))
     return OnnxPersonDetector(detector, session_factory)
 
 

@@ -107,12 +107,9 @@ class PosePipeline:
         needs_detector = options.person_detector is None or self.orients_boxes
         roles = {"detector": None} if needs_detector else {}
         roles["landmarker"] = self.landmarker_outputs
+        form = model_form(options.providers)
         models = resolve_session_models(
-            options.model,
-            options.model_precision,
-            options.trust_unverified,
-            roles,
-            model_form(options.providers),
+            options.model, options.model_precision, options.trust_unverified, roles, form
         )
         sessions = {role: self._session(role, *models[role]) for role in models}
         self.detector = sessions.get("detector")
@@ -124,6 +121,7 @@ class PosePipeline:
                 label=str(options.person_detector), name="person_detector",
             ),
             options.model,
+            form,
         )  # fmt: skip
         self.detector_spec = None if self.detector is None else input_spec(self.detector)
         self.landmarker_spec = input_spec(self.landmarker)
@@ -144,7 +142,7 @@ class PosePipeline:
     @property
     def placement(self) -> dict[str, Placement]:
         """Where ONNX Runtime placed each model's nodes, by model ("detector", "landmarker",
-        "person_detector" when it is an ONNX file)."""
+        "person_detector" for a built-in or an ONNX file)."""
         sessions = {"detector": self.detector, "landmarker": self.landmarker}
         session = getattr(self.person_detector, "session", None)
         if isinstance(session, ModelSession):

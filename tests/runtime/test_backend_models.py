@@ -17,8 +17,10 @@ from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarker, PoseLandma
 from blazepose_onnx.backend.model_session import ModelSession
 from blazepose_onnx.backend.provider_models import provider_models
 from blazepose_onnx.backend.providers import create_session, split_options, tensorrt_profile
-from blazepose_onnx.pipeline.detector import detector_input
+from blazepose_onnx.pipeline import pose_pipeline
+from blazepose_onnx.pipeline.detector import detector_input, letterboxed
 from blazepose_onnx.pipeline.landmarker import crop_inputs
+from blazepose_onnx.pipeline.person_ssd import SsdPersonDetector
 
 CHECKER = "onnxruntime.tools.check_onnx_model_mobile_usability"
 ML_PROGRAM = re.compile(
@@ -58,11 +60,26 @@ def test_coreml_exports_are_one_ml_program_partition(cli, tmp_path, variant):
             assert (partitions, taken) == (1, total) and total > 100, (role, masks)
 
 
-def test_the_dynamic_models_are_not_coreml_ready(tmp_path):
+def test_the_person_detectors_coreml_export_is_one_ml_program_partition(cli, ssd_model, tmp_path):
+    """`--person-detector ssd` adds the built-in person detector as CoreML gets it (batch 1,
+    float32 pixels), which the checker puts whole into one ML Program partition."""
+    out = tmp_path / "models"
+    done = cli("export", "lite", "--for", "coreml", "--out", str(out), "--person-detector", "ssd",
+               script="blazepose-convert")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"{role}: {out / role}.onnx" for role in ("detector", "landmarker", "person_detector")
+    ]
+    partitions, taken, total = ml_program_partitions(out / "person_detector.onnx")
+    assert (partitions, taken) == (1, total) and total > 150
+
+
+@pytest.mark.parametrize("role", ["landmarker", "person_detector"])
+def test_the_dynamic_models_are_not_coreml_ready(ssd_model, tmp_path, role):
     """What the CoreML edits fix: the models every other provider gets (any batch) leave ML
     Program no node, by the same checker."""
-    path = tmp_path / "landmarker.onnx"
-    path.write_bytes(provider_models("lite", "cpu")["landmarker"])
+    path = tmp_path / f"{role}.onnx"
+    path.write_bytes(provider_models("lite", "cpu", person_detector="ssd")[role])
     partitions, taken, total = ml_program_partitions(path)
     assert (partitions, taken) == (0, 0) and total > 100
 
@@ -100,6 +117,63 @@ def test_coreml_models_compute_what_the_runtime_models_compute(model_dir, images
             for output, want, value in zip(a.get_outputs(), expected, got, strict=True):
                 scale = max(1.0, float(np.abs(want).max()))
                 assert np.abs(value - want).max() <= 2e-6 * scale, (role, output.name)
+
+
+def test_the_coreml_person_detector_finds_what_the_runtime_one_finds(ssd_model, images):
+    """The SSD as CoreML gets it (batch 1 even with a larger `batch_size`: it runs one image at
+    a time; float32 pixels in) computes exactly what the model every other provider gets
+    computes, on the CPU: the same encodings and logits (the host's uint8 -> float32 cast
+    is the graph's), the same people."""
+    coreml = provider_models("lite", ("coreml", {"batch_size": 3}), person_detector="ssd")
+    fixed = create_session(coreml["person_detector"], ["cpu"])
+    dynamic = create_session(
+        provider_models("lite", "cpu", person_detector="ssd")["person_detector"], ["cpu"]
+    )
+    assert fixed.get_inputs()[0].shape == [1, 300, 300, 3] and fixed.fixed_batch == 1
+    assert fixed.get_inputs()[0].type == "tensor(float)"
+    assert dynamic.get_inputs()[0].shape[0] == "batch"
+    assert "Cast" not in {
+        n.op_type for n in onnx.load_from_string(coreml["person_detector"]).graph.node
+    }
+    people = 0
+    for image in images.values():
+        tensor, _ = letterboxed(image, 300)
+        want = dynamic.run(["boxes", "scores"], {"image": tensor})
+        got = fixed.run(["boxes", "scores"], {"image": tensor})
+        for a, b in zip(want, got, strict=True):
+            np.testing.assert_array_equal(b, a)
+        found = [SsdPersonDetector(s)(image) for s in (fixed, dynamic)]
+        np.testing.assert_array_equal(*(boxes for boxes, _ in found))
+        people += len(found[0][0])
+    assert people >= 8  # 9 measured: bus 4, zidane 2, astronaut 2, messi5 1
+
+
+def test_a_coreml_landmarker_builds_every_session_from_the_coreml_export(
+    monkeypatch, ssd_model, images
+):
+    """`providers=["coreml"]` with `person_detector="ssd"`: each of the three sessions is built
+    from exactly the model `export --for coreml --person-detector ssd` writes. No Mac here: the
+    sessions run those models on the CPU provider, and find bus.jpg's people as the CPU
+    models do (measured: identical landmarks)."""
+    handed = {}
+
+    def on_cpu(model, providers, *args, name=None, **kwargs):
+        handed[name] = model
+        return create_session(model, ["cpu"], *args, name=name, **kwargs)
+
+    results = []
+    for providers in (["cpu"], ["coreml"]):
+        options = PoseLandmarkerOptions(model="lite", person_detector="ssd", providers=providers)
+        with PoseLandmarker.create_from_options(options) as landmarker:
+            results.append(landmarker.detect(images["bus"]).as_arrays())
+        monkeypatch.setattr(pose_pipeline, "create_session", on_cpu)
+    exported = provider_models("lite", "coreml", person_detector="ssd")
+    assert set(handed) == set(exported) == {"detector", "landmarker", "person_detector"}
+    assert [role for role in exported if handed[role] != exported[role]] == []
+    (want, want_world), (got, got_world) = results
+    assert len(got) == len(want) >= 2  # 3 measured (2 with OpenCV 4.8's resize)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(got_world, want_world, atol=1e-5)
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])

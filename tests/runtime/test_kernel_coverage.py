@@ -82,6 +82,18 @@ def test_every_node_has_a_kernel(model_dir, provider, precision, variant):
             assert missing_kernels(model, table) == [], (role, masks)
 
 
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_every_node_of_the_person_detector_has_a_kernel(ssd_model, provider):
+    """The built-in person detector (`person_detector="ssd"`) as the runtime hands it each
+    provider: the SSD's own ops (Conv, Clip, Reshape, Transpose, Add, Concat) and the uint8
+    input's Transpose, Cast, Mul and Add."""
+    table = TABLES["providers"][PROVIDERS[provider]]
+    data = provider_models("lite", provider, person_detector="ssd")["person_detector"]
+    model = onnx.load_from_string(data)
+    assert len(model.graph.node) > 150
+    assert missing_kernels(model, table) == []
+
+
 def test_the_check_finds_a_missing_kernel_and_a_missing_type(model_dir):
     """The check is not vacuous: a node of an op the table lacks, and the uint8 input Cast on a
     provider without a uint8 Cast kernel, are both reported."""

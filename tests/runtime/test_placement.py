@@ -30,6 +30,18 @@ def test_every_session_has_its_placement(landmarker_factory, test_providers):
         assert placed.describe(provider) == f"{role} {placed.total}/{placed.total} nodes"
 
 
+def test_the_person_detectors_session_has_its_placement(model_dir, ssd_model, test_providers):
+    """`person_detector="ssd"`: its session is one more model in the placement, every node of
+    it on the requested provider (the pose detector still runs: it turns each box)."""
+    options = PoseLandmarkerOptions(model="lite", person_detector="ssd", providers=test_providers)
+    with PoseLandmarker.create_from_options(options) as landmarker:
+        placement = landmarker.placement
+    assert list(placement) == ["detector", "landmarker", "person_detector"]
+    placed = placement["person_detector"]
+    assert placed.model == "person_detector" and placed.total > 100
+    assert placed.nodes == {test_providers[0]: placed.total}
+
+
 def test_placement_stays_readable_after_close(model_dir, test_providers):
     landmarker = PoseLandmarker.create_from_options(
         PoseLandmarkerOptions(model="lite", providers=test_providers)

@@ -10,6 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from blazepose_onnx import PoseLandmarker, PoseLandmarkerOptions, ProviderError
+from blazepose_onnx.backend.placement import RECORDS_ASSIGNMENT
 from blazepose_onnx.backend.provider_check import bf16_problem
 from blazepose_onnx.backend.providers import (
     PROVIDERS,
@@ -37,17 +38,39 @@ def test_auto_picks_the_first_available_in_order():
     assert auto.ort_name == PROVIDERS[auto.name].ort_name
 
 
-def test_providers_command_prints_each_models_placement(cli):
+# Each model's nodes in ONNX Runtime's assignment record (onnxruntime >= 1.24); older runtimes
+# count the profiled run's nodes, after graph optimisation: fewer, and not fixed here.
+NODES = {"detector": 154, "landmarker": 165, "person_detector": 156}
+
+
+def check_placement_table(stdout: str, heading: str, roles: list[str]) -> None:
+    """The lines after `heading`: each available provider in turn, running all the nodes of
+    each role (the counts above where the assignment record gives them)."""
+    cells = [
+        re.escape(f"{role} {NODES[role]}/{NODES[role]} nodes")
+        if RECORDS_ASSIGNMENT
+        else rf"{role} (\d+)/\{k + 1} nodes"
+        for k, role in enumerate(roles)
+    ]
+    lines = stdout.splitlines()
+    table = lines[lines.index(heading) + 1 :]
+    assert len(table) == len(available_providers()), stdout
+    for name, line in zip(available_providers(), table, strict=True):
+        assert re.fullmatch(re.escape(f"  {name:<9} ") + ", ".join(cells), line), line
+
+
+def test_providers_command_prints_each_models_placement(cli, ssd_model):
     """`blazepose providers --model lite`: per available provider, the nodes of each model it
-    runs (CI: cpu, and openvino in its OpenVINO environment)."""
+    runs (CI: cpu, and openvino in its OpenVINO environment); `--person-detector ssd` adds its
+    session's."""
     done = cli("providers", "--model", "lite")
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    table = lines[lines.index("lite (fp32), nodes each provider runs:") + 1 :]
-    assert table == [
-        f"  {name:<9} detector 154/154 nodes, landmarker 165/165 nodes"
-        for name in available_providers()
-    ]
+    heading = "lite (fp32), nodes each provider runs:"
+    check_placement_table(done.stdout, heading, ["detector", "landmarker"])
+    done = cli("providers", "--model", "lite", "--person-detector", "ssd")
+    assert done.returncode == 0, done.stderr
+    heading = "lite (fp32) with person detector ssd, nodes each provider runs:"
+    check_placement_table(done.stdout, heading, ["detector", "landmarker", "person_detector"])
 
 
 def test_unknown_provider():
