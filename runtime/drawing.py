@@ -33,7 +33,8 @@ def id_color(pose_id: int) -> tuple[int, int, int]:
         return ID_COLORS[pose_id]
     hue = round(180 * ((pose_id * GOLDEN_RATIO) % 1.0))
     hsv = np.array([[[hue, 170, 255]]], np.uint8)
-    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+    red, green, blue = (int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+    return red, green, blue
 
 
 def draw_label(image: np.ndarray, landmarks: np.ndarray, text: str, color) -> np.ndarray:
@@ -145,8 +146,14 @@ def draw_landmarks(
     check_canvas(image)
     if not image.flags.c_contiguous:  # OpenCV draws on contiguous buffers only
         canvas = np.ascontiguousarray(image)
-        options = {"draw_masks": draw_masks, "min_visibility": min_visibility}
-        image[...] = draw_landmarks(canvas, landmarks, connections, **options, label_ids=label_ids)
+        image[...] = draw_landmarks(
+            canvas,
+            landmarks,
+            connections,
+            draw_masks=draw_masks,
+            min_visibility=min_visibility,
+            label_ids=label_ids,
+        )
         return image
     ids = [0]
     if isinstance(landmarks, PoseLandmarkerResult):

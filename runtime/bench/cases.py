@@ -13,7 +13,7 @@ import importlib.util
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from blazepose_onnx.bench.composed_clips import compose, people_scene
 from blazepose_onnx.bench.results import CaseResult
 from blazepose_onnx.bench.timing import (
     STAGES,
+    ModelStatsReader,
     concurrently,
     frame_feeder,
     percentiles_ms,
@@ -31,6 +32,7 @@ from blazepose_onnx.errors import InputError
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.typing import Precision, ProviderName
 
 OURS = "blazepose-onnx"
 
@@ -40,12 +42,12 @@ def case_options(
 ) -> PoseLandmarkerOptions:
     """The options of a timed case: a provider that runs only part of a model is measured
     anyway (`provider_fallback`), its placement flagged in the results."""
-    return PoseLandmarkerOptions(
+    return PoseLandmarkerOptions(  # the strings are checked when a landmarker validates them
         model=model,
-        providers=[provider],
+        providers=[cast(ProviderName, provider)],
         provider_fallback=True,
         num_threads=threads,
-        precision=precision,
+        precision=cast(Precision, precision),
         **more,
     )
 
@@ -53,6 +55,11 @@ def case_options(
 def placement_of(landmarker: PoseLandmarker | MultiStreamPoseLandmarker) -> dict[str, dict]:
     """A landmarker's placement per model, as the results keep it."""
     return {role: placed.to_dict() for role, placed in landmarker.placement.items()}
+
+
+def stats_reader(landmarker: PoseLandmarker) -> ModelStatsReader:
+    """A reader of the landmarker's `model_stats` now (for `timed_step`)."""
+    return lambda: landmarker.model_stats
 
 
 def _time(
@@ -115,6 +122,7 @@ def time_image(
     """IMAGE mode: `detect_batch` on `batch` images per step (batch 1 = `detect`)."""
     chosen = [images[i % len(images)] for i in range(batch)]
     with PoseLandmarker.create_from_options(options) as landmarker:
+        step: Callable[[], object]
         if batch == 1:
             step = partial(landmarker.detect, chosen[0])
         else:
@@ -186,16 +194,17 @@ def time_parallel_video(
                 step()
         samples, wall = concurrently(
             [
-                partial(time_steps, step, iterations, model_stats=lambda lm=lm: lm.model_stats)
+                partial(time_steps, step, iterations, model_stats=stats_reader(lm))
                 for step, lm in zip(steps, landmarkers, strict=True)
             ]
         )
     finally:
         for landmarker in landmarkers:
             landmarker.close()
-    if not all(samples):
+    finished = [one for one in samples if one]
+    if len(finished) < len(samples):
         raise RuntimeError("a video-parallel stream failed (its traceback is above)")
-    pooled = {stage: [t for one in samples for t in one[stage]] for stage in STAGES}
+    pooled = {stage: [t for one in finished for t in one[stage]] for stage in STAGES}
     result = _ours(options, "video-parallel", streams, pooled, streams, warmup, placement)
     return dataclasses.replace(
         result,

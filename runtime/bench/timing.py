@@ -64,7 +64,7 @@ def timed_step(
     before = model_stats() if model_stats is not None else None
     total = elapsed(step)
     samples["total"].append(total)
-    if before is not None:
+    if model_stats is not None and before is not None:
         after = model_stats()
         inside = {
             role: after[role]["seconds"] - before[role]["seconds"]

@@ -3,17 +3,23 @@ nodes it runs, as ONNX Runtime's record of each session says."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from blazepose_onnx.backend.providers import available_providers
 from blazepose_onnx.errors import ProviderError
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
+from blazepose_onnx.typing import Precision, ProviderName
 
 
 def placement_line(provider: str, model: str, precision: str = "fp32") -> str:
     """'detector 154/154 nodes, landmarker 185/185 nodes' for `provider` (a model it runs
     only part of names where the rest runs, and ends in PARTIAL), or why it cannot load it."""
-    options = PoseLandmarkerOptions(
-        model=model, providers=[provider], provider_fallback=True, precision=precision
+    options = PoseLandmarkerOptions(  # validated(): the strings are checked there
+        model=model,
+        providers=[cast(ProviderName, provider)],
+        provider_fallback=True,
+        precision=cast(Precision, precision),
     ).validated()
     try:
         placement = PosePipeline(options).placement

@@ -126,7 +126,9 @@ def _size(source: Source) -> int:
 
 
 def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # None where it cannot be told
 
 
 def extract(
@@ -165,10 +167,10 @@ def extract(
     start = time.perf_counter()
     options = (options or PoseLandmarkerOptions()).validated()
     cores = _cores()
-    if options.num_threads is None:
+    threads = options.num_threads
+    if threads is None:
         threads = max(1, cores // workers) if workers and engine == "local" else 1
         options = dataclasses.replace(options, num_threads=threads)
-    threads = options.num_threads
     found = expand_sources([os.fspath(s) for s in sources])
     # a Ray cluster is reached before anything is written: a wrong address leaves no dataset
     with ray_session(address, connect_timeout) if engine == "ray" else contextlib.nullcontext():

@@ -19,13 +19,16 @@ import os
 import shutil
 from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
 from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.converter import PERSON_DETECTOR_DIR
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
+
+if TYPE_CHECKING:
+    from blazepose_onnx.typing import ProviderSpec
 
 MODELS = ("pose_image", "pose_video")
 MODEL_FILES_DIR = "models"  # inside <model>/1/
@@ -263,7 +266,7 @@ def write_repository(out_dir: str | Path, options: RepositoryOptions | None = No
     landmarker = options.landmarker
     paths = resolve_model(landmarker.model, landmarker.model_precision, landmarker.trust_unverified)
     copies = {path.name: path for path in paths.values()}
-    if landmarker.person_detector is not None:
+    if is_builtin(landmarker.person_detector):  # the only kind `checked` lets through
         detector = builtin_person_detector_path(landmarker.person_detector)
         copies[f"{PERSON_DETECTOR_DIR}/{detector.name}"] = detector
     out = Path(out_dir)
@@ -291,5 +294,6 @@ def options_from_config(config: dict) -> RepositoryOptions:
     landmarker = raw.pop("landmarker", None)
     if landmarker is None:
         return RepositoryOptions(**raw)
-    providers = [p if isinstance(p, str) else tuple(p) for p in landmarker.pop("providers")]
-    return RepositoryOptions(PoseLandmarkerOptions(providers=providers, **landmarker), **raw)
+    providers = [p if isinstance(p, str) else (p[0], p[1]) for p in landmarker.pop("providers")]
+    checked_later = cast("list[ProviderSpec]", providers)  # as every option: by `checked()`
+    return RepositoryOptions(PoseLandmarkerOptions(providers=checked_later, **landmarker), **raw)
