@@ -52,6 +52,7 @@ def draw_label(image: np.ndarray, landmarks: np.ndarray, text: str, color) -> np
 
 
 def check_canvas(image: np.ndarray) -> None:
+    """Refuse what cannot be drawn on in place (InvalidTypeError, InvalidValueError)."""
     if (
         not isinstance(image, np.ndarray)
         or image.dtype != np.uint8
@@ -140,9 +141,26 @@ def draw_landmarks(
     min_visibility: float = 0.0,
     label_ids: bool = False,
 ) -> np.ndarray:
-    """Draw poses in place: a whole result (every pose, its skeleton coloured by pose id, and
-    its masks when present), or one pose's landmark list with `connections`, as MediaPipe's
-    `draw_landmarks` takes. `label_ids` writes each pose's id above it, in its colour."""
+    """Draw poses in place: a whole result, or one pose's landmark list as MediaPipe's
+    `draw_landmarks` takes.
+
+    Args:
+        image: an HxWx3 uint8 RGB array, drawn on in place.
+        landmarks: a result (every pose, its skeleton coloured by pose id, and its masks when
+            present), or one pose's landmarks.
+        connections: the skeleton's landmark pairs.
+        draw_masks: blend a result's segmentation masks in.
+        min_visibility: landmarks (and their connections) less visible than this are left
+            out.
+        label_ids: write each pose's id above it, in its colour.
+
+    Returns:
+        `image`, drawn on.
+
+    Raises:
+        InvalidTypeError: `image` is not an HxWx3 uint8 numpy array.
+        InvalidValueError: `image` is read-only.
+    """
     check_canvas(image)
     if not image.flags.c_contiguous:  # OpenCV draws on contiguous buffers only
         canvas = np.ascontiguousarray(image)

@@ -25,8 +25,6 @@ from blazepose_onnx.stream.pose_stream import PoseStream
 from blazepose_onnx.stream.timestamps import TimestampCheck
 from blazepose_onnx.typing import ColorOrder, ErrorMode, ImageLike
 
-Refusal = ValueError | TypeError  # what `detect_batch(errors="return")` puts in an image's place
-
 
 class PoseLandmarker:
     """Finds up to `num_poses` people and their 33 landmarks, world landmarks and masks.
@@ -36,6 +34,12 @@ class PoseLandmarker:
     BGR, RGBA, gray and float input via `color=`). Safe to share between threads; `close()`
     from any thread waits for the calls in flight, and later calls raise
     LandmarkerClosedError.
+
+    Args:
+        options: as `create_from_options` takes them.
+
+    Raises:
+        BlazePoseError: as `create_from_options`.
     """
 
     def __init__(self, options: PoseLandmarkerOptions) -> None:
@@ -56,13 +60,20 @@ class PoseLandmarker:
 
     @classmethod
     def create_from_options(cls, options: PoseLandmarkerOptions) -> PoseLandmarker:
-        """A landmarker for these options.
+        """A landmarker for these options (a validated copy of them).
+
+        Args:
+            options: what to run and how (`PoseLandmarkerOptions`).
+
+        Returns:
+            The landmarker, its models loaded.
 
         Raises:
-            TypeError: `options` is not PoseLandmarkerOptions.
-            ValueError: an option out of range (`PoseLandmarkerOptions.validated`), a model that
-                is not one, or a provider that cannot run it (`ProviderError`).
-            FileNotFoundError: a model path that does not exist.
+            InvalidTypeError: `options` is not PoseLandmarkerOptions (a `TypeError`).
+            InvalidValueError: an option out of range (`PoseLandmarkerOptions.validated`), or a
+                model that is not one (a `ValueError`).
+            ProviderError: a provider that is unknown, not installed, or cannot run the model.
+            MissingFileError: a model path that does not exist (a `FileNotFoundError`).
             BlazePoseError: every error above is one; so is a model that cannot be fetched or
                 converted on first use (`blazepose_onnx.converter.errors`).
         """
@@ -75,6 +86,13 @@ class PoseLandmarker:
     @classmethod
     def create_from_model_path(cls, model_path: str | os.PathLike) -> PoseLandmarker:
         """An IMAGE-mode landmarker with default options for a variant name or model path.
+
+        Args:
+            model_path: 'lite', 'full', 'heavy', a `.task` bundle or a folder of converted
+                models (as `PoseLandmarkerOptions.model`).
+
+        Returns:
+            The landmarker, its models loaded.
 
         Raises:
             BlazePoseError: as `create_from_options`.
@@ -142,7 +160,7 @@ class PoseLandmarker:
         color: ColorOrder = "rgb",
         person_boxes: Sequence[ArrayLike] | None = None,
         errors: ErrorMode,
-    ) -> list[PoseLandmarkerResult | Refusal]: ...
+    ) -> list[PoseLandmarkerResult | ValueError | TypeError]: ...
 
     def detect_batch(
         self,
@@ -152,7 +170,7 @@ class PoseLandmarker:
         color: ColorOrder = "rgb",
         person_boxes: Sequence[ArrayLike] | None = None,
         errors: ErrorMode = "raise",
-    ) -> list[PoseLandmarkerResult] | list[PoseLandmarkerResult | Refusal]:
+    ) -> list[PoseLandmarkerResult] | list[PoseLandmarkerResult | ValueError | TypeError]:
         """`detect()` for many images (IMAGE mode) with one detector call for all of them and
         one landmarker call for all their poses; images may differ in size.
 
@@ -189,13 +207,13 @@ class PoseLandmarker:
         color: ColorOrder,
         person_boxes: Sequence[ArrayLike] | None,
         errors: ErrorMode,
-    ) -> list[PoseLandmarkerResult | Refusal]:
+    ) -> list[PoseLandmarkerResult | ValueError | TypeError]:
         degrees = check_rotation(rotation_degrees)
         if person_boxes is not None and (
             isinstance(person_boxes, np.ndarray) or len(person_boxes) != len(images)
         ):
             raise InvalidValueError("person_boxes must be a list with one box array per image")
-        refused: dict[int, Refusal] = {}
+        refused: dict[int, ValueError | TypeError] = {}
         accepted: list[tuple[int, np.ndarray, np.ndarray | None]] = []
         for k, image in enumerate(images):
             try:

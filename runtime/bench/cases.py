@@ -41,7 +41,18 @@ def case_options(
     provider: str, model: str, precision: str = "fp32", threads: int | None = None, **more: Any
 ) -> PoseLandmarkerOptions:
     """The options of a timed case: a provider that runs only part of a model is measured
-    anyway (`provider_fallback`), its placement flagged in the results."""
+    anyway (`provider_fallback`), its placement flagged in the results.
+
+    Args:
+        provider: the execution provider's short name.
+        model: a variant name or model path.
+        precision: 'fp32', 'fp16' or 'bf16'.
+        threads: ONNX Runtime's intra-op threads (None: all cores).
+        **more: any other PoseLandmarkerOptions field.
+
+    Returns:
+        The options (checked when a landmarker is made from them).
+    """
     return PoseLandmarkerOptions(  # the strings are checked when a landmarker validates them
         model=model,
         providers=[cast(ProviderName, provider)],
@@ -119,7 +130,21 @@ def time_image(
     warmup: int,
     iterations: int,
 ) -> CaseResult:
-    """IMAGE mode: `detect_batch` on `batch` images per step (batch 1 = `detect`)."""
+    """IMAGE mode: `detect_batch` on `batch` images per step (batch 1 = `detect`).
+
+    Args:
+        options: the landmarker's options (IMAGE mode).
+        images: RGB images, taken in turn to fill each batch.
+        batch: images per step.
+        warmup: untimed steps first.
+        iterations: timed steps.
+
+    Returns:
+        The case's timings, split by model, and where ONNX Runtime placed each model.
+
+    Raises:
+        BlazePoseError: as `PoseLandmarker.create_from_options` and `detect_batch`.
+    """
     chosen = [images[i % len(images)] for i in range(batch)]
     with PoseLandmarker.create_from_options(options) as landmarker:
         step: Callable[[], object]
@@ -138,7 +163,21 @@ def time_video(
     warmup: int,
     iterations: int,
 ) -> CaseResult:
-    """VIDEO mode: `streams` tracked streams stepped together through one pair of sessions."""
+    """VIDEO mode: `streams` tracked streams stepped together through one pair of sessions.
+
+    Args:
+        options: the landmarker's options.
+        frames: the clip's RGB frames, each stream starting at its own offset.
+        streams: streams per step (one `MultiStreamPoseLandmarker.process` call).
+        warmup: untimed steps first.
+        iterations: timed steps.
+
+    Returns:
+        The case's timings per step and where each model was placed.
+
+    Raises:
+        BlazePoseError: as `MultiStreamPoseLandmarker`.
+    """
     offsets = [k * len(frames) // max(streams, 1) for k in range(streams)]
     counter = iter(range(10**9))
     with MultiStreamPoseLandmarker(options) as landmarker:
@@ -165,7 +204,22 @@ def time_people(
     """Many people tracked in one VIDEO stream (`person_detector="ssd"` alone, as users run it:
     everyone, the options' detection interval): `people` copies of the clip side by side
     (`composed_clips.people_scene`), played forth and back so that the loop has no jump.
-    Frames/s from the mean step: frames with and without a detector run count as they come."""
+    Frames/s from the mean step: frames with and without a detector run count as they come.
+
+    Args:
+        options: the landmarker's options (the person detector and VIDEO mode are set here).
+        frames: the clip's RGB frames.
+        people: copies of the clip side by side.
+        warmup: untimed frames first.
+        iterations: timed frames.
+
+    Returns:
+        The case's timings per frame and where each model was placed.
+
+    Raises:
+        BlazePoseError: as `PoseLandmarker.create_from_options` (the SSD person detector is
+            fetched and converted on first use).
+    """
     loop = 2 * (len(frames) - 1)
     clip = compose(frames, people_scene(people, loop, frames[0].shape[1::-1]))
     options = dataclasses.replace(options, running_mode=RunningMode.VIDEO, person_detector="ssd")
@@ -183,7 +237,22 @@ def time_parallel_video(
     iterations: int,
 ) -> CaseResult:
     """`streams` independent VIDEO landmarkers, one thread each, run concurrently: per-frame
-    times of every stream (after `warmup` untimed frames each) and the throughput of all."""
+    times of every stream (after `warmup` untimed frames each) and the throughput of all.
+
+    Args:
+        options: the landmarkers' options (one thread each, VIDEO mode set here).
+        frames: the clip's RGB frames.
+        streams: landmarkers run at once.
+        warmup: untimed frames per stream first.
+        iterations: timed frames per stream.
+
+    Returns:
+        Every stream's per-frame timings pooled, and the throughput of all together.
+
+    Raises:
+        RuntimeError: a stream failed (its traceback is printed by its thread).
+        BlazePoseError: as `PoseLandmarker.create_from_options`.
+    """
     options = dataclasses.replace(options, num_threads=1, running_mode=RunningMode.VIDEO)
     landmarkers = [PoseLandmarker.create_from_options(options) for _ in range(streams)]
     placement = placement_of(landmarkers[0])
@@ -232,8 +301,16 @@ def _mediapipe_landmarker(bundle: Path, mode: str):
 
 
 def check_mediapipe(bundle_dir: Path, variants: Sequence[str]) -> None:
-    """Refuse a comparison with MediaPipe that cannot run (InputError naming why), before
-    anything is timed: MediaPipe missing, a bundle missing, or one MediaPipe cannot load."""
+    """Refuse a comparison with MediaPipe that cannot run, before anything is timed.
+
+    Args:
+        bundle_dir: the folder of MediaPipe-loadable bundles (`--mediapipe-bundles`).
+        variants: the variants to compare.
+
+    Raises:
+        InputError: MediaPipe is not installed, a bundle is missing, or MediaPipe cannot
+            load one (with its reason and where loadable bundles come from).
+    """
     if importlib.util.find_spec("mediapipe") is None:
         raise InputError("--mediapipe-bundles needs MediaPipe installed (pip install mediapipe)")
     if not bundle_dir.is_dir():
@@ -269,7 +346,20 @@ def time_mediapipe(
     warmup: int,
     iterations: int,
 ) -> CaseResult:
-    """MediaPipe's own PoseLandmarker on the same inputs (`check_mediapipe` first)."""
+    """MediaPipe's own PoseLandmarker on the same inputs (`check_mediapipe` first).
+
+    Args:
+        bundle_dir: as in `check_mediapipe`.
+        variant: 'lite', 'full' or 'heavy'.
+        mode: 'image' (one `detect` per step) or 'video' (`detect_for_video` on the clip).
+        images: RGB images for 'image'.
+        frames: RGB frames for 'video'.
+        warmup: untimed steps first.
+        iterations: timed steps.
+
+    Returns:
+        The case's total timings (MediaPipe's models are not timed apart).
+    """
     import mediapipe as mp
 
     with _mediapipe_landmarker(mediapipe_bundle(bundle_dir, variant), mode) as landmarker:

@@ -78,6 +78,19 @@ class RepositoryOptions:
     Any PoseLandmarkerOptions field may also be given by name (`num_poses=2` sets
     `landmarker.num_poses`), and three by their old names: `variant` (model), `provider`
     (providers=[provider]) and `masks` (output_segmentation_masks).
+
+    Attributes:
+        landmarker: the options every served model runs (`running_mode`, `result_callback`
+            and `base_options` aside: each model chooses its mode).
+        kind: 'cpu' (KIND_CPU) or 'gpu' (KIND_GPU).
+        instances: model instances (per GPU with 'gpu').
+        gpus: the GPUs of a 'gpu' repository (empty: all visible ones).
+        image_max_batch: the largest batch Triton's dynamic batcher forms for `pose_image`.
+        image_queue_delay_us: how long `pose_image`'s batcher waits to fill a batch.
+        video_max_batch: the most streams one `pose_video` step runs together.
+        video_queue_delay_us: how long `pose_video`'s batcher waits to fill a step.
+        idle_timeout_s: a video stream idle this long (its client gone without END) is freed.
+        models: the models written: 'pose_image', 'pose_video' or both.
     """
 
     landmarker: PoseLandmarkerOptions = field(default_factory=PoseLandmarkerOptions)
@@ -248,16 +261,24 @@ CLASSES = {"pose_image": "PoseImageModel", "pose_video": "PoseVideoModel"}
 
 
 def write_repository(out_dir: str | Path, options: RepositoryOptions | None = None) -> Path:
-    """Write (or replace) the models of a Triton repository in `out_dir`; return its path.
+    """Write (or replace) the models of a Triton repository in `out_dir`.
 
     The converted ONNX models (and a built-in person detector's, in `person_detectors/`) are
     copied into each model's version folder, so the repository has no path outside it and can
     be mounted into a container as is.
 
+    Args:
+        out_dir: the repository's folder (made when missing).
+        options: what it serves and how (None: the defaults).
+
+    Returns:
+        The repository's path.
+
     Raises:
-        ValueError: a bad option (`RepositoryOptions.checked`); each error is a BlazePoseError,
-            as are a model that cannot be fetched or converted and an output that cannot be
-            written (`WriteError`).
+        InvalidValueError: a bad option (`RepositoryOptions.checked`).
+        WriteError: an output that cannot be written.
+        BlazePoseError: every error above is one; so is a model that cannot be fetched or
+            converted.
     """
     options = (options or RepositoryOptions()).checked()
     # onnxruntime: only when writing

@@ -78,10 +78,21 @@ class Endpoints:
 
 
 class TritonServer:
-    """`tritonserver` on a model repository, as a context manager.
+    """`tritonserver` on a model repository, as a context manager (the `[triton]` extra's
+    binary, run from a temporary workspace).
 
-    `ports` default to free ones; `log` is the server's own log file (when not given, one in the
-    workspace, which `stop()` removes; its path is `log_path` once started).
+    Args:
+        repository: a model repository (`write_repository`).
+        host: the address the server listens on.
+        http_port: its HTTP port (None: a free one).
+        grpc_port: its gRPC port (None: a free one).
+        metrics_port: its metrics port (None: a free one).
+        log: the server's own log file (None: one in the workspace, which `stop()` removes;
+            its path is `log_path` once started).
+        verbose: Triton's verbose log.
+
+    Raises:
+        ServingError: `repository` is not a model repository.
     """
 
     def __init__(
@@ -111,6 +122,7 @@ class TritonServer:
 
     @property
     def endpoints(self) -> Endpoints:
+        """Where the server listens: HTTP and gRPC `host:port`, and the metrics URL."""
         return Endpoints(
             f"{self.host}:{self.ports['http']}",
             f"{self.host}:{self.ports['grpc']}",
@@ -157,7 +169,19 @@ class TritonServer:
 
     def start(self, timeout_s: float = 120.0) -> TritonServer:
         """Start the server and wait until every model is ready. On any failure, Ctrl-C or
-        SIGTERM included, nothing is left running and the workspace is gone."""
+        SIGTERM included, nothing is left running and the workspace is gone.
+
+        Args:
+            timeout_s: how long to wait for every model to be ready.
+
+        Returns:
+            This server, started.
+
+        Raises:
+            ServingError: a port is taken, or the server exited or was not ready in time (the
+                log's error lines in the message).
+            MissingExtraError: the `[triton]` extra (nvidia-pytriton) is not installed.
+        """
         dist = _pytriton_dist()
         self._check_ports()
         self._workspace = workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))

@@ -46,9 +46,29 @@ def _check_bool(name: str, value: Any) -> bool:
 class Pose:
     """Pose landmarks of the most prominent person, frame after frame (legacy semantics).
 
-    `static_image_mode=True` runs the detector on every image with no tracking or smoothing;
-    otherwise the pose is tracked from frame to frame and smoothed as MediaPipe's legacy graph
-    does. `process()` takes an HxWx3 uint8 RGB image.
+    MediaPipe's `mp.solutions.pose.Pose`, on the same models; use as a context manager or call
+    `close()`.
+
+    Args:
+        static_image_mode: run the detector on every image, with no tracking or smoothing;
+            otherwise the pose is tracked from frame to frame and smoothed as MediaPipe's
+            legacy graph does.
+        model_complexity: 0 (lite), 1 (full) or 2 (heavy).
+        smooth_landmarks: smooth landmarks across frames (not in static image mode).
+        enable_segmentation: compute the person's mask.
+        smooth_segmentation: blend each mask with the previous one.
+        min_detection_confidence: the detector's score threshold, in [0, 1].
+        min_tracking_confidence: below this pose presence the person is detected again, in
+            [0, 1].
+        providers: execution providers, as `PoseLandmarkerOptions.providers`.
+        num_threads: ONNX Runtime's intra-op threads (None: all cores).
+        precision: as `PoseLandmarkerOptions.precision`.
+
+    Raises:
+        InvalidValueError: `model_complexity` not 0, 1 or 2, or another option out of range.
+        InvalidTypeError: a flag that is not a bool.
+        BlazePoseError: as `PoseLandmarker.create_from_options` (a provider that cannot run the
+            model, a model that cannot be fetched or converted).
     """
 
     def __init__(
@@ -95,8 +115,20 @@ class Pose:
         self._guard = CallGuard()
 
     def process(self, image: np.ndarray) -> SolutionOutputs:
-        """Landmarks, world landmarks and (with segmentation) the mask of the most prominent
-        person in this RGB image; every field is None when nobody is found."""
+        """The most prominent person in the next image (frame).
+
+        Args:
+            image: an HxWx3 uint8 RGB array.
+
+        Returns:
+            `pose_landmarks`, `pose_world_landmarks` and (with segmentation)
+            `segmentation_mask`; every field is None when nobody is found.
+
+        Raises:
+            InvalidValueError: an image that is not HxWx3, or too small or large.
+            InvalidTypeError: an image that is not a uint8 numpy array.
+            LandmarkerClosedError: a call after `close()`.
+        """
         with self._guard.call("process"):
             if not isinstance(image, np.ndarray):
                 raise InvalidTypeError(f"image must be a numpy array, got {type(image).__name__}")
