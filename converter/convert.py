@@ -55,6 +55,19 @@ def convert_bundle(
     no manifest entry is refused unless `trust_unverified`, which converts it as variant
     `custom-<file stem>` with a warning.
 
+    Args:
+        path: the `.task` bundle.
+        model_dir: where to write (None: `default_model_dir()`).
+        backend: 'native' (this package's TFLite-to-ONNX translator) or 'tf2onnx' (needs the
+            [tf2onnx] extra).
+        weights: how weights are stored: 'fp32' or 'fp16' (halves the files; computed in
+            `precision`).
+        precision: the compute precision: 'fp32' or 'fp16'.
+        trust_unverified: convert a bundle whose weights match no known model.
+
+    Returns:
+        The written models by role ('detector', 'landmarker').
+
     Raises:
         BundleError: the bundle is missing, not a zip or lacks a member.
         IntegrityError: its weights match no known model (without `trust_unverified`).
@@ -109,6 +122,17 @@ def convert_variant(
 ) -> dict[str, Path]:
     """Fetch the variant's bundle (if needed) and convert it.
 
+    Args:
+        variant: 'lite', 'full' or 'heavy'.
+        model_dir: as in `convert_bundle`.
+        backend: as in `convert_bundle`.
+        weights: as in `convert_bundle`.
+        precision: as in `convert_bundle`.
+        trust_unverified: as in `convert_bundle`.
+
+    Returns:
+        The written models by role ('detector', 'landmarker').
+
     Raises:
         UnknownVariantError: not lite, full or heavy.
         SourceError: no source could provide the bundle; and as `convert_bundle`.
@@ -130,6 +154,14 @@ def ensure_converted(
 ) -> dict[str, Path]:
     """Paths of the variant's ONNX models, fetching and converting them on first use.
 
+    Args:
+        variant: 'lite', 'full' or 'heavy'.
+        model_dir: where they live (None: `default_model_dir()`).
+        precision: 'fp32' or 'fp16' (the compute precision of the models).
+
+    Returns:
+        The models by role ('detector', 'landmarker').
+
     Raises:
         ConverterError: the model directory is not writable; and as `convert_variant`.
     """
@@ -150,6 +182,17 @@ def ensure_bundle_converted(
 ) -> dict[str, Path]:
     """Paths of a `.task` bundle's ONNX models in the model directory: those converted before
     when their weights fingerprint matches the bundle's, else converted now (`convert_bundle`).
+
+    Args:
+        path: the `.task` bundle.
+        precision: 'fp32' or 'fp16' (the compute precision of the models).
+        trust_unverified: as in `convert_bundle`.
+
+    Returns:
+        The models by role ('detector', 'landmarker').
+
+    Raises:
+        BlazePoseError: as `convert_bundle`.
     """
     bundle = read_bundle(path)
     existing = onnx_paths(bundle_variant_name(bundle, path), default_model_dir(), precision)

@@ -31,7 +31,17 @@ def bundle_path(variant: str, model_dir: Path | None = None) -> Path:
 def onnx_paths(
     variant: str, model_dir: Path | None = None, precision: str = "fp32"
 ) -> dict[str, Path]:
-    """Paths of the converted ONNX models of `variant`, by role (`<role>.fp16.onnx` for fp16)."""
+    """Paths of the converted ONNX models of `variant`, by role (`<role>.fp16.onnx` for fp16);
+    they may not exist yet (`ensure_converted` makes them).
+
+    Args:
+        variant: 'lite', 'full', 'heavy' (or a converted custom bundle's variant).
+        model_dir: where they live (None: `default_model_dir()`).
+        precision: 'fp32' or 'fp16'.
+
+    Returns:
+        The paths by role ('detector', 'landmarker').
+    """
     folder = (model_dir or default_model_dir()) / variant
     return model_files(folder, precision)
 

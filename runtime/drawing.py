@@ -33,7 +33,8 @@ def id_color(pose_id: int) -> tuple[int, int, int]:
         return ID_COLORS[pose_id]
     hue = round(180 * ((pose_id * GOLDEN_RATIO) % 1.0))
     hsv = np.array([[[hue, 170, 255]]], np.uint8)
-    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+    red, green, blue = (int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+    return red, green, blue
 
 
 def draw_label(image: np.ndarray, landmarks: np.ndarray, text: str, color) -> np.ndarray:
@@ -51,6 +52,7 @@ def draw_label(image: np.ndarray, landmarks: np.ndarray, text: str, color) -> np
 
 
 def check_canvas(image: np.ndarray) -> None:
+    """Refuse what cannot be drawn on in place (InvalidTypeError, InvalidValueError)."""
     if (
         not isinstance(image, np.ndarray)
         or image.dtype != np.uint8
@@ -139,14 +141,37 @@ def draw_landmarks(
     min_visibility: float = 0.0,
     label_ids: bool = False,
 ) -> np.ndarray:
-    """Draw poses in place: a whole result (every pose, its skeleton coloured by pose id, and
-    its masks when present), or one pose's landmark list with `connections`, as MediaPipe's
-    `draw_landmarks` takes. `label_ids` writes each pose's id above it, in its colour."""
+    """Draw poses in place: a whole result, or one pose's landmark list as MediaPipe's
+    `draw_landmarks` takes.
+
+    Args:
+        image: an HxWx3 uint8 RGB array, drawn on in place.
+        landmarks: a result (every pose, its skeleton coloured by pose id, and its masks when
+            present), or one pose's landmarks.
+        connections: the skeleton's landmark pairs.
+        draw_masks: blend a result's segmentation masks in.
+        min_visibility: landmarks (and their connections) less visible than this are left
+            out.
+        label_ids: write each pose's id above it, in its colour.
+
+    Returns:
+        `image`, drawn on.
+
+    Raises:
+        InvalidTypeError: `image` is not an HxWx3 uint8 numpy array.
+        InvalidValueError: `image` is read-only.
+    """
     check_canvas(image)
     if not image.flags.c_contiguous:  # OpenCV draws on contiguous buffers only
         canvas = np.ascontiguousarray(image)
-        options = {"draw_masks": draw_masks, "min_visibility": min_visibility}
-        image[...] = draw_landmarks(canvas, landmarks, connections, **options, label_ids=label_ids)
+        image[...] = draw_landmarks(
+            canvas,
+            landmarks,
+            connections,
+            draw_masks=draw_masks,
+            min_visibility=min_visibility,
+            label_ids=label_ids,
+        )
         return image
     ids = [0]
     if isinstance(landmarks, PoseLandmarkerResult):

@@ -26,7 +26,15 @@ class ImageFormat(enum.Enum):
 
 
 class Image:
-    """An image with MediaPipe's `mp.Image` interface (`numpy_view()`, width, height)."""
+    """An image with MediaPipe's `mp.Image` interface (`numpy_view()`, width, height).
+
+    Args:
+        image_format: the layout of `data`: SRGB (HxWx3), SRGBA (HxWx4) or GRAY8 (HxW).
+        data: the pixels (not copied).
+
+    Raises:
+        InvalidTypeError: `image_format` is not an ImageFormat, or `data` not a numpy array.
+    """
 
     def __init__(self, image_format: ImageFormat, data: np.ndarray) -> None:
         if not isinstance(image_format, ImageFormat):
@@ -38,7 +46,17 @@ class Image:
 
     @classmethod
     def create_from_file(cls, file_name: str | os.PathLike) -> Image:
-        """Decode an image file to SRGB (or SRGBA when it has an alpha channel)."""
+        """Decode an image file to SRGB (SRGBA when it has an alpha channel, GRAY8 when gray).
+
+        Args:
+            file_name: the image file (any format OpenCV reads).
+
+        Returns:
+            The decoded image.
+
+        Raises:
+            InvalidValueError: the file is missing or not a readable image.
+        """
         with native_stderr_silenced():
             decoded = cv2.imread(str(file_name), cv2.IMREAD_UNCHANGED)
         if decoded is None:
@@ -51,14 +69,17 @@ class Image:
 
     @property
     def width(self) -> int:
+        """Its width in pixels."""
         return int(self._data.shape[1])
 
     @property
     def height(self) -> int:
+        """Its height in pixels."""
         return int(self._data.shape[0])
 
     @property
     def channels(self) -> int:
+        """Its channels: 1, 3 or 4."""
         return 1 if self._data.ndim == 2 else int(self._data.shape[2])
 
     def numpy_view(self) -> np.ndarray:

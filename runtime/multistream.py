@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from blazepose_onnx.backend.placement import Placement
 from blazepose_onnx.common.errors import InvalidValueError
@@ -22,6 +22,7 @@ from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.stream.lifecycle import CallGuard
 from blazepose_onnx.stream.pose_stream import PoseStream, detected_rois
 from blazepose_onnx.stream.timestamps import TimestampCheck
+from blazepose_onnx.typing import ColorOrder, ImageLike
 
 
 @dataclass
@@ -55,11 +56,19 @@ class MultiStreamPoseLandmarker:
     ...})` runs one step for any subset of open streams and returns their results;
     `close_stream(id)` ends one (its id cannot be reused). Results equal running each stream
     through its own PoseLandmarker in VIDEO mode with that rotation.
+
+    Args:
+        options: as for `PoseLandmarker` (`running_mode` and `result_callback` aside: every
+            stream runs with VIDEO semantics).
+
+    Raises:
+        InvalidValueError: an option out of range (`PoseLandmarkerOptions.validated`).
+        BlazePoseError: as `PoseLandmarker.create_from_options`.
     """
 
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         self._options = options.validated()
-        self._pipeline = PosePipeline(self._options)
+        self._pipeline: PosePipeline | None = PosePipeline(self._options)
         self._model_stats = self._pipeline.stats
         self._placement = self._pipeline.placement
         self._streams: dict[Hashable, _OpenStream] = {}
@@ -67,13 +76,18 @@ class MultiStreamPoseLandmarker:
         self._guard = CallGuard()
 
     def open_stream(self, stream_id: Hashable, rotation_degrees: int = 0) -> None:
-        """Start a new stream; ids of open or closed streams are refused. `rotation_degrees`
-        (a multiple of 90, as in `PoseLandmarker.detect_for_video`) is the clockwise rotation
-        that makes this stream's people upright; its results and boxes are in its frames as
-        passed in.
+        """Start a new stream; ids of open or closed streams are refused.
+
+        Args:
+            stream_id: any hashable id, new to this landmarker.
+            rotation_degrees: the clockwise rotation (a multiple of 90, as in
+                `PoseLandmarker.detect_for_video`) that makes this stream's people upright;
+                its results and boxes are in its frames as passed in.
 
         Raises:
-            ValueError: an id already used, or a bad rotation (a `BlazePoseError`).
+            InvalidValueError: an id already used, or a rotation that is not a multiple of 90.
+            InvalidTypeError: a rotation that is not an int.
+            LandmarkerClosedError: a call after `close()`.
         """
         with self._guard.call("open_stream"):
             self._open_stream(stream_id, check_rotation(rotation_degrees))
@@ -82,18 +96,31 @@ class MultiStreamPoseLandmarker:
         if stream_id in self._streams or stream_id in self._closed_ids:
             state = "open" if stream_id in self._streams else "closed and cannot be reused"
             raise InvalidValueError(f"stream id {stream_id!r} is already {state}")
-        poses = PoseStream(self._pipeline, self._options)
+        poses = PoseStream(self.pipeline, self._options)
         self._streams[stream_id] = _OpenStream(poses, TimestampCheck(), degrees)
 
     def close_stream(self, stream_id: Hashable) -> None:
-        """End a stream; its id cannot be opened again."""
+        """End a stream; its id cannot be opened again.
+
+        Raises:
+            InvalidValueError: no open stream has this id.
+            LandmarkerClosedError: a call after `close()`.
+        """
         with self._guard.call("close_stream"):
             self._stream(stream_id)
             del self._streams[stream_id]
             self._closed_ids.add(stream_id)
 
     def stream_stats(self, stream_id: Hashable) -> dict[str, int]:
-        """Frames processed and detector runs of one open stream."""
+        """Frames processed and detector runs of one open stream.
+
+        Returns:
+            `{"frames": ..., "detector_runs": ...}`.
+
+        Raises:
+            InvalidValueError: no open stream has this id.
+            LandmarkerClosedError: a call after `close()`.
+        """
         with self._guard.call("stream_stats"):
             poses = self._stream(stream_id).poses
             return {"frames": poses.frames, "detector_runs": poses.detector_runs}
@@ -112,35 +139,56 @@ class MultiStreamPoseLandmarker:
 
     def process(
         self,
-        frames: Mapping[Hashable, tuple[Any, int]],
+        frames: Mapping[Hashable, tuple[ImageLike, int]],
         *,
-        color: str = "rgb",
-        person_boxes: Mapping[Hashable, Any] | None = None,
+        color: ColorOrder = "rgb",
+        person_boxes: Mapping[Hashable, ArrayLike] | None = None,
     ) -> dict[Hashable, PoseLandmarkerResult]:
         """One step: the next frame of each given stream, in one batched pass of each model.
 
-        `person_boxes` maps stream ids to pixel boxes that seed or refresh that stream's tracks
-        in place of the detector. Nothing changes when any frame, box or timestamp is refused.
+        Nothing changes when any frame, box or timestamp is refused.
+
+        Args:
+            frames: `{stream_id: (frame, timestamp_ms)}` for any subset of the open streams;
+                each frame as `PoseLandmarker.detect` takes it, each timestamp above that
+                stream's previous one.
+            color: the channel order of the arrays (as in `PoseLandmarker.detect`).
+            person_boxes: `{stream_id: boxes}`: pixel boxes (as in `PoseLandmarker.detect`)
+                that seed or refresh that stream's tracks in place of the detector.
+
+        Returns:
+            Each given stream's result, by its id.
 
         Raises:
-            ValueError: a stream id that is not open, a frame, box or timestamp that cannot be
-                used (`TypeError` for the wrong type), or a call after `close()`
-                (`LandmarkerClosedError`); each is a `BlazePoseError`.
+            InvalidValueError: a stream id that is not open, or a frame, box or timestamp that
+                cannot be used.
+            InvalidTypeError: a frame or timestamp of the wrong type.
+            MissingFileError: a frame path that does not exist.
+            LandmarkerClosedError: a call after `close()`.
         """
         with self._guard.call("process"):
             return self._process(frames, color, person_boxes or {})
 
     def check_frame(
-        self, stream_id: Hashable, image: Any, timestamp_ms: Any, *, color: str = "rgb"
+        self, stream_id: Hashable, image: ImageLike, timestamp_ms: int, *, color: ColorOrder = "rgb"
     ) -> np.ndarray:
-        """The frame as RGB uint8 if `process` would accept it for this stream (open id, valid
-        image, newer timestamp); else the ValueError/TypeError `process` would raise. Changes
-        nothing."""
+        """The frame as `process` would take it for this stream; changes nothing.
+
+        Returns:
+            The frame as RGB uint8.
+
+        Raises:
+            InvalidValueError: as `process` would for this stream's frame (the id not open, the
+                image unusable, the timestamp not newer).
+            InvalidTypeError: as `process`.
+            MissingFileError: as `process`.
+            LandmarkerClosedError: a call after `close()`.
+        """
         with self._guard.call("check_frame"):
             return self._checked_step(stream_id, image, timestamp_ms, color).image
 
     def _checked_step(
-        self, stream_id: Hashable, image: Any, timestamp_ms: Any, color: str
+        self, stream_id: Hashable, image: ImageLike, timestamp_ms: int, color: ColorOrder
     ) -> _Step:
         stream = self._stream(stream_id)
         stream.timestamps.check(timestamp_ms, record=False)
@@ -149,10 +197,11 @@ class MultiStreamPoseLandmarker:
 
     def _process(
         self,
-        frames: Mapping[Hashable, tuple[Any, int]],
-        color: str,
-        person_boxes: Mapping[Hashable, Any],
+        frames: Mapping[Hashable, tuple[ImageLike, int]],
+        color: ColorOrder,
+        person_boxes: Mapping[Hashable, ArrayLike],
     ) -> dict[Hashable, PoseLandmarkerResult]:
+        pipeline = self.pipeline
         steps = [
             self._checked_step(stream_id, image, timestamp_ms, color)
             for stream_id, (image, timestamp_ms) in frames.items()
@@ -164,7 +213,7 @@ class MultiStreamPoseLandmarker:
             )
         boxed = {
             id(step): upright_person_boxes(
-                person_boxes[step.stream_id], step.image, self._options.num_poses,
+                person_boxes[step.stream_id], step.image, self._options.resolved_num_poses,
                 step.stream.degrees,
             )
             for step in steps
@@ -173,14 +222,14 @@ class MultiStreamPoseLandmarker:
         for step in steps:
             step.stream.timestamps.check(step.timestamp_ms)
         detected = detected_rois(
-            self._pipeline,
+            pipeline,
             [(step.stream.poses, step.upright, boxed.get(id(step))) for step in steps],
         )
         planned = [
             step.stream.poses.frame_rois(step.upright, found, distinct=id(step) in boxed)
             for step, found in zip(steps, detected, strict=True)
         ]
-        poses = self._pipeline.landmarks_batch(
+        poses = pipeline.landmarks_batch(
             [step.upright for step in steps], [rois for rois, _ in planned]
         )
         results = {}
@@ -193,8 +242,11 @@ class MultiStreamPoseLandmarker:
 
     @property
     def pipeline(self) -> PosePipeline:
-        """The pipeline the streams run (as `PoseLandmarker.pipeline`; LandmarkerClosedError
-        after `close()`)."""
+        """The pipeline the streams run (as `PoseLandmarker.pipeline`).
+
+        Raises:
+            LandmarkerClosedError: after `close()` (the sessions are released).
+        """
         pipeline = self._pipeline
         if pipeline is None:
             raise LandmarkerClosedError("pipeline: the landmarker is closed")

@@ -7,14 +7,15 @@ import enum
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.common.install import install_command
 from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
+from blazepose_onnx.typing import Precision, ProviderSpec, RunningModeName
 
 MAX_NUM_POSES = 64
-PRECISIONS = ("fp32", "fp16", "bf16")
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # 8660x5773: a 48-megapixel photo fits
 DEFAULT_PERSON_DETECTION_INTERVAL = 10  # frames (measured: docs/performance.md#tracking)
 
@@ -36,44 +37,66 @@ class BaseOptions:
 
 @dataclass
 class PoseLandmarkerOptions:
-    """Options of a PoseLandmarker, named and defaulted as in MediaPipe Tasks.
+    """Options of a PoseLandmarker, named and defaulted as in MediaPipe Tasks, plus ours.
 
-    `model` is 'lite', 'full', 'heavy', a `.task` bundle, or a directory holding
-    `detector.onnx` and `landmarker.onnx` (`base_options.model_asset_path` also works).
-    `providers` lists execution providers in order of preference: names ('cpu', 'cuda',
-    'tensorrt', 'openvino', 'coreml', 'directml', 'auto') or (name, options) pairs; the first
-    must really run the model unless `provider_fallback=True` (then a fallback only warns).
-    `smooth_landmarks` and `smooth_multiple_poses` control stream-mode smoothing;
-    `num_threads` caps ONNX Runtime's intra-op threads (default: all cores); `precision`
-    'fp16' uses fp16 compute models (for GPUs; inputs and outputs stay float32); 'bf16' (opt-in,
-    never a default) runs the fp32 models in bfloat16 on OpenVINO's CPU plugin, about 1.5-2x
-    faster on CPUs with native bfloat16 (AVX512-BF16, AMX) but with landmarks that drift from
-    fp32 (docs/backends.md#bf16): it needs `providers=["openvino"]`.
-    `trust_unverified` accepts a `.task` whose weights match no known model (a user's own or
-    fine-tuned bundle; converted on first use, with a warning).
-    `num_poses` caps the poses per image; left unset (None) it is 1 without a person detector
-    (MediaPipe's default) and everyone, up to MAX_NUM_POSES (64), with one.
-    `suppress_duplicate_poses` drops poses that describe a person already found (OKS >= 0.5,
-    see `pose_similarity`); `person_detector` (a built-in's name, 'ssd': MediaPipe's SSD
-    person detector, fetched on first use; a callable `rgb -> (boxes, scores)`; or a
-    YOLO-layout ONNX file) replaces the pose detector as the first stage. A person box (given or
-    from `person_detector`) always gets its refinement pass (a box is a person); its final pose
-    is kept, as every pose, when its presence exceeds `min_pose_presence_confidence` (0 keeps
-    one pose per box). With a person detector, VIDEO, LIVE_STREAM and multi-stream modes track
-    people with lasting ids (`person_tracking`), and the detector runs only when it may find
-    someone: just after a track is lost, while a lost track may be in sight, while people it
-    found are not yet tracked, and at least every `person_detection_interval` frames.
+    A landmarker validates a copy of its options when it is created (`validated`): changing
+    this object afterwards does not affect it. Limits on what one call may cost: `num_poses` is
+    at most MAX_NUM_POSES (64), and an image may have at most `max_image_pixels` pixels. Masks
+    cost 4 bytes per image pixel and pose.
 
-    Limits on what one call may cost: `num_poses` is at most 64, and an image may have at most
-    `max_image_pixels` pixels (50 million by default; None for no limit). Masks cost 4 bytes
-    per image pixel and pose.
-
-    A landmarker validates a copy of its options when it is created: changing this object
-    afterwards does not affect it.
+    Attributes:
+        base_options: MediaPipe's holder of the model path; its `model_asset_path`, when set,
+            replaces `model`.
+        running_mode: IMAGE (`detect`, `detect_batch`), VIDEO (`detect_for_video`) or
+            LIVE_STREAM (`detect_async`); a `RunningMode` or its name.
+        num_poses: the most poses per image. Unset (None): 1 without a person detector
+            (MediaPipe's default) and everyone, up to MAX_NUM_POSES, with one.
+        min_pose_detection_confidence: the pose detector's score threshold, in [0, 1].
+        min_pose_presence_confidence: a pose is kept when its presence exceeds this, in
+            [0, 1] (0 keeps one pose per person box).
+        min_tracking_confidence: in VIDEO and LIVE_STREAM modes, the overlap (IoU) above
+            which a detected person is taken for a tracked pose (MediaPipe Tasks' use of it),
+            in [0, 1].
+        output_segmentation_masks: compute a person mask per pose
+            (`PoseLandmarkerResult.segmentation_masks`).
+        result_callback: LIVE_STREAM mode only (and required there):
+            `callback(result, image, timestamp_ms)` for each processed frame.
+        model: 'lite', 'full', 'heavy', a `.task` bundle, or a directory holding
+            `detector.onnx` and `landmarker.onnx`.
+        providers: execution providers in order of preference: names ('cpu', 'cuda',
+            'tensorrt', 'openvino', 'coreml', 'directml', 'auto') or (name, options) pairs. The
+            first must really run the model unless `provider_fallback` is set.
+        provider_fallback: let the first provider hand the model (or some of its nodes) to
+            the next one with a warning, instead of raising `ProviderError`.
+        smooth_landmarks: smooth landmarks across frames in VIDEO and LIVE_STREAM modes.
+        smooth_multiple_poses: smooth every pose when `num_poses` > 1 without a person
+            detector (MediaPipe smooths one pose only; with a person detector every tracked
+            person is smoothed).
+        num_threads: ONNX Runtime's intra-op threads (None: all cores).
+        precision: 'fp32'; 'fp16' runs fp16 compute models (for GPUs; inputs and outputs stay
+            float32); 'bf16' (opt-in) runs the fp32 models in bfloat16 on OpenVINO's CPU
+            plugin, about 1.5-2x faster on CPUs with native bfloat16 (AVX512-BF16, AMX), with
+            landmarks that drift from fp32; it needs `providers=["openvino"]`.
+        trust_unverified: accept a `.task` bundle whose weights match no known model (a
+            user's own or fine-tuned one; converted on first use, with a warning).
+        max_image_pixels: the largest image accepted, in pixels (50 million by default: a
+            48-megapixel photo fits); None for no limit.
+        suppress_duplicate_poses: drop poses that describe a person already found (OKS >= 0.5,
+            see `pose_similarity`).
+        person_detector: replaces the pose detector as the first stage: a built-in's name
+            ('ssd': MediaPipe's SSD person detector, fetched on first use), a callable
+            `rgb -> (boxes, scores)`, or a YOLO-layout ONNX file. Each person box gets its
+            refinement pass (a box is a person). In VIDEO, LIVE_STREAM and multi-stream modes
+            people are tracked with lasting ids (`person_tracking`), and the detector runs only
+            when it may find someone: just after a track is lost, while a lost track may be in
+            sight, while people it found are not yet tracked, and at least every
+            `person_detection_interval` frames.
+        person_detection_interval: the most frames between two runs of the person detector
+            while people are tracked.
     """
 
     base_options: BaseOptions | None = None
-    running_mode: RunningMode = RunningMode.IMAGE
+    running_mode: RunningMode | RunningModeName = RunningMode.IMAGE
     num_poses: int | None = None
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
@@ -81,12 +104,12 @@ class PoseLandmarkerOptions:
     output_segmentation_masks: bool = False
     result_callback: Callable[..., Any] | None = None
     model: str | os.PathLike = "full"
-    providers: Sequence[str | tuple[str, dict]] = field(default_factory=lambda: ["cpu"])
+    providers: Sequence[ProviderSpec] = field(default_factory=lambda: ["cpu"])
     provider_fallback: bool = False
     smooth_landmarks: bool = True
     smooth_multiple_poses: bool = False
     num_threads: int | None = None
-    precision: str = "fp32"
+    precision: Precision = "fp32"
     trust_unverified: bool = False
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
     suppress_duplicate_poses: bool = True
@@ -94,27 +117,22 @@ class PoseLandmarkerOptions:
     person_detection_interval: int = DEFAULT_PERSON_DETECTION_INTERVAL
 
     def validated(self) -> PoseLandmarkerOptions:
-        """A checked copy of these options, `num_poses` resolved (see the class docstring).
+        """A checked copy of these options: `running_mode` a RunningMode, `num_poses`
+        resolved (`resolved_num_poses`), the model path of `base_options` in `model`.
+
+        Returns:
+            The checked copy (this object is left as it is).
 
         Raises:
-            ValueError: names the first bad option (an `InvalidValueError`, a BlazePoseError).
+            InvalidValueError: names the first bad option (a `ValueError`).
         """
         return dataclasses.replace(
             self, providers=list(self.providers) if _is_list(self.providers) else self.providers
         )._check()
 
     def _check(self) -> PoseLandmarkerOptions:
-        if (
-            isinstance(self.running_mode, str)
-            and self.running_mode.upper() in RunningMode.__members__
-        ):
-            self.running_mode = RunningMode[self.running_mode.upper()]
-        if not isinstance(self.running_mode, RunningMode):
-            raise InvalidValueError(
-                f"running_mode must be a RunningMode, got {self.running_mode!r}"
-            )
-        if self.num_poses is None:  # unset: MediaPipe's 1, or everyone with a person detector
-            self.num_poses = 1 if self.person_detector is None else MAX_NUM_POSES
+        self.running_mode = as_running_mode(self.running_mode)
+        self.num_poses = self.resolved_num_poses
         if (
             isinstance(self.num_poses, bool)
             or not isinstance(self.num_poses, int)
@@ -218,9 +236,30 @@ class PoseLandmarkerOptions:
             )
 
     @property
+    def resolved_num_poses(self) -> int:
+        """`num_poses`, or when unset (None) MediaPipe's 1 without a person detector and
+        everyone (MAX_NUM_POSES) with one."""
+        if self.num_poses is not None:
+            return self.num_poses
+        return 1 if self.person_detector is None else MAX_NUM_POSES
+
+    @property
     def model_precision(self) -> str:
         """The precision of the model files: 'bf16' runs the fp32 models."""
         return "fp32" if self.precision == "bf16" else self.precision
+
+
+def as_running_mode(value: object) -> RunningMode:
+    """A `running_mode` option as a RunningMode: one already, or its name (either case).
+
+    Raises:
+        InvalidValueError: anything else.
+    """
+    if isinstance(value, str) and value.upper() in RunningMode.__members__:
+        return RunningMode[value.upper()]
+    if not isinstance(value, RunningMode):
+        raise InvalidValueError(f"running_mode must be a RunningMode, got {value!r}")
+    return value
 
 
 def known_person_detector(detector: object) -> bool:

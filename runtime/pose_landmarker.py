@@ -6,15 +6,16 @@ import dataclasses
 import os
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal, cast, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from blazepose_onnx.backend.placement import Placement
 from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
 from blazepose_onnx.errors import LandmarkerClosedError
 from blazepose_onnx.io.image import check_rotation, rotate_clockwise, to_rgb_uint8, unrotate_points
-from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
+from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode, as_running_mode
 from blazepose_onnx.pipeline.person_boxes import upright_person_boxes
 from blazepose_onnx.pipeline.pose_pipeline import FramePoses, PosePipeline
 from blazepose_onnx.results import PoseLandmarkerResult
@@ -22,6 +23,7 @@ from blazepose_onnx.stream.lifecycle import CallGuard
 from blazepose_onnx.stream.live import LiveStreamWorker
 from blazepose_onnx.stream.pose_stream import PoseStream
 from blazepose_onnx.stream.timestamps import TimestampCheck
+from blazepose_onnx.typing import ColorOrder, ErrorMode, ImageLike
 
 
 class PoseLandmarker:
@@ -32,11 +34,18 @@ class PoseLandmarker:
     BGR, RGBA, gray and float input via `color=`). Safe to share between threads; `close()`
     from any thread waits for the calls in flight, and later calls raise
     LandmarkerClosedError.
+
+    Args:
+        options: as `create_from_options` takes them.
+
+    Raises:
+        BlazePoseError: as `create_from_options`.
     """
 
     def __init__(self, options: PoseLandmarkerOptions) -> None:
         self._options = options.validated()
-        self._pipeline = PosePipeline(self._options)
+        self._mode = as_running_mode(self._options.running_mode)
+        self._pipeline: PosePipeline | None = PosePipeline(self._options)
         self._model_stats = self._pipeline.stats
         self._placement = self._pipeline.placement
         self._guard = CallGuard()
@@ -44,20 +53,27 @@ class PoseLandmarker:
         self._stream_lock = threading.Lock()
         self._stream: PoseStream | None = None
         self._worker: LiveStreamWorker | None = None
-        if self._options.running_mode is not RunningMode.IMAGE:
-            self._stream = PoseStream(self._pipeline, self._options)
-        if self._options.running_mode is RunningMode.LIVE_STREAM:
+        if self._mode is not RunningMode.IMAGE:
+            self._stream = PoseStream(self.pipeline, self._options)
+        if self._options.result_callback is not None:  # LIVE_STREAM mode, which needs one
             self._worker = LiveStreamWorker(self._process_live, self._options.result_callback)
 
     @classmethod
     def create_from_options(cls, options: PoseLandmarkerOptions) -> PoseLandmarker:
-        """A landmarker for these options.
+        """A landmarker for these options (a validated copy of them).
+
+        Args:
+            options: what to run and how (`PoseLandmarkerOptions`).
+
+        Returns:
+            The landmarker, its models loaded.
 
         Raises:
-            TypeError: `options` is not PoseLandmarkerOptions.
-            ValueError: an option out of range (`PoseLandmarkerOptions.validated`), a model that
-                is not one, or a provider that cannot run it (`ProviderError`).
-            FileNotFoundError: a model path that does not exist.
+            InvalidTypeError: `options` is not PoseLandmarkerOptions (a `TypeError`).
+            InvalidValueError: an option out of range (`PoseLandmarkerOptions.validated`), or a
+                model that is not one (a `ValueError`).
+            ProviderError: a provider that is unknown, not installed, or cannot run the model.
+            MissingFileError: a model path that does not exist (a `FileNotFoundError`).
             BlazePoseError: every error above is one; so is a model that cannot be fetched or
                 converted on first use (`blazepose_onnx.converter.errors`).
         """
@@ -71,6 +87,13 @@ class PoseLandmarker:
     def create_from_model_path(cls, model_path: str | os.PathLike) -> PoseLandmarker:
         """An IMAGE-mode landmarker with default options for a variant name or model path.
 
+        Args:
+            model_path: 'lite', 'full', 'heavy', a `.task` bundle or a folder of converted
+                models (as `PoseLandmarkerOptions.model`).
+
+        Returns:
+            The landmarker, its models loaded.
+
         Raises:
             BlazePoseError: as `create_from_options`.
         """
@@ -83,46 +106,94 @@ class PoseLandmarker:
 
     def detect(
         self,
-        image: Any,
+        image: ImageLike,
         rotation_degrees: int = 0,
         *,
-        color: str = "rgb",
-        person_boxes: Any = None,
+        color: ColorOrder = "rgb",
+        person_boxes: ArrayLike | None = None,
     ) -> PoseLandmarkerResult:
         """Poses in a single image (IMAGE mode). Coordinates refer to the image as passed in.
 
-        `rotation_degrees` (a multiple of 90) is the clockwise rotation that makes the person
-        upright; the models see the rotated image, results are mapped back. `person_boxes`
-        (pixel x1, y1, x2, y2[, score] per person, from any person detector) replaces the pose
-        detector: each box gives one pose at most (the best `num_poses` boxes by score).
+        Args:
+            image: a numpy array (uint8, or float in [0, 1]), an `mp.Image`-like object or an
+                image file's path (`blazepose_onnx.typing.ImageLike`).
+            rotation_degrees: the clockwise rotation (a multiple of 90) that makes the person
+                upright; the models see the rotated image, results are mapped back.
+            color: the channel order of an array: 'rgb' (MediaPipe's), 'bgr' (OpenCV's),
+                'rgba', 'bgra' or 'gray'.
+            person_boxes: pixel boxes (n, 4) x1, y1, x2, y2, or (n, 5) with a score, from any
+                person detector: they replace the pose detector, and each box gives one pose at
+                most (the best `num_poses` boxes by score).
+
+        Returns:
+            The poses found, best first: up to `num_poses`.
 
         Raises:
-            ValueError: an image, rotation or boxes that cannot be used (`TypeError` for the
-                wrong type), or a call outside IMAGE mode or after `close()`
-                (`LandmarkerClosedError`); each is a `BlazePoseError`.
+            InvalidValueError: an image, rotation or boxes that cannot be used, or a call
+                outside IMAGE mode (a `ValueError`).
+            InvalidTypeError: an image or rotation of the wrong type (a `TypeError`).
+            MissingFileError: an image path that does not exist (a `FileNotFoundError`).
+            LandmarkerClosedError: a call after `close()`.
         """
         with self._call("detect", RunningMode.IMAGE):
             boxes = None if person_boxes is None else [person_boxes]
-            return self._detect_images([image], rotation_degrees, color, boxes)[0]
+            (outcome,) = self._detect_images([image], rotation_degrees, color, boxes, "raise")
+            return cast(PoseLandmarkerResult, outcome)  # errors="raise" raised any refusal
+
+    @overload
+    def detect_batch(
+        self,
+        images: Sequence[ImageLike],
+        rotation_degrees: int = 0,
+        *,
+        color: ColorOrder = "rgb",
+        person_boxes: Sequence[ArrayLike] | None = None,
+        errors: Literal["raise"] = "raise",
+    ) -> list[PoseLandmarkerResult]: ...
+
+    @overload
+    def detect_batch(
+        self,
+        images: Sequence[ImageLike],
+        rotation_degrees: int = 0,
+        *,
+        color: ColorOrder = "rgb",
+        person_boxes: Sequence[ArrayLike] | None = None,
+        errors: ErrorMode,
+    ) -> list[PoseLandmarkerResult | ValueError | TypeError]: ...
 
     def detect_batch(
         self,
-        images: Sequence[Any],
+        images: Sequence[ImageLike],
         rotation_degrees: int = 0,
         *,
-        color: str = "rgb",
-        person_boxes: Sequence[Any] | None = None,
-        errors: str = "raise",
-    ) -> list[PoseLandmarkerResult | Exception]:
+        color: ColorOrder = "rgb",
+        person_boxes: Sequence[ArrayLike] | None = None,
+        errors: ErrorMode = "raise",
+    ) -> list[PoseLandmarkerResult] | list[PoseLandmarkerResult | ValueError | TypeError]:
         """`detect()` for many images (IMAGE mode) with one detector call for all of them and
-        one landmarker call for all their poses; images may differ in size. `person_boxes`:
-        one box array per image. `errors="return"`: an image (or its boxes) that is refused
-        gets its ValueError or TypeError in its place in the list and the others are still
-        detected, so one bad request of a served batch fails only itself.
+        one landmarker call for all their poses; images may differ in size.
+
+        Args:
+            images: the images, each as `detect` takes it.
+            rotation_degrees: as in `detect`, for every image.
+            color: as in `detect`, for every array.
+            person_boxes: one box array per image (as in `detect`), or None.
+            errors: 'raise' (default): the first image (or box array) refused raises its error.
+                'return': it gets its ValueError or TypeError in its place in the list and the
+                others are still detected, so one bad request of a served batch fails only
+                itself.
+
+        Returns:
+            One result per image, in order (with `errors="return"`, an error in place of each
+            image refused).
 
         Raises:
-            ValueError: as `detect` (with `errors="return"`, only for what concerns the whole
-                call: the mode, `close()`, `rotation_degrees`, the number of box arrays).
+            InvalidValueError: `errors` not 'raise' or 'return', and as `detect` (with
+                `errors="return"`, only for what concerns the whole call: the mode,
+                `rotation_degrees`, the number of box arrays).
+            InvalidTypeError: as `detect`.
+            LandmarkerClosedError: a call after `close()`.
         """
         if errors not in ("raise", "return"):
             raise InvalidValueError(f"errors must be 'raise' or 'return', got {errors!r}")
@@ -131,18 +202,18 @@ class PoseLandmarker:
 
     def _detect_images(
         self,
-        images: Sequence[Any],
+        images: Sequence[ImageLike],
         rotation_degrees: int,
-        color: str,
-        person_boxes: Sequence[Any] | None,
-        errors: str = "raise",
-    ) -> list[PoseLandmarkerResult | Exception]:
+        color: ColorOrder,
+        person_boxes: Sequence[ArrayLike] | None,
+        errors: ErrorMode,
+    ) -> list[PoseLandmarkerResult | ValueError | TypeError]:
         degrees = check_rotation(rotation_degrees)
         if person_boxes is not None and (
             isinstance(person_boxes, np.ndarray) or len(person_boxes) != len(images)
         ):
             raise InvalidValueError("person_boxes must be a list with one box array per image")
-        outcomes: list[PoseLandmarkerResult | Exception | None] = [None] * len(images)
+        refused: dict[int, ValueError | TypeError] = {}
         accepted: list[tuple[int, np.ndarray, np.ndarray | None]] = []
         for k, image in enumerate(images):
             try:
@@ -151,39 +222,54 @@ class PoseLandmarker:
             except (ValueError, TypeError) as exc:
                 if errors == "raise":
                     raise
-                outcomes[k] = exc
+                refused[k] = exc
                 continue
             accepted.append((k, rgb, boxes))
-        if not accepted:
-            return outcomes
-        uprights = [rotate_clockwise(rgb, degrees) for _, rgb, _ in accepted]
-        if person_boxes is None:
-            rois = self._pipeline.detect_rois_batch(uprights)
-        else:
-            rois = self._pipeline.box_rois_batch(uprights, [boxes for _, _, boxes in accepted])
-        poses = self._pipeline.landmarks_batch(uprights, rois)
-        for (k, rgb, _), pose, upright in zip(accepted, poses, uprights, strict=True):
-            outcomes[k] = result_from_poses(pose, degrees, rgb.shape[1], upright.shape[1])
-        return outcomes
+        found: dict[int, PoseLandmarkerResult] = {}
+        if accepted:
+            pipeline = self.pipeline
+            uprights = [rotate_clockwise(rgb, degrees) for _, rgb, _ in accepted]
+            if person_boxes is None:
+                rois = pipeline.detect_rois_batch(uprights)
+            else:
+                given = [boxes for _, _, boxes in accepted if boxes is not None]
+                rois = pipeline.box_rois_batch(uprights, given)
+            poses = pipeline.landmarks_batch(uprights, rois)
+            for (k, rgb, _), pose, upright in zip(accepted, poses, uprights, strict=True):
+                found[k] = result_from_poses(pose, degrees, rgb.shape[1], upright.shape[1])
+        return [refused[k] if k in refused else found[k] for k in range(len(images))]
 
     def detect_for_video(
         self,
-        image: Any,
+        image: ImageLike,
         timestamp_ms: int,
         rotation_degrees: int = 0,
         *,
-        color: str = "rgb",
-        person_boxes: Any = None,
+        color: ColorOrder = "rgb",
+        person_boxes: ArrayLike | None = None,
     ) -> PoseLandmarkerResult:
         """Poses in the next frame of a video (VIDEO mode); timestamps must increase strictly.
 
         Tracks poses across frames (the detector runs only when fewer than `num_poses` are
-        tracked) and smooths landmarks as MediaPipe does. `person_boxes` on a frame seed or
-        refresh tracks in place of the detector (merged with tracked poses as its ROIs are).
+        tracked) and smooths landmarks as MediaPipe does.
+
+        Args:
+            image: the frame, as `detect` takes it.
+            timestamp_ms: the frame's time in milliseconds, above the previous frame's.
+            rotation_degrees: as in `detect`.
+            color: as in `detect`.
+            person_boxes: boxes on this frame (as in `detect`) seed or refresh tracks in place
+                of the detector (merged with tracked poses as its ROIs are).
+
+        Returns:
+            The frame's poses, smoothed, each with its tracked `pose_ids` entry.
 
         Raises:
-            ValueError: as `detect`, and a timestamp that does not increase (`TypeError`: not
-                an int); each is a `BlazePoseError`.
+            InvalidValueError: as `detect` (outside VIDEO mode), and a timestamp that does not
+                increase.
+            InvalidTypeError: as `detect`, and a timestamp that is not an int.
+            MissingFileError: as `detect`.
+            LandmarkerClosedError: a call after `close()`.
         """
         with self._call("detect_for_video", RunningMode.VIDEO):
             rgb, degrees, boxes = self._frame(image, color, rotation_degrees, person_boxes)
@@ -193,28 +279,41 @@ class PoseLandmarker:
 
     def detect_async(
         self,
-        image: Any,
+        image: ImageLike,
         timestamp_ms: int,
         rotation_degrees: int = 0,
         *,
-        color: str = "rgb",
-        person_boxes: Any = None,
+        color: ColorOrder = "rgb",
+        person_boxes: ArrayLike | None = None,
     ) -> None:
-        """Queue a live frame (LIVE_STREAM mode); the result goes to `result_callback`.
+        """Queue a live frame (LIVE_STREAM mode); its result goes to `result_callback`.
 
         Returns at once. If frames arrive faster than they are processed, a waiting frame is
-        replaced by the newer one (see `stats["dropped_frames"]`). `person_boxes` as in
-        `detect_for_video`.
+        replaced by the newer one (see `stats["dropped_frames"]`).
+
+        Args:
+            image: the frame, as `detect` takes it (copied: the caller may reuse its buffer).
+            timestamp_ms: as in `detect_for_video`.
+            rotation_degrees: as in `detect`.
+            color: as in `detect`.
+            person_boxes: as in `detect_for_video`.
 
         Raises:
-            ValueError: as `detect_for_video` (the frame is checked before it is queued).
+            InvalidValueError: as `detect_for_video` (outside LIVE_STREAM mode); the frame is
+                checked before it is queued.
+            InvalidTypeError: as `detect_for_video`.
+            MissingFileError: as `detect`.
+            LandmarkerClosedError: a call after `close()`.
         """
         with self._call("detect_async", RunningMode.LIVE_STREAM):
             rgb, degrees, boxes = self._frame(image, color, rotation_degrees, person_boxes)
             rgb = np.array(rgb, copy=True)  # the caller may reuse its buffer
+            worker = self._worker
+            if worker is None:  # made in LIVE_STREAM mode, which `_call` checked
+                raise RuntimeError("detect_async: no live-stream worker")
             with self._stream_lock:
                 self._timestamps.check(timestamp_ms)
-                self._worker.submit((rgb, degrees, boxes), int(timestamp_ms))
+                worker.submit((rgb, degrees, boxes), int(timestamp_ms))
 
     @property
     def stats(self) -> dict[str, int]:
@@ -276,8 +375,11 @@ class PoseLandmarker:
     def _process_frame(
         self, rgb: np.ndarray, degrees: int, timestamp_ms: int, boxes: np.ndarray | None = None
     ) -> PoseLandmarkerResult:
+        stream = self._stream
+        if stream is None:  # made in VIDEO and LIVE_STREAM modes, which `_call` checked
+            raise RuntimeError("a stream frame in IMAGE mode")
         upright = rotate_clockwise(rgb, degrees)
-        poses = self._stream.process(upright, timestamp_ms, boxes)
+        poses = stream.process(upright, timestamp_ms, boxes)
         return result_from_poses(poses, degrees, rgb.shape[1], upright.shape[1])
 
     def _process_live(
@@ -287,7 +389,11 @@ class PoseLandmarker:
         return self._process_frame(rgb, degrees, timestamp_ms, boxes), rgb
 
     def _frame(
-        self, image: Any, color: str, rotation_degrees: Any, person_boxes: Any
+        self,
+        image: ImageLike,
+        color: ColorOrder,
+        rotation_degrees: int,
+        person_boxes: ArrayLike | None,
     ) -> tuple[np.ndarray, int, np.ndarray | None]:
         """A stream frame's checked RGB image, rotation and upright person boxes (or None)."""
         rgb = self._rgb(image, color)
@@ -295,21 +401,21 @@ class PoseLandmarker:
         boxes = None if person_boxes is None else self._boxes(person_boxes, rgb, degrees)
         return rgb, degrees, boxes
 
-    def _boxes(self, person_boxes: Any, rgb: np.ndarray, degrees: int) -> np.ndarray:
-        return upright_person_boxes(person_boxes, rgb, self._options.num_poses, degrees)
+    def _boxes(self, person_boxes: ArrayLike, rgb: np.ndarray, degrees: int) -> np.ndarray:
+        return upright_person_boxes(person_boxes, rgb, self._options.resolved_num_poses, degrees)
 
     def _call(self, method: str, mode: RunningMode):
         """Context of one public call: refused after close() or in the wrong running mode."""
-        if self._options.running_mode is not mode:
+        if self._mode is not mode:
             if self._guard.closed:
                 raise LandmarkerClosedError(f"{method}() called after close()")
             raise InvalidValueError(
                 f"{method}() is for {mode.value} mode; this landmarker was created in "
-                f"{self._options.running_mode.value} mode"
+                f"{self._mode.value} mode"
             )
         return self._guard.call(method)
 
-    def _rgb(self, image: Any, color: str) -> np.ndarray:
+    def _rgb(self, image: ImageLike, color: ColorOrder) -> np.ndarray:
         return to_rgb_uint8(image, color, self._options.max_image_pixels)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from blazepose_onnx.landmarks import COCO17, keypoint_indices
+from blazepose_onnx.typing import KeypointSet
 
 FIELDS = ("x", "y", "z", "visibility", "presence")
 DECIMALS = 6  # exports (JSON, JSON Lines, CSV) round to this many decimals
@@ -16,7 +17,16 @@ DECIMALS = 6  # exports (JSON, JSON Lines, CSV) round to this many decimals
 
 @dataclass(frozen=True)
 class Landmark:
-    """One landmark: x, y normalised to the image (or metres for world landmarks), z, scores."""
+    """One landmark, as MediaPipe's.
+
+    Attributes:
+        x: normalised to the image width, 0 at the left (world landmarks: metres).
+        y: normalised to the image height, 0 at the top (world landmarks: metres).
+        z: depth on the scale of x, smaller nearer the camera, 0 at the hips' centre (world
+            landmarks: metres).
+        visibility: the likelihood, in [0, 1], that the landmark is visible (not hidden).
+        presence: the likelihood, in [0, 1], that the landmark is in the image.
+    """
 
     x: float
     y: float
@@ -38,14 +48,17 @@ def _landmark_lists(array: np.ndarray) -> list[list[Landmark]]:
 
 
 class PoseLandmarkerResult:
-    """Poses found in one image: `pose_landmarks`, `pose_world_landmarks`, `segmentation_masks`.
+    """Poses found in one image, as MediaPipe's result; `len(result)` is their number.
 
-    `pose_landmarks[i][k]` is landmark k (see `PoseLandmark`) of pose i, with x/y normalised
-    to the image and z on the scale of x (smaller is nearer the camera). World landmarks are in
-    metres, centred between the hips. `segmentation_masks` is a list of float32 HxW arrays in
-    [0, 1], one per pose, or None when masks were not asked for. `pose_ids` gives each pose an
-    integer id: in VIDEO, LIVE_STREAM and multi-stream modes the id of its track (new when a
-    track starts, kept while it is tracked, never reused within a stream); 0..n-1 in IMAGE mode.
+    Attributes:
+        pose_landmarks: `pose_landmarks[i][k]` is landmark k (see `PoseLandmark`) of pose i,
+            x and y normalised to the image, z on the scale of x (smaller is nearer the camera).
+        pose_world_landmarks: the same landmarks in metres, centred between the hips.
+        segmentation_masks: one float32 HxW mask in [0, 1] per pose, or None when masks were
+            not asked for (`output_segmentation_masks`).
+        pose_ids: an integer id per pose: in VIDEO, LIVE_STREAM and multi-stream modes the id
+            of its track (new when a track starts, kept while it is tracked, never reused
+            within a stream); 0..n-1 in IMAGE mode.
     """
 
     def __init__(
@@ -66,22 +79,37 @@ class PoseLandmarkerResult:
 
     @cached_property
     def pose_landmarks(self) -> list[list[Landmark]]:
+        """Per pose, its 33 landmarks in the image (built on first use)."""
         return _landmark_lists(self._landmarks)
 
     @cached_property
     def pose_world_landmarks(self) -> list[list[Landmark]]:
+        """Per pose, its 33 landmarks in metres (built on first use)."""
         return _landmark_lists(self._world)
 
     def __len__(self) -> int:
         return len(self._landmarks)
 
     def as_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """(n_poses, 33, 5) landmarks (x, y, z, visibility, presence) and (n_poses, 33, 3) world."""
+        """The poses as arrays (copies).
+
+        Returns:
+            (n_poses, 33, 5) landmarks (x, y, z, visibility, presence) and (n_poses, 33, 3)
+            world landmarks (x, y, z), float32.
+        """
         return self._landmarks.copy(), self._world[..., :3].copy()
 
-    def rounded_arrays(self, keypoints: str = "mediapipe33") -> tuple[np.ndarray, np.ndarray]:
-        """`as_arrays()` as float64 rounded to DECIMALS places, as every export writes them,
-        for the landmarks of a keypoint set ('mediapipe33': all; 'coco17': COCO's 17)."""
+    def rounded_arrays(
+        self, keypoints: KeypointSet = "mediapipe33"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`as_arrays()` as float64 rounded to DECIMALS places, as every export writes them.
+
+        Args:
+            keypoints: the landmarks kept: 'mediapipe33' (all) or 'coco17' (COCO's 17).
+
+        Raises:
+            InvalidValueError: an unknown keypoint set.
+        """
         index = list(keypoint_indices(keypoints))
         landmarks, world = self.as_arrays()
         return (
@@ -90,16 +118,29 @@ class PoseLandmarkerResult:
         )
 
     def to_coco17(self, image_size: tuple[int, int] | None = None) -> np.ndarray:
-        """(n_poses, 17, 3) COCO keypoints in COCO's order: x, y and the landmark's visibility
-        as score; x, y normalised, or in pixels of an image of `image_size` (width, height)."""
+        """COCO keypoints in COCO's order: x, y and the landmark's visibility as score.
+
+        Args:
+            image_size: (width, height) to give x, y in pixels; None keeps them normalised.
+
+        Returns:
+            An (n_poses, 17, 3) float32 array.
+        """
         keypoints = self._landmarks[:, list(COCO17)][..., [0, 1, 3]].copy()
         if image_size is not None:
             keypoints[..., :2] *= np.asarray(image_size, np.float32)
         return keypoints
 
-    def to_dict(self, keypoints: str = "mediapipe33") -> dict[str, Any]:
-        """A JSON-ready dict, values rounded to 6 decimals, with the landmarks of a keypoint
-        set (see `rounded_arrays`); masks are summarised by their shape (they are large)."""
+    def to_dict(self, keypoints: KeypointSet = "mediapipe33") -> dict[str, Any]:
+        """A JSON-ready dict, values rounded to 6 decimals; masks are summarised by their
+        shape (they are large).
+
+        Args:
+            keypoints: as in `rounded_arrays`.
+
+        Raises:
+            InvalidValueError: an unknown keypoint set.
+        """
         landmarks, world = self.rounded_arrays(keypoints)
         world = np.concatenate([world, landmarks[..., 3:]], axis=2)
         return {

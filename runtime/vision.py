@@ -30,8 +30,8 @@ class Connection:
 class PoseLandmarksConnections:
     """MediaPipe Tasks' pose skeleton: `POSE_LANDMARKS`, a list of `Connection`s."""
 
-    Connection = Connection
     POSE_LANDMARKS: ClassVar[list[Connection]] = [Connection(a, b) for a, b in POSE_CONNECTIONS]
+    Connection = Connection
 
 
 __all__ = [

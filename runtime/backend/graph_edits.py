@@ -146,7 +146,7 @@ def _fold_pads_into_convs(graph: onnx.GraphProto) -> None:
         pads = _zero_pads(node, initializers)
         users = consumers.get(node.output[0], [])
         spatial = pads is not None and not any(pads[i] for i in (0, 1, 4, 5))
-        if not spatial or not users or node.output[0] in outputs:
+        if pads is None or not spatial or not users or node.output[0] in outputs:
             continue
         if not all(map(_explicit_conv, users)):
             continue
@@ -163,19 +163,13 @@ def _channel_pads_as_concat(model: onnx.ModelProto) -> None:
     shapes the fixed batch gives): the same tensor, from an operator CoreML's ML Program has."""
     graph = model.graph
     initializers = {tensor.name: tensor for tensor in graph.initializer}
-    shapes = {
-        value.name: [
-            d.dim_value if d.HasField("dim_value") else None
-            for d in value.type.tensor_type.shape.dim
-        ]
-        for value in [*graph.input, *graph.value_info]
-    }
+    shapes = {value.name: _static_shape(value) for value in [*graph.input, *graph.value_info]}
     nodes = []
     for node in graph.node:
         pads = _zero_pads(node, initializers)
         shape = shapes.get(node.input[0])
         channel_only = pads is not None and not any(pads[i] for i in (0, 2, 3, 4, 6, 7))
-        if not channel_only or shape is None or None in shape:
+        if pads is None or not channel_only or shape is None:
             nodes.append(node)
             continue
         parts = [node.input[0]]
@@ -188,6 +182,14 @@ def _channel_pads_as_concat(model: onnx.ModelProto) -> None:
         nodes.append(helper.make_node("Concat", parts, list(node.output), axis=1))
     _replace(graph.node, nodes)
     _drop_unused_initializers(graph)
+
+
+def _static_shape(value: onnx.ValueInfoProto) -> list[int] | None:
+    """A tensor's dimensions, None where one of them is not a fixed size."""
+    dims = value.type.tensor_type.shape.dim
+    if not all(d.HasField("dim_value") for d in dims):
+        return None
+    return [d.dim_value for d in dims]
 
 
 def _zero_pads(node: onnx.NodeProto, initializers: dict) -> list[int] | None:

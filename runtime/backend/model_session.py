@@ -99,21 +99,17 @@ class ModelSession:
         for name, array in feeds.items():
             binding.bind_cpu_input(name, np.ascontiguousarray(array))
         batch = len(next(iter(feeds.values())))
-        results = []
+        results: list[np.ndarray | None] = []
         for name in names:
-            array = self._host_output(name, batch)
-            if array is None:
+            host = self._host_output(name, batch)
+            if host is None:
                 binding.bind_output(name, "cpu")
             else:
-                binding.bind_output(
-                    name, "cpu", 0, array.dtype, list(array.shape), array.ctypes.data
-                )
-            results.append(array)
+                binding.bind_output(name, "cpu", 0, host.dtype, list(host.shape), host.ctypes.data)
+            results.append(host)
         self.session.run_with_iobinding(binding)
-        if any(array is None for array in results):
-            allocated = binding.copy_outputs_to_cpu()
-            results = [a if a is not None else allocated[k] for k, a in enumerate(results)]
-        return results
+        allocated = binding.copy_outputs_to_cpu() if any(a is None for a in results) else []
+        return [a if a is not None else allocated[k] for k, a in enumerate(results)]
 
     def _host_output(self, name: str, batch: int) -> np.ndarray | None:
         """A new host array for output `name` at this batch size (None where its shape or type

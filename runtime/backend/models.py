@@ -86,10 +86,10 @@ def resolve_session_models(
     try:
         return _session_models(paths, outputs, form)
     except StaleModelError:
-        paths = reconvert(model, precision, trust_unverified)
-        if paths is None:
+        converted = reconvert(model, precision, trust_unverified)
+        if converted is None:
             raise
-        return _session_models(paths, outputs, form)
+        return _session_models(converted, outputs, form)
 
 
 def _session_models(

@@ -154,10 +154,10 @@ def split_options(name: str, options: Mapping[str, Any]) -> tuple[dict[str, str]
         raise ProviderError(
             f"invalid option(s) {', '.join(unknown)} for provider {name!r} (allowed: {allowed})"
         )
-    for key, allowed in info.choices.items():
-        if key in options and options[key] not in allowed:
+    for key, choices in info.choices.items():
+        if key in options and options[key] not in choices:
             raise ProviderError(
-                f"option {key} of provider {name!r} must be one of {', '.join(allowed)}, "
+                f"option {key} of provider {name!r} must be one of {', '.join(choices)}, "
                 f"got {options[key]!r}"
             )
     ours = {**info.ours, **{k: v for k, v in options.items() if k in info.ours}}

@@ -13,7 +13,7 @@ import importlib.util
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from blazepose_onnx.bench.composed_clips import compose, people_scene
 from blazepose_onnx.bench.results import CaseResult
 from blazepose_onnx.bench.timing import (
     STAGES,
+    ModelStatsReader,
     concurrently,
     frame_feeder,
     percentiles_ms,
@@ -31,6 +32,7 @@ from blazepose_onnx.errors import InputError
 from blazepose_onnx.multistream import MultiStreamPoseLandmarker
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
+from blazepose_onnx.typing import Precision, ProviderName
 
 OURS = "blazepose-onnx"
 
@@ -39,13 +41,24 @@ def case_options(
     provider: str, model: str, precision: str = "fp32", threads: int | None = None, **more: Any
 ) -> PoseLandmarkerOptions:
     """The options of a timed case: a provider that runs only part of a model is measured
-    anyway (`provider_fallback`), its placement flagged in the results."""
-    return PoseLandmarkerOptions(
+    anyway (`provider_fallback`), its placement flagged in the results.
+
+    Args:
+        provider: the execution provider's short name.
+        model: a variant name or model path.
+        precision: 'fp32', 'fp16' or 'bf16'.
+        threads: ONNX Runtime's intra-op threads (None: all cores).
+        **more: any other PoseLandmarkerOptions field.
+
+    Returns:
+        The options (checked when a landmarker is made from them).
+    """
+    return PoseLandmarkerOptions(  # the strings are checked when a landmarker validates them
         model=model,
-        providers=[provider],
+        providers=[cast(ProviderName, provider)],
         provider_fallback=True,
         num_threads=threads,
-        precision=precision,
+        precision=cast(Precision, precision),
         **more,
     )
 
@@ -53,6 +66,11 @@ def case_options(
 def placement_of(landmarker: PoseLandmarker | MultiStreamPoseLandmarker) -> dict[str, dict]:
     """A landmarker's placement per model, as the results keep it."""
     return {role: placed.to_dict() for role, placed in landmarker.placement.items()}
+
+
+def stats_reader(landmarker: PoseLandmarker) -> ModelStatsReader:
+    """A reader of the landmarker's `model_stats` now (for `timed_step`)."""
+    return lambda: landmarker.model_stats
 
 
 def _time(
@@ -112,9 +130,24 @@ def time_image(
     warmup: int,
     iterations: int,
 ) -> CaseResult:
-    """IMAGE mode: `detect_batch` on `batch` images per step (batch 1 = `detect`)."""
+    """IMAGE mode: `detect_batch` on `batch` images per step (batch 1 = `detect`).
+
+    Args:
+        options: the landmarker's options (IMAGE mode).
+        images: RGB images, taken in turn to fill each batch.
+        batch: images per step.
+        warmup: untimed steps first.
+        iterations: timed steps.
+
+    Returns:
+        The case's timings, split by model, and where ONNX Runtime placed each model.
+
+    Raises:
+        BlazePoseError: as `PoseLandmarker.create_from_options` and `detect_batch`.
+    """
     chosen = [images[i % len(images)] for i in range(batch)]
     with PoseLandmarker.create_from_options(options) as landmarker:
+        step: Callable[[], object]
         if batch == 1:
             step = partial(landmarker.detect, chosen[0])
         else:
@@ -130,7 +163,21 @@ def time_video(
     warmup: int,
     iterations: int,
 ) -> CaseResult:
-    """VIDEO mode: `streams` tracked streams stepped together through one pair of sessions."""
+    """VIDEO mode: `streams` tracked streams stepped together through one pair of sessions.
+
+    Args:
+        options: the landmarker's options.
+        frames: the clip's RGB frames, each stream starting at its own offset.
+        streams: streams per step (one `MultiStreamPoseLandmarker.process` call).
+        warmup: untimed steps first.
+        iterations: timed steps.
+
+    Returns:
+        The case's timings per step and where each model was placed.
+
+    Raises:
+        BlazePoseError: as `MultiStreamPoseLandmarker`.
+    """
     offsets = [k * len(frames) // max(streams, 1) for k in range(streams)]
     counter = iter(range(10**9))
     with MultiStreamPoseLandmarker(options) as landmarker:
@@ -157,7 +204,22 @@ def time_people(
     """Many people tracked in one VIDEO stream (`person_detector="ssd"` alone, as users run it:
     everyone, the options' detection interval): `people` copies of the clip side by side
     (`composed_clips.people_scene`), played forth and back so that the loop has no jump.
-    Frames/s from the mean step: frames with and without a detector run count as they come."""
+    Frames/s from the mean step: frames with and without a detector run count as they come.
+
+    Args:
+        options: the landmarker's options (the person detector and VIDEO mode are set here).
+        frames: the clip's RGB frames.
+        people: copies of the clip side by side.
+        warmup: untimed frames first.
+        iterations: timed frames.
+
+    Returns:
+        The case's timings per frame and where each model was placed.
+
+    Raises:
+        BlazePoseError: as `PoseLandmarker.create_from_options` (the SSD person detector is
+            fetched and converted on first use).
+    """
     loop = 2 * (len(frames) - 1)
     clip = compose(frames, people_scene(people, loop, frames[0].shape[1::-1]))
     options = dataclasses.replace(options, running_mode=RunningMode.VIDEO, person_detector="ssd")
@@ -175,7 +237,22 @@ def time_parallel_video(
     iterations: int,
 ) -> CaseResult:
     """`streams` independent VIDEO landmarkers, one thread each, run concurrently: per-frame
-    times of every stream (after `warmup` untimed frames each) and the throughput of all."""
+    times of every stream (after `warmup` untimed frames each) and the throughput of all.
+
+    Args:
+        options: the landmarkers' options (one thread each, VIDEO mode set here).
+        frames: the clip's RGB frames.
+        streams: landmarkers run at once.
+        warmup: untimed frames per stream first.
+        iterations: timed frames per stream.
+
+    Returns:
+        Every stream's per-frame timings pooled, and the throughput of all together.
+
+    Raises:
+        RuntimeError: a stream failed (its traceback is printed by its thread).
+        BlazePoseError: as `PoseLandmarker.create_from_options`.
+    """
     options = dataclasses.replace(options, num_threads=1, running_mode=RunningMode.VIDEO)
     landmarkers = [PoseLandmarker.create_from_options(options) for _ in range(streams)]
     placement = placement_of(landmarkers[0])
@@ -186,16 +263,17 @@ def time_parallel_video(
                 step()
         samples, wall = concurrently(
             [
-                partial(time_steps, step, iterations, model_stats=lambda lm=lm: lm.model_stats)
+                partial(time_steps, step, iterations, model_stats=stats_reader(lm))
                 for step, lm in zip(steps, landmarkers, strict=True)
             ]
         )
     finally:
         for landmarker in landmarkers:
             landmarker.close()
-    if not all(samples):
+    finished = [one for one in samples if one]
+    if len(finished) < len(samples):
         raise RuntimeError("a video-parallel stream failed (its traceback is above)")
-    pooled = {stage: [t for one in samples for t in one[stage]] for stage in STAGES}
+    pooled = {stage: [t for one in finished for t in one[stage]] for stage in STAGES}
     result = _ours(options, "video-parallel", streams, pooled, streams, warmup, placement)
     return dataclasses.replace(
         result,
@@ -223,8 +301,16 @@ def _mediapipe_landmarker(bundle: Path, mode: str):
 
 
 def check_mediapipe(bundle_dir: Path, variants: Sequence[str]) -> None:
-    """Refuse a comparison with MediaPipe that cannot run (InputError naming why), before
-    anything is timed: MediaPipe missing, a bundle missing, or one MediaPipe cannot load."""
+    """Refuse a comparison with MediaPipe that cannot run, before anything is timed.
+
+    Args:
+        bundle_dir: the folder of MediaPipe-loadable bundles (`--mediapipe-bundles`).
+        variants: the variants to compare.
+
+    Raises:
+        InputError: MediaPipe is not installed, a bundle is missing, or MediaPipe cannot
+            load one (with its reason and where loadable bundles come from).
+    """
     if importlib.util.find_spec("mediapipe") is None:
         raise InputError("--mediapipe-bundles needs MediaPipe installed (pip install mediapipe)")
     if not bundle_dir.is_dir():
@@ -260,7 +346,20 @@ def time_mediapipe(
     warmup: int,
     iterations: int,
 ) -> CaseResult:
-    """MediaPipe's own PoseLandmarker on the same inputs (`check_mediapipe` first)."""
+    """MediaPipe's own PoseLandmarker on the same inputs (`check_mediapipe` first).
+
+    Args:
+        bundle_dir: as in `check_mediapipe`.
+        variant: 'lite', 'full' or 'heavy'.
+        mode: 'image' (one `detect` per step) or 'video' (`detect_for_video` on the clip).
+        images: RGB images for 'image'.
+        frames: RGB frames for 'video'.
+        warmup: untimed steps first.
+        iterations: timed steps.
+
+    Returns:
+        The case's total timings (MediaPipe's models are not timed apart).
+    """
     import mediapipe as mp
 
     with _mediapipe_landmarker(mediapipe_bundle(bundle_dir, variant), mode) as landmarker:

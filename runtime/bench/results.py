@@ -207,8 +207,18 @@ def _case(raw: dict[str, Any]) -> CaseResult:
 
 
 def parse_run(text: str, name: str) -> BenchRun:
-    """The run in bench JSON `text` (named `name` on the page); ReportError, one line, when it
-    is not one this version reads."""
+    """The run in bench JSON `text`.
+
+    Args:
+        text: what `blazepose bench --json` wrote.
+        name: the run's name on a page.
+
+    Returns:
+        The run: its cases, machine and command.
+
+    Raises:
+        ReportError: not bench JSON this version reads (one line saying why).
+    """
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -241,7 +251,15 @@ def parse_run(text: str, name: str) -> BenchRun:
 
 
 def read_run(path: Path, name: str | None = None) -> BenchRun:
-    """The bench JSON at `path`, checked, named `name` (default: the file's name)."""
+    """The bench JSON at `path`, checked (`parse_run`).
+
+    Args:
+        path: the JSON file.
+        name: the run's name on a page (None: the file's name).
+
+    Raises:
+        ReportError: the file cannot be read or is not bench JSON this version reads.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -64,7 +64,7 @@ def timed_step(
     before = model_stats() if model_stats is not None else None
     total = elapsed(step)
     samples["total"].append(total)
-    if before is not None:
+    if model_stats is not None and before is not None:
         after = model_stats()
         inside = {
             role: after[role]["seconds"] - before[role]["seconds"]
@@ -81,8 +81,19 @@ def time_steps(
     warmup: int = 0,
     model_stats: ModelStatsReader | None = None,
 ) -> dict[str, list[float]]:
-    """`warmup` untimed calls of `step`, then `iterations` timed ones (seconds per stage; the
-    model stages only given `model_stats`)."""
+    """`warmup` untimed calls of `step`, then `iterations` timed ones.
+
+    Args:
+        step: one timed unit of work.
+        iterations: timed calls.
+        warmup: untimed calls first.
+        model_stats: a reader of the landmarker's `model_stats`, to split each call's time
+            by model (`timed_step`).
+
+    Returns:
+        Seconds per call by stage: 'total', and with `model_stats` 'detector', 'landmarker'
+        and 'other'.
+    """
     for _ in range(warmup):
         step()
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}

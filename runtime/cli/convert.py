@@ -107,8 +107,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if (name := _person_detector(args)) is not None:
         if (args.weights, args.precision) != ("fp32", "fp32"):
             raise ConverterError(f"the {name} person detector converts with fp32 weights only")
-        written = convert_person_detector(name, args.model_dir, backend=args.backend)
-        print(f"person_detector: {written}")
+        detector = convert_person_detector(name, args.model_dir, backend=args.backend)
+        print(f"person_detector: {detector}")
         return 0
     target = args.variant
     if target not in (*VARIANTS, "all") and (target.endswith(".task") or Path(target).exists()):

@@ -126,7 +126,7 @@ def run_detect(args: argparse.Namespace, options: PoseLandmarkerOptions) -> int:
                 if preview and not preview.show(canvas, wait_ms=0):
                     preview = None  # q or Esc: no more windows, the run goes on
             if mask_dir is not None:
-                for k, mask in enumerate(result.segmentation_masks):
+                for k, mask in enumerate(result.segmentation_masks or ()):
                     mask_png = np.rint(np.clip(mask, 0.0, 1.0) * 255).astype(np.uint8)
                     _write_image(outputs, mask_dir / f"{path.stem}_mask{k}.png", mask_png)
             log.info("%s: %d pose(s)", path, len(result.pose_landmarks))

@@ -34,7 +34,8 @@ def _boxes_file(args: argparse.Namespace, read: Callable[[str], dict]) -> dict:
     try:
         return read(args.person_boxes)
     except BoxesFileError as exc:
-        args.parser.error(f"--person-boxes: {exc}")
+        parser: argparse.ArgumentParser = args.parser
+        parser.error(f"--person-boxes: {exc}")
 
 
 # detect, video and extract check their options (and that an ONNX Runtime build is installed)

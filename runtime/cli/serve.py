@@ -100,7 +100,7 @@ def _serve(server: TritonServer) -> NoReturn:
         print(f"ready: HTTP {ends.http}, gRPC {ends.grpc}, metrics {ends.metrics}", flush=True)
         print(f"server log: {server.log_path}", flush=True)
         try:
-            returncode = server.process.wait()
+            returncode = server.wait()
         except (KeyboardInterrupt, Terminated):
             server.stop()
             print("stopped", flush=True)

@@ -22,7 +22,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -42,6 +42,7 @@ from blazepose_onnx.io.video_writer import VideoFile
 from blazepose_onnx.options import PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 from blazepose_onnx.results import PoseLandmarkerResult
+from blazepose_onnx.typing import KeypointSet
 
 log = logging.getLogger("blazepose")
 OUTPUTS = {"out": "_pose.mp4", "jsonl": ".jsonl", "csv": ".csv"}  # option: per-input suffix
@@ -75,7 +76,7 @@ class FrameSink:
         outputs: contextlib.ExitStack,
         targets: dict[str, str | None],
         source: str,
-        keypoints: str,
+        keypoints: KeypointSet,
         fps: float,
         size: tuple[int, int],
         preview: Preview | None,
@@ -105,6 +106,8 @@ class FrameSink:
     def _close_video(self, error_type: type | None, *_: object) -> None:
         """Finish and check the annotated video; when the run failed, only release it (it is
         not kept, and its check would hide the run's own error)."""
+        if self.video is None:
+            return
         if error_type is None:
             self.video.close()
         else:
@@ -156,7 +159,7 @@ class StopSignal:
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}  # signal.signal's handlers
 
     def __enter__(self) -> StopSignal:
         for signum in (signal.SIGINT, signal.SIGTERM):

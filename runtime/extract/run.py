@@ -39,7 +39,19 @@ RESULT_OPTIONS = (
 @dataclass
 class Summary:
     """What a run did: the sources asked for by status (those done before included), what
-    this run processed, and the failures."""
+    this run processed, and the failures.
+
+    Attributes:
+        out: the dataset's location.
+        sources: every source asked for.
+        skipped: those done before (not processed again).
+        ok: those processed now without error.
+        failed: those that failed (now or before, unless retried).
+        truncated: videos that ended before their stream did (the frames read were kept).
+        frames: frames (photos count one) processed by this run.
+        seconds: this run's wall time.
+        failures: (source, reason) of each source that failed.
+    """
 
     out: str
     sources: int = 0
@@ -53,6 +65,7 @@ class Summary:
 
     @property
     def frames_per_second(self) -> float:
+        """Frames processed per second of this run (0 when nothing ran)."""
         return self.frames / self.seconds if self.seconds else 0.0
 
     @property
@@ -126,7 +139,9 @@ def _size(source: Source) -> int:
 
 
 def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # None where it cannot be told
 
 
 def extract(
@@ -143,18 +158,30 @@ def extract(
     overwrite: bool = False,
     connect_timeout: float = CONNECT_TIMEOUT,
 ) -> Summary:
-    """Poses of every photo and video in `sources` (files, folders, globs, `@list.txt`) into
-    the Parquet dataset `out` (docs/datasets.md); sources done before
-    with the same options and models are skipped (`retry_failed`: failed ones are redone;
-    `overwrite`: all). Local engine: `workers` processes (default: the cores divided by
-    `options.num_threads`, 1 by default). Ray engine: tasks on the cluster at `address` with
-    `gpus_per_worker` GPUs each, reached within `connect_timeout` seconds. Returns the run's
-    Summary; per-source failures are in it and in the manifest, not raised.
+    """Poses of every photo and video in `sources` into the Parquet dataset `out`
+    (docs/datasets.md); sources done before with the same options and models are skipped.
+
+    Args:
+        sources: files, folders (searched recursively), globs and `@list.txt` files of paths.
+        out: the dataset's folder (local, or a URI pyarrow's filesystems open).
+        options: the landmarker's options (None: the defaults).
+        engine: 'local' (worker processes) or 'ray' (tasks on a Ray cluster).
+        workers: local worker processes (None: the cores divided by `options.num_threads`,
+            which is then 1).
+        address: the Ray cluster's address (None: a local one).
+        gpus_per_worker: GPUs each Ray task asks for.
+        rotate: the clockwise rotation (a multiple of 90) applied to every source.
+        retry_failed: redo the sources that failed before.
+        overwrite: redo every source (the dataset is cleared first).
+        connect_timeout: seconds to reach the Ray cluster.
+
+    Returns:
+        The run's Summary; per-source failures are in it and in the manifest, not raised.
 
     Raises:
         InputError: no sources, a path on the command line that does not exist, `out` made with
             other options or models, or a Ray cluster that does not answer.
-        ValueError: a bad option (`PoseLandmarkerOptions.validated`, `engine`).
+        InvalidValueError: a bad option (`PoseLandmarkerOptions.validated`, `engine`).
         MissingExtraError: `engine="ray"` without Ray.
         BlazePoseError: every error above is one; so is a model that cannot be loaded.
     """
@@ -165,10 +192,10 @@ def extract(
     start = time.perf_counter()
     options = (options or PoseLandmarkerOptions()).validated()
     cores = _cores()
-    if options.num_threads is None:
+    threads = options.num_threads
+    if threads is None:
         threads = max(1, cores // workers) if workers and engine == "local" else 1
         options = dataclasses.replace(options, num_threads=threads)
-    threads = options.num_threads
     found = expand_sources([os.fspath(s) for s in sources])
     # a Ray cluster is reached before anything is written: a wrong address leaves no dataset
     with ray_session(address, connect_timeout) if engine == "ray" else contextlib.nullcontext():

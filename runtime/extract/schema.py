@@ -60,7 +60,7 @@ _ARROW_TYPES = {
     "int": pa.int64(),
     "float": pa.float64(),
 }
-MANIFEST = pa.schema([(f.name, _ARROW_TYPES[f.type]) for f in fields(Entry)])
+MANIFEST = pa.schema([(f.name, _ARROW_TYPES[str(f.type)]) for f in fields(Entry)])
 
 
 @dataclass

@@ -64,9 +64,9 @@ class Store:
             with atomic_path(target, suffix=".parquet.part") as temp:
                 pq.write_table(table, str(temp))
             return
-        temp = f"{self.path(POSES)}/.{uuid.uuid4().hex}.part"
-        pq.write_table(table, temp, filesystem=fs)
-        fs.move(temp, target)
+        part = f"{self.path(POSES)}/.{uuid.uuid4().hex}.part"
+        pq.write_table(table, part, filesystem=fs)
+        fs.move(part, target)
 
     def entries(self) -> dict[str, Entry]:
         """The manifest entries of the sources done, from their poses files, by source."""

@@ -83,7 +83,8 @@ def _set_up(job: Job) -> dict[str, str]:
     hashes = model_hashes(job.options)
     if any(job.config[name] != value for name, value in hashes.items()):
         raise InputError(f"this worker's model files differ from the run's: {hashes}")
-    cv2.setNumThreads(job.options.num_threads)  # colour conversion and crops: the worker's
+    if job.options.num_threads is not None:  # `extract` sets it for each worker
+        cv2.setNumThreads(job.options.num_threads)  # colour conversion and crops: the worker's
     quiet_ffmpeg()  # before this process's first video: stderr stays open while frames are read
     return hashes
 
@@ -142,10 +143,10 @@ def _landmarker(kind: type, options: PoseLandmarkerOptions, hashes: dict[str, st
     return _LANDMARKERS[key]
 
 
-def _read_batches(sources: list[Source]) -> Iterator[list[tuple[Source, object]]]:
+def _read_batches(sources: list[Source]) -> Iterator[list[tuple[Source, np.ndarray | Exception]]]:
     """Batches of (source, RGB image or the exception reading it raised)."""
     for at in range(0, len(sources), PHOTO_BATCH):
-        batch = []
+        batch: list[tuple[Source, np.ndarray | Exception]] = []
         for source in sources[at : at + PHOTO_BATCH]:
             try:
                 batch.append((source, read_image(Path(source.path))))
@@ -167,10 +168,10 @@ def _photos(job: Job, sources: list[Source], hashes: dict[str, str]) -> list[Ent
         seconds = (time.perf_counter() - start) / len(batch)
         for source, image in batch:
             entry, rows = job.entry(source), PoseRows(source.path)
-            result = next(results) if isinstance(image, np.ndarray) else image
+            result = image if isinstance(image, Exception) else next(results)
             if isinstance(result, BaseException):
                 entry = _failed(entry, result)
-            else:
+            elif isinstance(image, np.ndarray):
                 found = rows.add(0, 0, result, (image.shape[1], image.shape[0]))
                 entry.frames, entry.frames_with_pose, entry.poses = 1, int(found > 0), found
             entry.seconds = seconds

@@ -17,6 +17,7 @@ import numpy as np
 
 from blazepose_onnx.landmarks import keypoint_names
 from blazepose_onnx.results import DECIMALS, PoseLandmarkerResult
+from blazepose_onnx.typing import KeypointSet
 
 CSV_COLUMNS = (
     "source",
@@ -41,7 +42,7 @@ class CsvResultWriter:
     """Writes results as CSV rows, the header first; `keypoints` chooses the landmark set
     ('coco17': `landmark` is the COCO keypoint index and `name` its COCO name)."""
 
-    def __init__(self, stream: TextIO, keypoints: str = "mediapipe33") -> None:
+    def __init__(self, stream: TextIO, keypoints: KeypointSet = "mediapipe33") -> None:
         self._writer = csv.writer(stream)
         self._writer.writerow(CSV_COLUMNS)
         self._keypoints = keypoints
@@ -71,7 +72,7 @@ def jsonl_record(
     frame: int,
     timestamp_ms: int | None,
     result: PoseLandmarkerResult,
-    keypoints: str = "mediapipe33",
+    keypoints: KeypointSet = "mediapipe33",
     source: str | None = None,
 ) -> str:
     """One JSON Lines record for a frame (its source first when given)."""

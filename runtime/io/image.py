@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import cv2
 import numpy as np
 
 from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError, MissingFileError
+from blazepose_onnx.typing import ColorOrder, ImageLike
 
 MIN_IMAGE_SIDE = 8
-COLOR_ORDERS = ("rgb", "bgr", "rgba", "bgra", "gray")
+COLOR_ORDERS: tuple[ColorOrder, ...] = get_args(ColorOrder)
 FLOAT_CHUNK_PIXELS = 1 << 20  # float images are converted in row blocks of about this size
 
 
-def to_rgb_uint8(image: Any, color: str = "rgb", max_pixels: int | None = None) -> np.ndarray:
+def to_rgb_uint8(
+    image: ImageLike, color: ColorOrder = "rgb", max_pixels: int | None = None
+) -> np.ndarray:
     """Validate an image and return it as a contiguous HxWx3 uint8 RGB array.
 
     Accepts an image file's path (str or Path; decoded with its own channels, so `color`
@@ -96,7 +99,7 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def _read_file(path: str | os.PathLike, color: str) -> tuple[np.ndarray, str]:
+def _read_file(path: str | os.PathLike, color: str) -> tuple[np.ndarray, ColorOrder]:
     """A decoded image file and its channel order."""
     from blazepose_onnx.mp_image import Image, ImageFormat
 
@@ -107,7 +110,11 @@ def _read_file(path: str | os.PathLike, color: str) -> tuple[np.ndarray, str]:
     if not Path(path).is_file():
         raise MissingFileError(f"no such image file: {path}")
     decoded = Image.create_from_file(path)
-    orders = {ImageFormat.SRGB: "rgb", ImageFormat.SRGBA: "rgba", ImageFormat.GRAY8: "gray"}
+    orders: dict[ImageFormat, ColorOrder] = {
+        ImageFormat.SRGB: "rgb",
+        ImageFormat.SRGBA: "rgba",
+        ImageFormat.GRAY8: "gray",
+    }
     return decoded.numpy_view(), orders[decoded.image_format]
 
 

@@ -180,7 +180,7 @@ class AudioCopy:
 
 def _opencv_writer(path: Path, fps: float, size: tuple[int, int]):
     """An OpenCV writer in MPEG-4 Part 2 (mp4v)."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         writer.release()
         raise VideoWriteError(f"cannot write video {path}")

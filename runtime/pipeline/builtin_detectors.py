@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ BUILTIN_PERSON_DETECTORS = {
 }
 
 
-def is_builtin(detector: object) -> bool:
+def is_builtin(detector: object) -> TypeGuard[str]:
     """Whether `detector` names a built-in person detector."""
     return isinstance(detector, str) and detector in BUILTIN_PERSON_DETECTORS
 

@@ -58,13 +58,13 @@ def decode_yolo(
     centre, size = predictions[keep, :2], predictions[keep, 2:4]
     boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
     boxes = (boxes - np.tile(padding, 2)) / scale
-    chosen = cv2.dnn.NMSBoxes(
+    kept = cv2.dnn.NMSBoxes(
         [[float(x1), float(y1), float(x2 - x1), float(y2 - y1)] for x1, y1, x2, y2 in boxes],
         scores[keep].tolist(),
         min_score,
         iou,
     )
-    chosen = np.asarray(chosen, np.int64).reshape(-1)
+    chosen = np.asarray(kept, np.int64).reshape(-1)
     order = chosen[np.argsort(-scores[keep][chosen], kind="stable")]
     return boxes[order].astype(np.float64), scores[keep][order].astype(np.float64)
 

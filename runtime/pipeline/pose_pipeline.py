@@ -9,7 +9,7 @@ import numpy as np
 
 from blazepose_onnx.backend.model_session import ModelSession
 from blazepose_onnx.backend.model_stats import ModelStats
-from blazepose_onnx.backend.models import input_spec, resolve_session_models
+from blazepose_onnx.backend.models import InputSpec, input_spec, resolve_session_models
 from blazepose_onnx.backend.placement import Placement
 from blazepose_onnx.backend.providers import create_session, model_form
 from blazepose_onnx.options import PoseLandmarkerOptions
@@ -105,7 +105,7 @@ class PosePipeline:
         # pruned from the graph, never run.
         self.orients_boxes = orients_boxes(options.person_detector)
         needs_detector = options.person_detector is None or self.orients_boxes
-        roles = {"detector": None} if needs_detector else {}
+        roles: dict[str, list[str] | None] = {"detector": None} if needs_detector else {}
         roles["landmarker"] = self.landmarker_outputs
         form = model_form(options.providers)
         models = resolve_session_models(
@@ -161,23 +161,25 @@ class PosePipeline:
         if self.person_detector is not None:
             with self.stats.timed("detector", len(images)):
                 boxes = [
-                    checked_person_boxes(self.person_detector, image, self.options.num_poses)
+                    checked_person_boxes(
+                        self.person_detector, image, self.options.resolved_num_poses
+                    )
                     for image in images
                 ]
             return self.box_rois_batch(images, boxes)
-        spec = self.detector_spec
+        detector, spec = self._pose_detector()
         inputs = [detector_input(image) for image in images]
         tensor = np.concatenate([t for t, _ in inputs]) if len(inputs) > 1 else inputs[0][0]
         with self.stats.timed("detector", len(images)):
-            boxes, scores = self.detector.run(["boxes", "scores"], {spec.name: tensor})
+            raw_boxes, raw_scores = detector.run(["boxes", "scores"], {spec.name: tensor})
         rois = []
         for k, (image, (_, letterbox)) in enumerate(zip(images, inputs, strict=True)):
             detections = decode_detections(
-                boxes[k], scores[k], self.options.min_pose_detection_confidence
+                raw_boxes[k], raw_scores[k], self.options.min_pose_detection_confidence
             )
             detections = weighted_nms(detections, self.nms_iou_threshold)
             detections = remove_letterbox(detections, letterbox)
-            detections = detections.take(slice(0, self.options.num_poses))
+            detections = detections.take(slice(0, self.options.resolved_num_poses))
             height, width = image.shape[:2]
             rois.append(detection_rois(detections, width, height))
         return rois
@@ -185,8 +187,17 @@ class PosePipeline:
     def person_detections(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The person detector's checked pixel boxes (n, 4) and scores (n,), best first, all of
         them (a tracker also uses the low-score ones). Timed as the "detector" stage."""
+        if self.person_detector is None:
+            raise RuntimeError("person_detections: these options have no person detector")
         with self.stats.timed("detector", 1):
             return checked_detections(self.person_detector, image)
+
+    def _pose_detector(self) -> tuple[ModelSession, InputSpec]:
+        """The pose detector's session and input (not loaded where a person detector that
+        does not orient its boxes replaces it)."""
+        if self.detector is None or self.detector_spec is None:
+            raise RuntimeError("the pose detector is not loaded: a person detector replaces it")
+        return self.detector, self.detector_spec
 
     def box_rois_batch(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
         """Landmarker ROIs from checked pixel person boxes: a ROI around each box (turned with
@@ -218,12 +229,12 @@ class PosePipeline:
         count = sum(len(b) for b in boxes)
         if count == 0:
             return rois
-        spec = self.detector_spec
+        detector, spec = self._pose_detector()
         crops = np.concatenate(
             [warp_crops(image, c, spec.size) for image, c in zip(images, crop_rois, strict=True)]
         )
         with self.stats.timed("detector", count):
-            raw_boxes, raw_scores = self.detector.run(["boxes", "scores"], {spec.name: crops})
+            raw_boxes, raw_scores = detector.run(["boxes", "scores"], {spec.name: crops})
         turned, at = [], 0
         for image, b, r, c in zip(images, boxes, rois, crop_rois, strict=True):
             r = r.copy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -20,7 +21,10 @@ from blazepose_onnx.bench.results import SPLIT, CaseResult
 
 OURS, MEDIAPIPE = "#1f6fb4", "#e8710a"
 STAGE_COLOURS = {"detector": "#4c72b0", "landmarker": "#55a868", "other": "#c4a000"}
-STYLE = {
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: small, selectable, the page's font
     "svg.hashsalt": "blazepose-report",  # the same JSON gives the same page, byte for byte
     "font.size": 9,

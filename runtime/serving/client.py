@@ -20,12 +20,14 @@ import threading
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.common.install import require
 from blazepose_onnx.io.image import to_rgb_uint8
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.serving.server import ServingError
+from blazepose_onnx.typing import ImageLike, TritonProtocol
 
 OUTPUTS = ("pose_count", "pose_ids", "landmarks", "world_landmarks")
 _correlation_ids = itertools.count(1 + (os.getpid() << 20))
@@ -46,7 +48,7 @@ def _tritonclient(protocol: str):
     return module, InferenceServerException
 
 
-def _boxes_input(person_boxes: Any) -> dict[str, np.ndarray]:
+def _boxes_input(person_boxes: ArrayLike | None) -> dict[str, np.ndarray]:
     """The optional `person_boxes` input (batch dimension 1), float64 as in-process."""
     if person_boxes is None:
         return {}
@@ -67,12 +69,27 @@ def result_from_outputs(outputs: dict[str, np.ndarray]) -> PoseLandmarkerResult:
 
 class TritonPoseClient:
     """Calls `pose_image` and `pose_video` on a Triton server (thread-safe for `detect`; use a
-    stream from one thread at a time)."""
+    stream from one thread at a time). Needs the `[triton]` extra.
+
+    Args:
+        url: the server's `host:port` for `protocol` (gRPC's or HTTP's port).
+        protocol: 'grpc' (default) or 'http'.
+        shared_memory: send frames through system shared memory (the server on this host): a
+            region per client, grown when a larger frame comes, unregistered on `close()`.
+        masks: ask for the segmentation masks (a repository written with masks).
+        timeout_s: a server that does not answer within this raises `ServingError`.
+        image_model: the name of the IMAGE-mode model in the repository.
+        video_model: the name of the VIDEO-mode model in the repository.
+
+    Raises:
+        InvalidValueError: `protocol` is not 'grpc' or 'http'.
+        MissingExtraError: the `[triton]` extra (tritonclient) is not installed.
+    """
 
     def __init__(
         self,
         url: str,
-        protocol: str = "grpc",
+        protocol: TritonProtocol = "grpc",
         *,
         shared_memory: bool = False,
         masks: bool = False,
@@ -115,6 +132,7 @@ class TritonPoseClient:
             ) from exc
 
     def is_ready(self) -> bool:
+        """Whether the server answers that it is ready (False on any transport error)."""
         try:
             return bool(self._client.is_server_ready())
         except Exception:  # any transport error means not ready
@@ -151,16 +169,45 @@ class TritonPoseClient:
         **sequence: Any,
     ) -> PoseLandmarkerResult:
         """One inference of `model` on an RGB `frame` (its input `input_name`, through shared
-        memory when the client has it) and the `extra` inputs; `sequence` holds Triton's
-        sequence_id, sequence_start and sequence_end for a stream's frames."""
+        memory when the client has it) and the `extra` inputs.
+
+        Args:
+            model: the served model's name.
+            input_name: the model's image input ('image' or 'frame').
+            frame: an RGB uint8 HxWx3 array.
+            extra: the model's other inputs, each with its batch dimension of 1.
+            **sequence: Triton's `sequence_id`, `sequence_start` and `sequence_end`, for a
+                stream's frames.
+
+        Returns:
+            The result the response stands for.
+
+        Raises:
+            InvalidValueError: the server refused the request (its message says why).
+            ServingError: the server cannot be reached or did not answer within `timeout_s`.
+        """
         with self._shm.lock if self._shm else contextlib.nullcontext():
             return self._infer(model, self._inputs(input_name, frame, extra), **sequence)
 
     def detect(
-        self, image: Any, rotation_degrees: int = 0, *, person_boxes: Any = None
+        self, image: ImageLike, rotation_degrees: int = 0, *, person_boxes: ArrayLike | None = None
     ) -> PoseLandmarkerResult:
-        """Poses in one image (pose_image), as `PoseLandmarker.detect` returns them;
-        `person_boxes` as there (checked by the server)."""
+        """Poses in one image (pose_image), as `PoseLandmarker.detect` returns them.
+
+        Args:
+            image: an RGB image, as `PoseLandmarker.detect` takes it.
+            rotation_degrees: as in `PoseLandmarker.detect`.
+            person_boxes: as in `PoseLandmarker.detect` (checked by the server).
+
+        Returns:
+            The poses the server found.
+
+        Raises:
+            InvalidValueError: an image the client cannot read, or a request the server
+                refused (a bad rotation or boxes).
+            InvalidTypeError: an image of the wrong type.
+            ServingError: the server cannot be reached or did not answer within `timeout_s`.
+        """
         rgb = to_rgb_uint8(image)
         extra = {
             "rotation_degrees": np.array([[rotation_degrees]], np.int32),
@@ -169,10 +216,15 @@ class TritonPoseClient:
         return self.request(self.image_model, "image", rgb, extra)
 
     def open_stream(self) -> TritonPoseStream:
-        """A new video stream (its own sequence id): START goes with its first frame."""
+        """A new video stream (its own sequence id): START goes with its first frame.
+
+        Returns:
+            The stream; close it (or use it as a context manager) to free the server's state.
+        """
         return TritonPoseStream(self, _next_correlation_id())
 
     def close(self) -> None:
+        """Unregister the shared memory (when used) and close the connection."""
         if self._shm is not None:
             self._shm.close()
         with contextlib.suppress(Exception):
@@ -194,10 +246,23 @@ class TritonPoseStream:
         self._last_ms = -1
 
     def detect(
-        self, frame: Any, timestamp_ms: int, *, person_boxes: Any = None
+        self, frame: ImageLike, timestamp_ms: int, *, person_boxes: ArrayLike | None = None
     ) -> PoseLandmarkerResult:
-        """Poses in the next frame of this stream, as `detect_for_video` returns them;
-        `person_boxes` seed or refresh tracks as there."""
+        """Poses in the next frame of this stream, as `detect_for_video` returns them.
+
+        Args:
+            frame: an RGB image, as `PoseLandmarker.detect_for_video` takes it.
+            timestamp_ms: the frame's time, above the previous frame's (checked by the server).
+            person_boxes: seed or refresh tracks, as in `detect_for_video`.
+
+        Returns:
+            The frame's poses, with their tracked ids.
+
+        Raises:
+            InvalidValueError: a call on a closed stream, an image the client cannot read, or
+                a request the server refused (a timestamp that does not increase, bad boxes).
+            ServingError: the server cannot be reached or did not answer within `timeout_s`.
+        """
         if self._closed:
             raise InvalidValueError("detect() on a closed stream")
         rgb = to_rgb_uint8(frame)
@@ -218,7 +283,11 @@ class TritonPoseStream:
         return result
 
     def close(self) -> None:
-        """End the stream (END with an empty frame); the server frees its state."""
+        """End the stream (END with an empty frame); the server frees its state.
+
+        Raises:
+            ServingError: the server cannot be reached.
+        """
         if self._closed:
             return
         self._closed = True

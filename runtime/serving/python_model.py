@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -30,12 +30,14 @@ from blazepose_onnx import (
     PoseLandmarker,
     PoseLandmarkerOptions,
     PoseLandmarkerResult,
+    RunningMode,
 )
 from blazepose_onnx.backend.providers import on_device
 from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.io.image import check_rotation
 from blazepose_onnx.pipeline.person_boxes import check_person_boxes
 from blazepose_onnx.serving.repository import MODEL_FILES_DIR, options_from_config
+from blazepose_onnx.typing import ProviderSpec
 
 
 def _pb_utils():
@@ -53,19 +55,20 @@ def _landmarker_options(args: dict[str, str], video: bool):
     landmarker = options.landmarker_options(str(folder))
     if args.get("model_instance_kind") == "GPU":
         device = int(args["model_instance_device_id"])
-        landmarker.providers = [on_device(landmarker.providers[0], device)]
+        first = on_device(landmarker.providers[0], device)
+        landmarker.providers = [cast(ProviderSpec, first)]  # one that `validated()` checks
     if video:
-        landmarker.running_mode = landmarker.running_mode.VIDEO
+        landmarker.running_mode = RunningMode.VIDEO
     return options, landmarker.validated()
 
 
 def result_tensors(result: PoseLandmarkerResult, served: PoseLandmarkerOptions) -> dict:
     """Fixed-size output arrays (batch dimension 1) for one result of a model serving these
     options: `num_poses` slots, and masks when they are computed."""
-    num_poses, masks = served.num_poses, served.output_segmentation_masks
+    num_poses, masks = served.resolved_num_poses, served.output_segmentation_masks
     landmarks, world = result.as_arrays()
     count = len(landmarks)
-    out = {
+    out: dict[str, np.ndarray] = {
         "pose_count": np.array([[count]], np.int32),
         "pose_ids": np.full((1, num_poses), -1, np.int64),
         "landmarks": np.zeros((1, num_poses, 33, 5), np.float32),
@@ -75,9 +78,10 @@ def result_tensors(result: PoseLandmarkerResult, served: PoseLandmarkerOptions) 
     out["landmarks"][0, :count] = landmarks
     out["world_landmarks"][0, :count] = world
     if masks:
-        shape = result.segmentation_masks[0].shape if count else (0, 0)
+        found = result.segmentation_masks or []
+        shape = found[0].shape if found else (0, 0)
         stacked = np.zeros((1, num_poses, *shape), np.float32)
-        for k, mask in enumerate(result.segmentation_masks or []):
+        for k, mask in enumerate(found):
             stacked[0, k] = mask
         out["masks"] = stacked
     return out
@@ -106,8 +110,10 @@ def _boxes(pb_utils, request, image: np.ndarray, limit: int) -> np.ndarray | Non
     return check_person_boxes(_single(boxes, "person_boxes"), image.shape[1], image.shape[0], limit)
 
 
-def _single(array: np.ndarray, name: str) -> np.ndarray:
+def _single(array: np.ndarray | None, name: str) -> np.ndarray:
     """The one item of a request whose batch dimension must be 1."""
+    if array is None:  # Triton refuses a request without a required input before this
+        raise InvalidValueError(f"{name}: missing")
     if array.shape[0] != 1:
         raise InvalidValueError(
             f"{name}: send one item per request (batch dimension {array.shape[0]})"
@@ -142,7 +148,7 @@ class PoseImageModel:
             outcomes = self.landmarker.detect_batch(
                 [image for _, image, _ in members],
                 degrees,
-                person_boxes=[boxes for _, _, boxes in members] if boxed else None,
+                person_boxes=[b for _, _, b in members if b is not None] if boxed else None,
                 errors="return",  # a bad image or box fails only its own request
             )
             for (k, _, _), outcome in zip(members, outcomes, strict=True):

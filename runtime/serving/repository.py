@@ -19,13 +19,16 @@ import os
 import shutil
 from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from blazepose_onnx.common.errors import InvalidTypeError, InvalidValueError
 from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.converter import PERSON_DETECTOR_DIR
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline.builtin_detectors import BUILTIN_PERSON_DETECTORS, is_builtin
+
+if TYPE_CHECKING:
+    from blazepose_onnx.typing import ProviderSpec
 
 MODELS = ("pose_image", "pose_video")
 MODEL_FILES_DIR = "models"  # inside <model>/1/
@@ -75,6 +78,19 @@ class RepositoryOptions:
     Any PoseLandmarkerOptions field may also be given by name (`num_poses=2` sets
     `landmarker.num_poses`), and three by their old names: `variant` (model), `provider`
     (providers=[provider]) and `masks` (output_segmentation_masks).
+
+    Attributes:
+        landmarker: the options every served model runs (`running_mode`, `result_callback`
+            and `base_options` aside: each model chooses its mode).
+        kind: 'cpu' (KIND_CPU) or 'gpu' (KIND_GPU).
+        instances: model instances (per GPU with 'gpu').
+        gpus: the GPUs of a 'gpu' repository (empty: all visible ones).
+        image_max_batch: the largest batch Triton's dynamic batcher forms for `pose_image`.
+        image_queue_delay_us: how long `pose_image`'s batcher waits to fill a batch.
+        video_max_batch: the most streams one `pose_video` step runs together.
+        video_queue_delay_us: how long `pose_video`'s batcher waits to fill a step.
+        idle_timeout_s: a video stream idle this long (its client gone without END) is freed.
+        models: the models written: 'pose_image', 'pose_video' or both.
     """
 
     landmarker: PoseLandmarkerOptions = field(default_factory=PoseLandmarkerOptions)
@@ -246,16 +262,24 @@ CLASSES = {"pose_image": "PoseImageModel", "pose_video": "PoseVideoModel"}
 
 
 def write_repository(out_dir: str | Path, options: RepositoryOptions | None = None) -> Path:
-    """Write (or replace) the models of a Triton repository in `out_dir`; return its path.
+    """Write (or replace) the models of a Triton repository in `out_dir`.
 
     The converted ONNX models (and a built-in person detector's, in `person_detectors/`) are
     copied into each model's version folder, so the repository has no path outside it and can
     be mounted into a container as is.
 
+    Args:
+        out_dir: the repository's folder (made when missing).
+        options: what it serves and how (None: the defaults).
+
+    Returns:
+        The repository's path.
+
     Raises:
-        ValueError: a bad option (`RepositoryOptions.checked`); each error is a BlazePoseError,
-            as are a model that cannot be fetched or converted and an output that cannot be
-            written (`WriteError`).
+        InvalidValueError: a bad option (`RepositoryOptions.checked`).
+        WriteError: an output that cannot be written.
+        BlazePoseError: every error above is one; so is a model that cannot be fetched or
+            converted.
     """
     options = (options or RepositoryOptions()).checked()
     # onnxruntime: only when writing
@@ -264,7 +288,7 @@ def write_repository(out_dir: str | Path, options: RepositoryOptions | None = No
     landmarker = options.landmarker
     paths = resolve_model(landmarker.model, landmarker.model_precision, landmarker.trust_unverified)
     copies = {path.name: path for path in paths.values()}
-    if landmarker.person_detector is not None:
+    if is_builtin(landmarker.person_detector):  # the only kind `checked` lets through
         detector = builtin_person_detector_path(landmarker.person_detector)
         copies[f"{PERSON_DETECTOR_DIR}/{detector.name}"] = detector
     out = Path(out_dir)
@@ -292,5 +316,6 @@ def options_from_config(config: dict) -> RepositoryOptions:
     landmarker = raw.pop("landmarker", None)
     if landmarker is None:
         return RepositoryOptions(**raw)
-    providers = [p if isinstance(p, str) else tuple(p) for p in landmarker.pop("providers")]
-    return RepositoryOptions(PoseLandmarkerOptions(providers=providers, **landmarker), **raw)
+    providers = [p if isinstance(p, str) else (p[0], p[1]) for p in landmarker.pop("providers")]
+    checked_later = cast("list[ProviderSpec]", providers)  # as every option: by `checked()`
+    return RepositoryOptions(PoseLandmarkerOptions(providers=checked_later, **landmarker), **raw)

@@ -51,7 +51,7 @@ class ServingError(BlazePoseError, RuntimeError):
 
 def _pytriton_dist() -> Path:
     pytriton = require("pytriton", "triton", "serving on Triton")
-    return Path(pytriton.__file__).resolve().parent / "tritonserver"
+    return Path(next(iter(pytriton.__path__))).resolve() / "tritonserver"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -78,10 +78,21 @@ class Endpoints:
 
 
 class TritonServer:
-    """`tritonserver` on a model repository, as a context manager.
+    """`tritonserver` on a model repository, as a context manager (the `[triton]` extra's
+    binary, run from a temporary workspace).
 
-    `ports` default to free ones; `log` is the server's own log file (when not given, one in the
-    workspace, which `stop()` removes; its path is `log_path` once started).
+    Args:
+        repository: a model repository (`write_repository`).
+        host: the address the server listens on.
+        http_port: its HTTP port (None: a free one).
+        grpc_port: its gRPC port (None: a free one).
+        metrics_port: its metrics port (None: a free one).
+        log: the server's own log file (None: one in the workspace, which `stop()` removes;
+            its path is `log_path` once started).
+        verbose: Triton's verbose log.
+
+    Raises:
+        ServingError: `repository` is not a model repository.
     """
 
     def __init__(
@@ -111,6 +122,7 @@ class TritonServer:
 
     @property
     def endpoints(self) -> Endpoints:
+        """Where the server listens: HTTP and gRPC `host:port`, and the metrics URL."""
         return Endpoints(
             f"{self.host}:{self.ports['http']}",
             f"{self.host}:{self.ports['grpc']}",
@@ -131,9 +143,9 @@ class TritonServer:
                     f"{where} is in use (another server?): stop it or pass --{name}-port"
                 ) from exc
 
-    def _prepare(self, dist: Path) -> Path:
+    def _prepare(self, dist: Path, workspace: Path) -> Path:
         """The dist folder copied into the workspace, with this Python's backend stub."""
-        server = self._workspace / "tritonserver"
+        server = workspace / "tritonserver"
         shutil.copytree(dist, server, ignore=shutil.ignore_patterns("python_backend_stubs"))
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         stub = dist / "python_backend_stubs" / version / "triton_python_backend_stub"
@@ -157,21 +169,33 @@ class TritonServer:
 
     def start(self, timeout_s: float = 120.0) -> TritonServer:
         """Start the server and wait until every model is ready. On any failure, Ctrl-C or
-        SIGTERM included, nothing is left running and the workspace is gone."""
+        SIGTERM included, nothing is left running and the workspace is gone.
+
+        Args:
+            timeout_s: how long to wait for every model to be ready.
+
+        Returns:
+            This server, started.
+
+        Raises:
+            ServingError: a port is taken, or the server exited or was not ready in time (the
+                log's error lines in the message).
+            MissingExtraError: the `[triton]` extra (nvidia-pytriton) is not installed.
+        """
         dist = _pytriton_dist()
         self._check_ports()
-        self._workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))
+        self._workspace = workspace = Path(tempfile.mkdtemp(prefix="blazepose-triton-"))
         try:
-            self._launch(dist)
-            self._wait_ready(timeout_s)
+            process = self._launch(dist, workspace)
+            self._wait_ready(process, timeout_s)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _launch(self, dist: Path) -> None:
+    def _launch(self, dist: Path, workspace: Path) -> subprocess.Popen:
         """Run the workspace's copy of the server, its output going to the log."""
-        server = self._prepare(dist)
+        server = self._prepare(dist, workspace)
         command = [
             str(server / "bin" / "tritonserver"),
             f"--model-repository={self.repository}",
@@ -187,9 +211,9 @@ class TritonServer:
             "--log-info=true",
             f"--log-verbose={1 if self.verbose else 0}",
         ]
-        self.log_path = self._log or self._workspace / "tritonserver.log"
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
+        self.log_path = log_path = self._log or workspace / "tritonserver.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command,
                 stdout=log,
@@ -197,14 +221,15 @@ class TritonServer:
                 env=self._environment(dist),
                 start_new_session=True,  # one process group: the server and its stubs
             )
+        return self.process
 
-    def _wait_ready(self, timeout_s: float) -> None:
+    def _wait_ready(self, process: subprocess.Popen, timeout_s: float) -> None:
         url = f"http://{self.endpoints.http}/v2/health/ready"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise ServingError(
-                    f"tritonserver exited ({self.process.returncode}):\n{self.log_tail()}"
+                    f"tritonserver exited ({process.returncode}):\n{self.log_tail()}"
                 )
             with (
                 contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
@@ -220,6 +245,8 @@ class TritonServer:
     def log_tail(self, lines: int = 5) -> str:
         """The log's error lines and its last `lines` lines, in order (its option table, 20
         lines of 200 characters, would hide why a model failed)."""
+        if self.log_path is None:
+            return "(no log)"
         try:
             text = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
@@ -245,6 +272,16 @@ class TritonServer:
             workspace, self._workspace = self._workspace, None
             if workspace is not None:  # binaries, stub, and a log kept there
                 shutil.rmtree(workspace, ignore_errors=True)
+
+    def wait(self) -> int:
+        """Wait until the started server exits; its exit status.
+
+        Raises:
+            ServingError: the server was not started (or was stopped).
+        """
+        if self.process is None:
+            raise ServingError("the server is not running: start() it first")
+        return self.process.wait()
 
     def __enter__(self) -> TritonServer:
         return self.start() if self.process is None else self

@@ -16,7 +16,7 @@ def get_default_pose_landmarks_style() -> Mapping[int, DrawingSpec]:
     """A DrawingSpec per pose landmark: left side, right side and the nose."""
     left = DrawingSpec(color=LEFT_COLOR, thickness=POSE_LANDMARK_THICKNESS)
     right = DrawingSpec(color=RIGHT_COLOR, thickness=POSE_LANDMARK_THICKNESS)
-    style = {
+    style: dict[int, DrawingSpec] = {
         landmark: left if "LEFT" in landmark.name else right
         for landmark in PoseLandmark
         if landmark is not PoseLandmark.NOSE

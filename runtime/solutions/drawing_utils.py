@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy as np
@@ -15,6 +16,9 @@ import numpy as np
 from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.common.install import require
 from blazepose_onnx.drawing import check_canvas
+
+if TYPE_CHECKING:
+    from mpl_toolkits.mplot3d import Axes3D
 
 PRESENCE_THRESHOLD = 0.5
 VISIBILITY_THRESHOLD = 0.5
@@ -153,7 +157,7 @@ def plot_landmarks(
         return None
     point_spec, line_spec = landmark_drawing_spec, connection_drawing_spec
     figure = plt.figure(figsize=(10, 10))
-    axes = plt.axes(projection="3d")
+    axes = cast("Axes3D", plt.axes(projection="3d"))  # matplotlib types it by no projection
     axes.view_init(elev=elevation, azim=azimuth)
     landmarks = _landmarks(landmark_list)
     plotted = {k: (-p.z, p.x, -p.y) for k, p in enumerate(landmarks) if _shown(p)}

@@ -95,8 +95,8 @@ def shifted_oks(poses: np.ndarray, previous: np.ndarray, shift: np.ndarray) -> n
 def lost_overlap(boxes: np.ndarray, lost: list[PersonTrack]) -> np.ndarray:
     """(len(boxes), len(lost)) IoU of boxes with lost tracks: near where each was predicted
     (moving on as it moved), or where it was last seen (stopped behind what hides it)."""
-    moving = box_iou(boxes, np.stack([t.predicted for t in lost]))
-    return np.maximum(moving, box_iou(boxes, np.stack([t.still for t in lost])))
+    moving = box_iou(boxes, np.stack([t.predicted_box for t in lost]))
+    return np.maximum(moving, box_iou(boxes, np.stack([t.still_box for t in lost])))
 
 
 def greedy_pairs(similarity: np.ndarray, threshold: float) -> list[tuple[int, int]]:
@@ -156,6 +156,20 @@ class PersonTrack:
     @property
     def seen(self) -> bool:
         return self.roi is not None
+
+    @property
+    def predicted_box(self) -> np.ndarray:
+        """This frame's predicted box: `predict` sets it on every track before any matching."""
+        if self.predicted is None:
+            raise RuntimeError(f"track {self.track_id} was matched before it was predicted")
+        return self.predicted
+
+    @property
+    def still_box(self) -> np.ndarray:
+        """Its box when last seen well: `lose` sets it on every lost track."""
+        if self.still is None:
+            raise RuntimeError(f"track {self.track_id} is matched as lost but was never lost")
+        return self.still
 
 
 @dataclass
@@ -242,7 +256,7 @@ class PersonTracker:
             overlap = np.zeros((len(high), len(self.tracks)))
             if seen:
                 overlap[:, : len(seen)] = box_iou(
-                    boxes[high], np.stack([t.predicted for t in seen])
+                    boxes[high], np.stack([t.predicted_box for t in seen])
                 )
             if lost:
                 overlap[:, len(seen) :] = lost_overlap(boxes[high], lost)
@@ -256,7 +270,8 @@ class PersonTracker:
             revived += [int(low[row]) for row, _ in greedy_pairs(overlap, LOW_MATCH_IOU)]
         new = sorted(free, key=lambda k: -scores[k])
         if new and seen:
-            covered = covered_share(boxes[new], np.stack([t.predicted for t in seen])).max(axis=1)
+            predicted = np.stack([t.predicted_box for t in seen])
+            covered = covered_share(boxes[new], predicted).max(axis=1)
             new = [k for k, share in zip(new, covered, strict=True) if share < COVERED]
         if new:  # a place given up is left alone until RETRY_S after it was last tried
             new = [k for k, late in zip(new, self._given_up(boxes[new]), strict=True) if not late]
@@ -316,7 +331,7 @@ class PersonTracker:
             for row, column in greedy_pairs(lost_overlap(boxes[free], lost), MIN_SIMILARITY):
                 ids[free[row]] = lost[column].track_id
         by_id = {t.track_id: t for t in self.tracks}
-        for row in np.flatnonzero(ids != DROPPED):
+        for row in np.flatnonzero(ids != DROPPED).tolist():
             by_id[ids[row]].see(boxes[row], pixels[row], timestamp_us)
         sure = first_frame or self._given  # new tracks need no confirmation
         for row in self._newcomers(ids, boxes, lost):
@@ -373,10 +388,10 @@ class PersonTracker:
         """Give poses to the tracks seen in the frame before (in `ids`): box overlap and OKS,
         then each track's own ROI's pose when no one claimed it and it is still on the
         track's box (that person seen badly, half hidden, not someone new)."""
-        overlap = box_iou(boxes, np.stack([t.predicted for t in seen]))
+        overlap = box_iou(boxes, np.stack([t.predicted_box for t in seen]))
         similarity = overlap.copy()
         for column, track in enumerate(seen):
-            shift = box_centre(track.predicted) - box_centre(box_of(track.landmarks))
+            shift = box_centre(track.predicted_box) - box_centre(box_of(track.landmarks))
             oks = shifted_oks(pixels, track.landmarks[None], shift[None])[:, 0]
             similarity[:, column] = (similarity[:, column] + oks) / 2
         for row, column in greedy_pairs(similarity, MIN_SIMILARITY):
@@ -391,9 +406,10 @@ class PersonTracker:
         them) or of someone hidden (where they are predicted or were last seen), while
         `num_poses` allows."""
         newcomers = np.flatnonzero(ids == DROPPED)
-        hidden = [t for t in lost if t.still is not None]  # not those found again just now
-        others = [boxes[ids != DROPPED]] + [np.stack([t.predicted, t.still]) for t in hidden]
-        others = np.concatenate(others)
+        hidden = [  # not those found again just now
+            np.stack([t.predicted_box, t.still]) for t in lost if t.still is not None
+        ]
+        others = np.concatenate([boxes[ids != DROPPED], *hidden])
         if len(newcomers) and len(others):
             newcomers = newcomers[covered_share(boxes[newcomers], others).max(axis=1) < COVERED]
         return newcomers[: max(self.num_poses - int((ids != DROPPED).sum()), 0)]

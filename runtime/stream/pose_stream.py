@@ -48,7 +48,7 @@ def tasks_policy(options: PoseLandmarkerOptions) -> StreamPolicy:
     return StreamPolicy(
         smooth_landmarks=options.smooth_landmarks
         and (
-            options.num_poses == 1
+            options.resolved_num_poses == 1
             or options.smooth_multiple_poses
             or options.person_detector is not None
         )
@@ -64,6 +64,13 @@ class Track:
     smoother: PoseSmoother = field(default_factory=PoseSmoother)
     landmarks: np.ndarray | None = None  # its last pose
     mask: np.ndarray | None = None  # its last (smoothed) mask
+
+
+def roi_filter(track: Track) -> OneEuroFilter:
+    """The track's filter of its ROI's auxiliary points (made when the policy has one)."""
+    if track.roi_filter is None:
+        raise RuntimeError("a track made without a ROI filter, under a policy that filters")
+    return track.roi_filter
 
 
 class PoseStream:
@@ -82,14 +89,14 @@ class PoseStream:
     ) -> None:
         self.pipeline = pipeline
         self.policy = policy or tasks_policy(options)
-        self.tracker = RoiTracker(options.num_poses, options.min_tracking_confidence)
+        self.tracker = RoiTracker(options.resolved_num_poses, options.min_tracking_confidence)
         # With a person detector, identities come from a multi-person tracker (its module);
         # without one, from MediaPipe's own rules (RoiTracker and `_pose_ids`).
         self.people = (
             None
             if pipeline.person_detector is None
             else PersonTracker(
-                options.num_poses,
+                options.resolved_num_poses,
                 options.person_detection_interval,
                 getattr(pipeline.person_detector, "confident_score", HIGH_SCORE),
             )
@@ -98,6 +105,13 @@ class PoseStream:
         self.frames = 0
         self.detector_runs = 0
         self.next_pose_id = 0
+
+    @property
+    def person_tracker(self) -> PersonTracker:
+        """The multi-person tracker (streams whose pipeline has a person detector)."""
+        if self.people is None:
+            raise RuntimeError("this stream has no person detector, hence no person tracker")
+        return self.people
 
     def process(
         self,
@@ -153,7 +167,12 @@ class PoseStream:
         """Update tracking from this frame's poses, smooth them and give them pose ids."""
         height, width = image.shape[:2]
         step_us = self.policy.frame_step_us
-        timestamp_us = self.frames * step_us if step_us is not None else timestamp_ms * 1000
+        if step_us is not None:
+            timestamp_us = self.frames * step_us
+        elif timestamp_ms is not None:
+            timestamp_us = timestamp_ms * 1000
+        else:
+            raise TypeError("a stream without a fixed clock needs each frame's timestamp_ms")
         if self.people is not None:
             owners = ids[poses.indices]
             track_ids = self.people.assign(poses.landmarks, owners, width, height, timestamp_us)
@@ -174,8 +193,9 @@ class PoseStream:
         self.frames += 1
         if self.policy.smooth_landmarks:
             poses = self._smoothed(poses, tracks, next_rois, width, height, timestamp_us)
-        if poses.masks is not None and self.policy.smooth_mask is not None:
-            poses = replace(poses, masks=self._smoothed_masks(poses.masks, tracks))
+        smooth_mask = self.policy.smooth_mask
+        if poses.masks is not None and smooth_mask is not None:
+            poses = replace(poses, masks=smoothed_masks(poses.masks, tracks, smooth_mask))
         if self.people is not None:
             for track, pose_id in zip(tracks, pose_ids.tolist(), strict=True):
                 track.pose_id = pose_id
@@ -202,7 +222,7 @@ class PoseStream:
         size = (width, height)
         points = np.stack(
             [
-                track.roi_filter.apply(
+                roi_filter(track).apply(
                     (aux[k, :, :2] * size).astype(np.float64),
                     timestamp_us,
                     1.0 / aux_box_px(aux[k], width, height),
@@ -251,15 +271,21 @@ class PoseStream:
             )
         return replace(poses, landmarks=landmarks, world=world)
 
-    def _smoothed_masks(self, masks: list[np.ndarray], tracks: list[Track]) -> list[np.ndarray]:
-        """Each mask blended with its track's previous one (same size only), then kept."""
-        out = []
-        for mask, track in zip(masks, tracks, strict=True):
-            if track.mask is not None and track.mask.shape == mask.shape:
-                mask = self.policy.smooth_mask(mask, track.mask)
-            track.mask = mask
-            out.append(mask)
-        return out
+
+def smoothed_masks(
+    masks: list[np.ndarray],
+    tracks: list[Track],
+    smooth: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> list[np.ndarray]:
+    """Each mask blended with its track's previous one by `smooth` (same size only), then kept
+    as the track's."""
+    out = []
+    for mask, track in zip(masks, tracks, strict=True):
+        if track.mask is not None and track.mask.shape == mask.shape:
+            mask = smooth(mask, track.mask)
+        track.mask = mask
+        out.append(mask)
+    return out
 
 
 def detected_rois(
@@ -275,23 +301,24 @@ def detected_rois(
             k for k, (stream, image, boxes) in enumerate(steps)
             if boxes is None and stream.needs_detection(image)
         ]  # fmt: skip
-        found = pipeline.box_rois_batch(
-            [steps[k][1] for k in boxed], [steps[k][2] for k in boxed]
-        ) + pipeline.detect_rois_batch([steps[k][1] for k in needing])
+        boxes_given = [boxes for _, _, boxes in steps if boxes is not None]  # `boxed`'s order
+        found = pipeline.box_rois_batch([steps[k][1] for k in boxed], boxes_given)
+        found += pipeline.detect_rois_batch([steps[k][1] for k in needing])
         by_step = dict(zip(boxed + needing, found, strict=True))
         return [by_step.get(k) for k in range(len(steps))]
     seeding, seeds = [], []
-    for k, (stream, image, boxes) in enumerate(steps):
-        given = boxes is not None
-        if given:
-            scores = np.ones(len(boxes))
+    for k, (stream, image, given) in enumerate(steps):
+        if given is not None:
+            boxes, scores = given, np.ones(len(given))
         elif stream.needs_detection(image):
             boxes, scores = pipeline.person_detections(image)
         else:
             continue
         height, width = image.shape[:2]
         seeding.append(k)
-        seeds.append(stream.people.seed_boxes(boxes, scores, width, height, given))
+        seeds.append(
+            stream.person_tracker.seed_boxes(boxes, scores, width, height, given is not None)
+        )
     found = pipeline.box_rois_batch([steps[k][1] for k in seeding], seeds)
     by_step = dict(zip(seeding, found, strict=True))
     return [by_step.get(k) for k in range(len(steps))]

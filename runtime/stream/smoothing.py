@@ -24,8 +24,13 @@ class LowPassFilter:
         self.raw: np.ndarray | None = None
 
     def apply(self, value: np.ndarray, alpha: float | np.ndarray | None = None) -> np.ndarray:
-        alpha = self.alpha if alpha is None else alpha
-        self.stored = value if self.stored is None else alpha * value + (1 - alpha) * self.stored
+        factor = self.alpha if alpha is None else alpha
+        if self.stored is None:
+            self.stored = value
+        elif factor is None:
+            raise TypeError("LowPassFilter.apply needs an alpha: none was given at creation")
+        else:
+            self.stored = factor * value + (1 - factor) * self.stored
         self.raw = value
         return self.stored
 

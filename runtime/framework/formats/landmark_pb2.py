@@ -21,6 +21,7 @@ class _Landmark:
     """A landmark message: float fields that read 0.0 until set; `HasField` says which were."""
 
     __slots__ = ("_set", *FIELDS)
+    _set: set[str]
 
     def __init__(self, **fields: float) -> None:
         object.__setattr__(self, "_set", set())
