@@ -22,7 +22,7 @@ from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarkerOptions, Run
 from blazepose_onnx.bench.composed_clips import FPS, SCENES, compose, tile_truth
 from blazepose_onnx.pose_landmarker import PoseLandmarker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 _spec = importlib.util.spec_from_file_location(
     "tracking_eval", ROOT / "benchmarks" / "tracking_eval.py"
 )

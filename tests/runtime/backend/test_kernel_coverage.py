@@ -19,7 +19,7 @@ from onnx import TensorProto, defs
 from blazepose_onnx.backend.provider_models import provider_models
 from blazepose_onnx.converter.manifest import VARIANTS
 
-KERNELS_DIR = Path(__file__).parents[1] / "data" / "operator_kernels"
+KERNELS_DIR = Path(__file__).parents[2] / "data" / "operator_kernels"
 TABLES = json.loads((KERNELS_DIR / "operator_kernels.json").read_text())
 PROVIDERS = {"cuda": "CUDAExecutionProvider", "directml": "DmlExecutionProvider"}
 

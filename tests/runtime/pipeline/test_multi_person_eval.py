@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COCO = Path(os.environ.get("BLAZEPOSE_COCO_DIR", ROOT.parent / "shared" / "testdata" / "coco"))
 HOW_TO_GET = (
     f"no labelled COCO photos in {COCO}: get mmpose's tests/data/coco and set BLAZEPOSE_COCO_DIR "

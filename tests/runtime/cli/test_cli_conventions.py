@@ -14,7 +14,7 @@ import pytest
 
 from blazepose_onnx.common.install import install_command
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUICK_BENCH = ("bench", "--providers", "cpu", "--model", "lite", "--modes", "image",
                "--iterations", "2", "--warmup", "0")  # fmt: skip
 
@@ -136,7 +136,7 @@ def test_retry_failed_is_suggested_only_where_a_source_failed(cli, data_dir, tmp
     assert done.stderr.splitlines()[-1] == (
         "blazepose: 1 of 1 source failed (exit code 4; --retry-failed redoes the failed ones)"
     )
-    # a truncated video only: nothing --retry-failed would redo (tests/extract/
+    # a truncated video only: nothing --retry-failed would redo (tests/runtime/extract/
     # test_truncated_videos.py checks that line)
 
 

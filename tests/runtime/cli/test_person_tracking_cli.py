@@ -1,6 +1,6 @@
 """`blazepose video --person-detector ssd` writes the pose ids the API gives (stable through a
-crossing; `extract`: tests/extract/test_tracked_ids.py), and annotated videos give each id its
-own colour and label."""
+crossing; `extract`: tests/runtime/extract/test_tracked_ids.py), and annotated videos give each id
+its own colour and label."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 MEDIAPIPE_RUN = DATA / "bench_mediapipe_lite.json"  # a real run that timed MediaPipe 1.2.2
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = os.environ.get("BLAZEPOSE_TEST_CHROMIUM") == "required"

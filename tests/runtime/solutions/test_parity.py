@@ -30,7 +30,7 @@ import pytest
 from blazepose_onnx.io.video_reader import read_frames
 from blazepose_onnx.solutions import pose as mp_pose
 
-GOLDEN = json.loads((Path(__file__).parent.parent / "golden" / "legacy.json").read_text())
+GOLDEN = json.loads((Path(__file__).parents[2] / "golden" / "legacy.json").read_text())
 META, GOLDENS = GOLDEN["meta"], GOLDEN["goldens"]
 IMAGE_CASES = sorted(k for k in GOLDENS if k.startswith("image/"))
 VIDEO_CASES = sorted(k for k in GOLDENS if k.startswith("video/"))
