@@ -172,17 +172,19 @@ def cli(cli_env):
     return run
 
 
-def _one_line_error(done, fragment: str, prog: str = "blazepose") -> str:
+def _one_line_error(done, *fragments: str, prog: str = "blazepose") -> str:
     assert done.returncode != 0, done
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), done.stderr
-    assert fragment in lines[0], done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], done.stderr
     return lines[0]
 
 
 @pytest.fixture(scope="session")
 def one_line_error():
-    """Assert a failed run printed exactly one error line containing a fragment; return it."""
+    """Assert a failed run (of `prog`, by default blazepose) printed exactly one error line, with
+    no traceback, containing every fragment given; return that line."""
     return _one_line_error
 
 

@@ -6,22 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from blazepose_onnx.common.install import install_command
 
-SCRIPT = Path(sys.executable).with_name("blazepose")
 
-
-def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=600
-    )
-
-
-def test_readme_main_command_writes_json(cli_env, data_dir, tmp_path):
+def test_readme_main_command_writes_json(cli, data_dir, tmp_path):
     out = tmp_path / "result.json"
-    done = run_cli("detect", str(data_dir / "messi5.jpg"), "--json", str(out), env=cli_env)
+    done = cli("detect", str(data_dir / "messi5.jpg"), "--json", str(out))
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text())
     (image,) = data["images"].values()
@@ -29,8 +20,8 @@ def test_readme_main_command_writes_json(cli_env, data_dir, tmp_path):
     assert set(image["pose_landmarks"][0][0]) == {"x", "y", "z", "visibility", "presence"}
 
 
-def test_detect_errors_are_one_line(cli_env, tmp_path):
-    missing = run_cli("detect", str(tmp_path / "none.jpg"), env=cli_env)
+def test_detect_errors_are_one_line(cli, tmp_path):
+    missing = cli("detect", str(tmp_path / "none.jpg"))
     assert (
         missing.returncode == 1
         and missing.stderr.strip()
@@ -38,7 +29,7 @@ def test_detect_errors_are_one_line(cli_env, tmp_path):
     )
     not_image = tmp_path / "x.jpg"
     not_image.write_text("text")
-    done = run_cli("detect", str(not_image), env=cli_env)
+    done = cli("detect", str(not_image))
     assert (
         done.returncode == 1
         and "not a readable image" in done.stderr
@@ -46,8 +37,8 @@ def test_detect_errors_are_one_line(cli_env, tmp_path):
     )
 
 
-def test_precision_bf16_says_what_it_needs(cli_env, data_dir):
-    done = run_cli("detect", str(data_dir / "messi5.jpg"), "--precision", "bf16", env=cli_env)
+def test_precision_bf16_says_what_it_needs(cli, data_dir):
+    done = cli("detect", str(data_dir / "messi5.jpg"), "--precision", "bf16")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert (
         "blazepose detect: error: --precision bf16 runs on OpenVINO's CPU plugin: add "
@@ -55,8 +46,8 @@ def test_precision_bf16_says_what_it_needs(cli_env, data_dir):
     )
 
 
-def test_providers_lists_every_provider_with_a_reason(cli_env):
-    done = run_cli("providers", env=cli_env)
+def test_providers_lists_every_provider_with_a_reason(cli):
+    done = cli("providers")
     assert done.returncode == 0, done.stderr
     for name in ("cpu", "cuda", "tensorrt", "openvino", "coreml", "directml"):
         assert f"  {name} " in done.stdout
@@ -87,10 +78,9 @@ def test_serve_triton_without_the_extra_says_so_and_leaves_no_workspace(tmp_path
     assert [p for p in temp.iterdir() if p.is_dir()] == []  # (onnxruntime writes a .ses file)
 
 
-def test_a_full_disk_is_one_line(cli_env, data_dir):
+def test_a_full_disk_is_one_line(cli, data_dir):
     """An OS error the run expects (the output's disk is full: /dev/full) is one line, exit 1."""
-    done = run_cli("detect", str(data_dir / "messi5.jpg"), "--model", "lite", "--json",
-                   "/dev/full", env=cli_env)  # fmt: skip
+    done = cli("detect", str(data_dir / "messi5.jpg"), "--model", "lite", "--json", "/dev/full")
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip().startswith("blazepose: error: ") and "Traceback" not in done.stderr
     assert "No space left on device" in done.stderr

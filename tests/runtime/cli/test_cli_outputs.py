@@ -20,19 +20,6 @@ from blazepose_onnx.io.export import CSV_COLUMNS
 SCRIPT = Path(sys.executable).with_name("blazepose")
 
 
-def run_cli(*args: str, env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
-
-
-def assert_one_line_error(done: subprocess.CompletedProcess, fragment: str) -> None:
-    assert done.returncode != 0, done
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("blazepose: error: "), done.stderr
-    assert fragment in lines[0], done.stderr
-
-
 def frame_count(path: Path) -> int:
     capture = cv2.VideoCapture(str(path))
     count = 0
@@ -41,9 +28,9 @@ def frame_count(path: Path) -> int:
     return count
 
 
-def test_detect_globs_folders_json_csv_annotations(cli_env, data_dir, tmp_path):
+def test_detect_globs_folders_json_csv_annotations(cli, data_dir, tmp_path):
     out = tmp_path / "out"
-    done = run_cli(
+    done = cli(
         "detect",
         str(data_dir / "m*.jpg"),
         str(data_dir),
@@ -56,7 +43,6 @@ def test_detect_globs_folders_json_csv_annotations(cli_env, data_dir, tmp_path):
         str(out / "poses.csv"),
         "--annotate",
         str(out / "annotated"),
-        env=cli_env,
     )
     assert done.returncode == 0, done.stderr
     data = json.loads((out / "poses.json").read_text())
@@ -85,16 +71,14 @@ def test_detect_globs_folders_json_csv_annotations(cli_env, data_dir, tmp_path):
     ]
 
 
-def test_detect_json_to_stdout(cli_env, data_dir):
-    done = run_cli(
-        "detect", str(data_dir / "bus.jpg"), "--model", "lite", "--json", "-", env=cli_env
-    )
+def test_detect_json_to_stdout(cli, data_dir):
+    done = cli("detect", str(data_dir / "bus.jpg"), "--model", "lite", "--json", "-")
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["images"][str(data_dir / "bus.jpg")]["pose_landmarks"]) == 1
 
 
-def test_video_outputs_have_every_frame(cli_env, data_dir, tmp_path):
-    done = run_cli(
+def test_video_outputs_have_every_frame(cli, data_dir, tmp_path):
+    done = cli(
         "video",
         str(data_dir / "squat.mp4"),
         "--model",
@@ -105,7 +89,6 @@ def test_video_outputs_have_every_frame(cli_env, data_dir, tmp_path):
         str(tmp_path / "a.jsonl"),
         "--csv",
         str(tmp_path / "a.csv"),
-        env=cli_env,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("frames: 120, poses found: 120, frames without a pose: 0, ")
@@ -125,8 +108,8 @@ def test_video_outputs_have_every_frame(cli_env, data_dir, tmp_path):
     ]  # no temporaries
 
 
-def test_live_video_reports_dropped_frames(cli_env, data_dir, tmp_path):
-    done = run_cli(
+def test_live_video_reports_dropped_frames(cli, data_dir, tmp_path):
+    done = cli(
         "video",
         str(data_dir / "dance.mp4"),
         "--live",
@@ -136,7 +119,6 @@ def test_live_video_reports_dropped_frames(cli_env, data_dir, tmp_path):
         "40",
         "--jsonl",
         str(tmp_path / "live.jsonl"),
-        env=cli_env,
     )
     assert done.returncode == 0, done.stderr
     delivered = int(done.stdout.split("frames: ")[1].split(",")[0])
@@ -182,60 +164,54 @@ def test_ctrl_c_leaves_complete_outputs_for_the_frames_done(cli_env, data_dir, t
 
 
 @pytest.mark.parametrize("command", ["detect", "video"])
-def test_missing_and_unreadable_inputs(cli_env, tmp_path, command):
-    assert_one_line_error(run_cli(command, str(tmp_path / "nothing.jpg"), env=cli_env), "no such")
+def test_missing_and_unreadable_inputs(cli, one_line_error, tmp_path, command):
+    one_line_error(cli(command, str(tmp_path / "nothing.jpg")), "no such")
     text = tmp_path / "fake.mp4" if command == "video" else tmp_path / "fake.jpg"
     text.write_text("not media")
     expected = "not a readable video" if command == "video" else "not a readable image"
-    assert_one_line_error(run_cli(command, str(text), env=cli_env), expected)
+    one_line_error(cli(command, str(text)), expected)
 
 
-def test_truncated_image(cli_env, data_dir, tmp_path):
+def test_truncated_image(cli, one_line_error, data_dir, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes((data_dir / "bus.jpg").read_bytes()[:300])
-    assert_one_line_error(run_cli("detect", str(broken), env=cli_env), "not a readable image")
+    one_line_error(cli("detect", str(broken)), "not a readable image")
 
 
-def test_empty_video_and_closed_camera(cli_env, tmp_path):
+def test_empty_video_and_closed_camera(cli, one_line_error, tmp_path):
     empty = tmp_path / "empty.mp4"
     writer = cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 64))
     writer.release()
-    done = run_cli("video", str(empty), "--out", str(tmp_path / "o.mp4"), env=cli_env)
+    done = cli("video", str(empty), "--out", str(tmp_path / "o.mp4"))
     assert (
         done.returncode != 0
         and "blazepose: error: " in done.stderr
         and "Traceback" not in done.stderr
     )
     assert not (tmp_path / "o.mp4").exists()
-    assert_one_line_error(run_cli("video", "7", env=cli_env), "camera 7 could not be opened")
+    one_line_error(cli("video", "7"), "camera 7 could not be opened")
 
 
-def test_output_equal_to_input_and_conflicting_flags(cli_env, data_dir, tmp_path):
+def test_output_equal_to_input_and_conflicting_flags(cli, one_line_error, data_dir, tmp_path):
     image = tmp_path / "in.jpg"
     shutil.copy(data_dir / "bus.jpg", image)
     before = image.read_bytes()
-    assert_one_line_error(
-        run_cli("detect", str(image), "--json", str(image), env=cli_env), "is an input file"
-    )
+    one_line_error(cli("detect", str(image), "--json", str(image)), "is an input file")
     assert image.read_bytes() == before
     same = str(tmp_path / "x.out")
-    assert_one_line_error(
-        run_cli("detect", str(image), "--json", same, "--csv", same, env=cli_env), "both write"
-    )
+    one_line_error(cli("detect", str(image), "--json", same, "--csv", same), "both write")
     clip = tmp_path / "in.mp4"
     shutil.copy(data_dir / "squat.mp4", clip)
-    assert_one_line_error(
-        run_cli("video", str(clip), "--out", str(clip), env=cli_env), "is an input file"
-    )
-    bad_usage = run_cli("video", str(clip), "--max-frames", "0", env=cli_env)
+    one_line_error(cli("video", str(clip), "--out", str(clip)), "is an input file")
+    bad_usage = cli("video", str(clip), "--max-frames", "0")
     assert bad_usage.returncode == 2
     assert "error: argument --max-frames: must be an integer >= 1, got 0" in bad_usage.stderr
 
 
-def test_unwritable_output_leaves_nothing(cli_env, data_dir, tmp_path):
+def test_unwritable_output_leaves_nothing(cli, one_line_error, data_dir, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
-    done = run_cli(
+    done = cli(
         "detect",
         str(data_dir / "bus.jpg"),
         "--model",
@@ -244,29 +220,27 @@ def test_unwritable_output_leaves_nothing(cli_env, data_dir, tmp_path):
         str(tmp_path / "ok.json"),
         "--csv",
         str(blocker / "x.csv"),
-        env=cli_env,
     )
-    assert_one_line_error(done, "cannot write to")
+    one_line_error(done, "cannot write to")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # ok.json was not left behind
-    done = run_cli(
+    done = cli(
         "video",
         str(data_dir / "squat.mp4"),
         "--model",
         "lite",
         "--jsonl",
         str(blocker / "x.jsonl"),
-        env=cli_env,
     )
-    assert_one_line_error(done, "cannot write to")
+    one_line_error(done, "cannot write to")
 
 
-def test_detect_folder_with_rotation_to_stdout(cli_env, data_dir, tmp_path):
+def test_detect_folder_with_rotation_to_stdout(cli, data_dir, tmp_path):
     """The README's `detect FOLDER --model heavy --num-poses 5 --masks --rotate 90 --json -`."""
     folder = tmp_path / "turned"
     folder.mkdir()
     turned = np.rot90(cv2.imread(str(data_dir / "messi5.jpg")), k=1)  # person lying on the side
     cv2.imwrite(str(folder / "messi5_turned.png"), np.ascontiguousarray(turned))
-    done = run_cli(
+    done = cli(
         "detect",
         str(folder),
         "--model",
@@ -278,7 +252,6 @@ def test_detect_folder_with_rotation_to_stdout(cli_env, data_dir, tmp_path):
         "90",
         "--json",
         "-",
-        env=cli_env,
     )
     assert done.returncode == 0, done.stderr
     (record,) = json.loads(done.stdout)["images"].values()
@@ -288,13 +261,13 @@ def test_detect_folder_with_rotation_to_stdout(cli_env, data_dir, tmp_path):
     assert nose["x"] < ankle["x"]  # upright person turned counter-clockwise: head to the left
 
 
-def test_strict_run_with_a_bad_image_leaves_nothing(cli_env, data_dir, tmp_path):
+def test_strict_run_with_a_bad_image_leaves_nothing(cli, one_line_error, data_dir, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(data_dir / "bus.jpg", folder / "a.jpg")
     (folder / "b.jpg").write_bytes(b"not a jpeg")
     out = tmp_path / "out"
-    done = run_cli(
+    done = cli(
         "detect",
         str(folder),
         "--model",
@@ -304,8 +277,7 @@ def test_strict_run_with_a_bad_image_leaves_nothing(cli_env, data_dir, tmp_path)
         "--annotate",
         str(out / "ann"),
         "--strict",
-        env=cli_env,
     )
-    assert_one_line_error(done, "not a readable image")
+    one_line_error(done, "not a readable image")
     assert not (out / "r.json").exists()
     assert not (out / "ann").exists() or not any((out / "ann").iterdir())
