@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import zipfile
 
 import pytest
@@ -170,3 +171,22 @@ def test_blazepose_convert_fetches_converts_and_verifies_ssd(convert, convert_er
     assert fetched.returncode == 0, fetched.stderr
     assert fetched.stdout == f"ssd: {ssd_model.with_suffix('.tflite')}\n"
     convert_error(convert("convert", "ssd", "--precision", "fp16"), "fp32 weights only")
+
+
+def test_verify_after_fetch_converts_first_and_says_its_inputs(convert, model_dir, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(model_dir / "pose_landmarker_lite.task", models)
+    done = convert("verify", "lite", "--model-dir", str(models))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("inputs: centre crops of 4 images in ")
+    assert "plus 2 random" in done.stdout and (models / "lite" / "landmarker.onnx").is_file()
+
+
+@pytest.mark.tf2onnx
+def test_tensorflow_noise_stays_off_the_terminal(convert, model_dir, tmp_path):
+    pytest.importorskip("tf2onnx")
+    done = convert("convert", str(model_dir / "pose_landmarker_lite.task"), "--backend",
+                   "tf2onnx", "--out", str(tmp_path))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
