@@ -239,15 +239,6 @@ def test_stride_and_fps_sample_frames_at_video_time(cli, data_dir, tmp_path):
     assert [json.loads(line)["frame"] for line in by_fps.stdout.splitlines()] == [0, 6, 12]
 
 
-def test_live_on_a_file_warns_that_frames_are_dropped(cli, data_dir):
-    done = cli("video", str(data_dir / "squat.mp4"), "--live", "--model", "lite",
-               "--max-frames", "10")  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.startswith(
-        "blazepose: warning: --live on a file: frames that arrive while one is"
-    )
-
-
 def test_a_still_image_is_not_a_video(cli, one_line_error, data_dir):
     one_line_error(cli("video", str(data_dir / "bus.jpg")), "is a still image, not a video")
 
