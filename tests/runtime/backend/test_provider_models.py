@@ -164,7 +164,9 @@ def test_export_refuses_to_replace_a_converted_model(cli, model_dir, tmp_path, o
     converted = (model_dir / "lite" / "detector.onnx").read_bytes()
     (out / "detector.onnx").write_bytes(converted)
     done = cli("export", "lite", "--for", "cpu", "--out", str(out), script="blazepose-convert")
-    one_line_error(done, "is not a model written by blazepose-convert export", "blazepose-convert")
+    one_line_error(
+        done, "is not a model written by blazepose-convert export", prog="blazepose-convert"
+    )
     assert (out / "detector.onnx").read_bytes() == converted
     assert not (out / "landmarker.onnx").exists()
     (out / "detector.onnx").unlink()
