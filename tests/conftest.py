@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,9 +24,22 @@ settings.register_profile("long", max_examples=10_000)
 settings.load_profile("ci")
 
 DATA_DIR = Path(__file__).parent / "data"
+# Markers of the tests that need a CI stage's extra (pyproject.toml, .ci/run): they run only
+# where -m names them (`pytest -m tf2onnx`); `pytest` and `pytest -m "not slow"` leave them out.
+STAGE_MARKERS = ("tf2onnx", "triton", "ray", "docs")
 # The execution provider the runtime tests run on: CI runs the parity tests a second time in an
 # environment with onnxruntime-openvino and BLAZEPOSE_TEST_PROVIDER=openvino.
 TEST_PROVIDER = os.environ.get("BLAZEPOSE_TEST_PROVIDER", "cpu")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the tests of each stage marker that the run's -m expression does not name."""
+    named = set(re.findall(r"\w+", config.option.markexpr or ""))
+    unasked = [marker for marker in STAGE_MARKERS if marker not in named]
+    left_out = [item for item in items if any(item.get_closest_marker(m) for m in unasked)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 @pytest.fixture(scope="session")

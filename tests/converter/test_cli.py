@@ -23,6 +23,7 @@ def convert_error(one_line_error):
     return functools.partial(one_line_error, prog="blazepose-convert")
 
 
+@pytest.mark.slow
 def test_fetch_convert_verify_as_documented(convert, model_dir, tmp_path):
     fetched = convert("fetch", "all")
     assert fetched.returncode == 0, fetched.stderr
@@ -93,6 +94,7 @@ def test_bundle_missing_a_member(convert, convert_error, bundles, tmp_path):
     convert_error(convert("convert", str(path)), "lacks pose_landmarks_detector.tflite")
 
 
+@pytest.mark.slow
 def test_fingerprint_mismatch_refused_then_trusted_with_warning(
     convert, convert_error, bundles, tamper, tmp_path
 ):
@@ -163,6 +165,7 @@ def test_tf2onnx_backend_from_cli(convert, model_dir, tmp_path):
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+@pytest.mark.slow
 def test_blazepose_convert_fetches_converts_and_verifies_ssd(convert, convert_error, ssd_model):
     verified = convert("verify", "ssd")
     assert verified.returncode == 0, verified.stderr
@@ -173,6 +176,7 @@ def test_blazepose_convert_fetches_converts_and_verifies_ssd(convert, convert_er
     convert_error(convert("convert", "ssd", "--precision", "fp16"), "fp32 weights only")
 
 
+@pytest.mark.slow
 def test_verify_after_fetch_converts_first_and_says_its_inputs(convert, model_dir, tmp_path):
     models = tmp_path / "models"
     models.mkdir()

@@ -83,6 +83,7 @@ def test_offline_first_use_says_what_to_do(tmp_path, unreachable_registries):
     assert not (tmp_path / "models").exists()  # no empty folders left behind
 
 
+@pytest.mark.slow
 def test_a_tarball_whose_model_differs_is_refused(tarball, tmp_path):
     forged = tmp_path / TARBALL
     with tarfile.open(tarball) as source, tarfile.open(forged, "w:gz") as target:

@@ -239,6 +239,7 @@ def test_examples_not_run_still_parse(example: Example):
         assert done.returncode == 0, (example.name, done.stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", [_param(e) for e in ALL if e.not_run is None])
 def test_example_runs(example: Example, cli_env, tmp_path):
     """The example runs from an empty folder (after the example it continues, if any) and

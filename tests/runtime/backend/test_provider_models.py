@@ -40,6 +40,7 @@ def ml_program_partitions(path) -> tuple[int, int, int]:
     return tuple(int(v) for v in found.groups())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
 def test_coreml_exports_are_one_ml_program_partition(cli, tmp_path, variant):
     """`blazepose-convert export VARIANT --for coreml` writes models that ONNX Runtime's checker
@@ -79,7 +80,7 @@ def _inputs(images) -> dict[str, np.ndarray]:
     return {"detector": detector_input(images["messi5"])[0], "landmarker": np.concatenate(crops)}
 
 
-@pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
+@pytest.mark.parametrize("variant", ["lite", "full", pytest.param("heavy", marks=pytest.mark.slow)])
 def test_coreml_models_compute_what_the_runtime_models_compute(model_dir, images, variant):
     """CoreML's edits (batch 1, float32 pixels in: its ML Program casts no uint8, zero Pads
     folded into Convs or made Concats) keep the models' results: run item by item on the CPU
@@ -129,6 +130,7 @@ def test_runs_beyond_the_largest_batch_are_split(model_dir, images):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_io_binding_gives_the_same_results(model_dir, images, clips):
     """IO binding (CUDA and TensorRT's default), run on the CPU device: detect_batch and
     multi-stream steps give exactly the results of plain runs."""

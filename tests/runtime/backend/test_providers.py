@@ -142,6 +142,7 @@ def test_options_reach_the_landmarker(model_dir):
         )
 
 
+@pytest.mark.slow
 def test_bench_across_every_available_provider(cli_env, tmp_path):
     """`blazepose bench --providers ...` with every provider this environment has (cpu, and
     openvino in CI's OpenVINO environment)."""

@@ -30,6 +30,7 @@ def test_video_parallel_times_each_frame_after_the_warm_up(cli, model_dir, tmp_p
         assert percentiles["detector"]["p99"] > 0.0
 
 
+@pytest.mark.slow
 def test_people_mode_times_tracked_people_with_the_detector_at_its_interval(cli, tmp_path):
     """`--modes people`: 1 and 2 copies of the sample clip side by side, tracked with the ssd
     person detector: the detector is timed on the first frame and every 10th after it (the

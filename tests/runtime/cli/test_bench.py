@@ -56,6 +56,7 @@ def broken_heavy_bench(cli, cli_env, model_dir, tmp_path):
     return run
 
 
+@pytest.mark.slow
 def test_bench_keeps_the_finished_cases_when_a_later_one_fails(broken_heavy_bench, tmp_path):
     out = tmp_path / "b.json"
     done = broken_heavy_bench("--json", str(out))
@@ -63,6 +64,7 @@ def test_bench_keeps_the_finished_cases_when_a_later_one_fails(broken_heavy_benc
     assert [r["variant"] for r in json.loads(out.read_text())["results"]] == ["lite"]
 
 
+@pytest.mark.slow
 def test_bench_claims_no_written_cases_without_output_files(broken_heavy_bench):
     assert "finished case" not in broken_heavy_bench().stderr
 

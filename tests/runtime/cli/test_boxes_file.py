@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 BUS_PEOPLE = [[48, 398, 245, 902], [670, 380, 809, 875], [221, 405, 344, 857], [0, 550, 63, 873]]
 DANCERS = [[0, 240, 140, 560], [100, 250, 245, 580], [215, 225, 360, 560]]  # dance.mp4 frame 0
 
@@ -46,6 +48,7 @@ def test_video_takes_person_boxes_per_frame(cli, data_dir, tmp_path):
     assert len(lanes[0]) < 3 and lanes[1] == [0, 1, 2]  # each dancer in her own third
 
 
+@pytest.mark.slow
 def test_person_box_and_detector_mistakes_are_usage_errors(cli, data_dir, tmp_path):
     bus = str(data_dir / "bus.jpg")
     cases = {

@@ -280,6 +280,7 @@ def test_json_on_stdout_keeps_its_summary_on_stderr(cli, data_dir):
         assert done.stderr == "1 pose in 1 image\n"
 
 
+@pytest.mark.slow
 def test_detect_finds_everyone_on_bus_and_zidane(cli, data_dir, tmp_path, ssd_model, images):
     out = tmp_path / "result.json"
     photos = [str(data_dir / "bus.jpg"), str(data_dir / "zidane.jpg")]
@@ -298,6 +299,7 @@ def test_detect_finds_everyone_on_bus_and_zidane(cli, data_dir, tmp_path, ssd_mo
 JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_annotated_images_keep_their_format(cli, data_dir, tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()

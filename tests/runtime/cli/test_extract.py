@@ -4,6 +4,7 @@ detector, and --retry-failed suggested only where a source failed."""
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+import pytest
 
 
 def test_retry_failed_is_suggested_only_where_a_source_failed(cli, data_dir, tmp_path):
@@ -19,6 +20,7 @@ def test_retry_failed_is_suggested_only_where_a_source_failed(cli, data_dir, tmp
     # test_truncated_videos.py checks that line)
 
 
+@pytest.mark.slow
 def test_extract_takes_it_too(cli, data_dir, tmp_path, ssd_model):
     dataset = tmp_path / "dataset"
     command = ("extract", str(data_dir / "zidane.jpg"), "--out", str(dataset))

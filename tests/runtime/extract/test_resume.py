@@ -37,6 +37,7 @@ def _workers_of(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_the_same_command_gives_each_source_once(
     cli, cli_env, tmp_path, data_dir, read_dataset
 ):
@@ -91,6 +92,7 @@ def test_sigkill_mid_run_then_the_same_command_gives_each_source_once(
             np.testing.assert_array_equal(values, want_rows[source][name], err_msg=name)
 
 
+@pytest.mark.slow
 def test_a_local_worker_killed_mid_run_is_replaced_and_its_units_redone(
     cli_env, tmp_path, data_dir, read_dataset, in_process
 ):

@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("pyarrow")
 
 
+@pytest.mark.slow
 def test_extract_rows_carry_the_tracked_ids(cli, crossing, tmp_path, read_dataset):
     path, _, want = crossing
     out = tmp_path / "dataset"

@@ -74,6 +74,7 @@ def test_the_same_video_cut_short_exits_3(cli, clips, tmp_path, name):
     assert allowed.returncode == 0 and f"ended after {frames} of its" in allowed.stderr
 
 
+@pytest.mark.slow
 def test_extract_agrees_with_video(cli, clips, tmp_path, read_dataset):
     """Same statuses, same counts, and exit code 3 as `blazepose video` for a truncated file."""
     out = tmp_path / "dataset"
@@ -98,6 +99,7 @@ def test_extract_agrees_with_video(cli, clips, tmp_path, read_dataset):
     assert accepted.returncode == 0, accepted.stderr
 
 
+@pytest.mark.slow
 def test_without_pyav_the_files_structure_decides(cli_without, cli_env, clips, tmp_path):
     """No PyAV to read the video stream's length: a cut file ends inside the MP4 box or the
     Matroska segment its container declares; a complete one (longer audio) does not."""

@@ -165,6 +165,7 @@ def yolo_model(path, predictions: np.ndarray) -> None:
     onnx.save(model, path)
 
 
+@pytest.mark.slow
 def test_an_onnx_person_detector_in_yolo_layout(model_dir, images, tmp_path, cli, data_dir):
     scale = 640 / 1080
     pad_x = round((640 - round(810 * scale)) / 2 - 0.1)

@@ -24,7 +24,10 @@ HOW_TO_GET = (
 SSD = 'person_detector="ssd" (built-in SSD)'
 POSE_DETECTOR = "pose detector, MediaPipe-identical defaults"
 
-pytestmark = pytest.mark.skipif(not (COCO / "test_coco.json").is_file(), reason=HOW_TO_GET)
+pytestmark = [
+    pytest.mark.skipif(not (COCO / "test_coco.json").is_file(), reason=HOW_TO_GET),
+    pytest.mark.slow,  # the table runs every method on the four photos (about 25 s)
+]
 
 
 @pytest.fixture(scope="module")

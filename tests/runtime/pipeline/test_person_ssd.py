@@ -173,6 +173,7 @@ def test_everyone_on_bus_and_zidane(ssd, images, landmarker_factory):
     assert len(ssd(1).detect(images["bus"]).pose_landmarks) == 1  # num_poses: the best box
 
 
+@pytest.mark.slow
 def test_three_dancers_in_every_frame(ssd, clips, data_dir):
     lanes = json.loads((data_dir / "dance_lanes.json").read_text())["lanes"]
     edges = [lanes["middle"][0], lanes["right"][0]]

@@ -86,6 +86,7 @@ print('frames with a pose:', frames)
 """
 
 
+@pytest.mark.slow
 def test_mediapipe_legacy_example_runs_with_one_changed_import(cli_env, tmp_path):
     code = EXAMPLE.format(image=str(samples.IMAGE), video=str(samples.VIDEO))
     done = subprocess.run(

@@ -79,6 +79,7 @@ def test_image_parity_with_mediapipe_legacy(case, images, model_dir):
     assert iou(results.segmentation_mask, gold["mask"]) >= 0.97, case
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", VIDEO_CASES)
 def test_video_parity_with_mediapipe_legacy(case, clips, model_dir):
     _, complexity, clip, smooth = case.split("/")

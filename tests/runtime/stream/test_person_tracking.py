@@ -66,6 +66,7 @@ def runs(clips) -> dict:
 # measured (lite, ssd, interval 10, num_poses unset), occlusion, passing, rotated, side_by_side:
 # recall 1.0, 0.9953, 1.0, 1.0; IDF1 0.9941, 0.9862, 1.0, 1.0; 0 switches; one id per person
 # (without tentative tracks, passing: 6 ids, IDF1 0.9683)
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SCENES))
 def test_every_person_keeps_one_id_on_the_composed_clips(name, clips, truths, runs):
     clip = clips[name]
@@ -76,6 +77,7 @@ def test_every_person_keeps_one_id_on_the_composed_clips(name, clips, truths, ru
     assert scores["ids"] == len(clip.scene.tiles), scores
 
 
+@pytest.mark.slow
 def test_the_hidden_person_takes_their_id_back(runs):
     """occlusion: the right person is covered for 3 s; the same id before and after, none
     while hidden."""
@@ -88,6 +90,7 @@ def test_the_hidden_person_takes_their_id_back(runs):
     assert stats["detector_runs"] >= 90
 
 
+@pytest.mark.slow
 def test_dance_mp4_three_dancers_three_ids(data_dir):
     """MediaPipe's multi-pose output gives 63 ids and finds 3 dancers in no frame; with the
     tracker (measured, lite): 3 ids, 0 switches, 3 poses in 109 of 120 frames."""
@@ -100,6 +103,7 @@ def test_dance_mp4_three_dancers_three_ids(data_dir):
     assert scores["frames_by_poses"].get("3", 0) >= 100, scores
 
 
+@pytest.mark.slow
 def test_the_detector_runs_only_when_it_may_find_someone(clips, runs):
     """side_by_side: 3 people in sight throughout, 90 frames. Free slots alone run nothing:
     with num_poses unset (64 slots) the detector ran on every frame before, as with a given
@@ -118,6 +122,7 @@ def test_the_detector_runs_only_when_it_may_find_someone(clips, runs):
     assert every_frame["detector_runs"] == 30
 
 
+@pytest.mark.slow
 def test_live_stream_and_multi_stream_track_as_video_does(clips):
     """The one stream step: LIVE_STREAM (each frame awaited: none dropped) and one
     MultiStreamPoseLandmarker step for two clips give VIDEO mode's poses and ids."""

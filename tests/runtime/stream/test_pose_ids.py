@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from blazepose_onnx import MultiStreamPoseLandmarker, PoseLandmarkerOptions, RunningMode
 from blazepose_onnx.drawing import ID_COLORS, draw_landmarks
@@ -48,6 +49,7 @@ def identity_switches(ids_per_frame, poses_per_frame, lanes) -> int:
     return switches
 
 
+@pytest.mark.slow
 def test_ids_never_switch_dancers_on_dance_mp4(model_dir, clips, data_dir):
     """dance.mp4 with num_poses=3: the detector runs on every frame (fewer than 3 tracked), its
     ROIs replace tracked ones, and MediaPipe's ROI tracking jumps between dancers who overlap.
