@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 HEADINGS = re.findall(r"^#{2,4} (.+)$", README, re.M)
@@ -77,6 +79,7 @@ def test_every_readme_pointer_names_an_existing_section():
     assert not broken, f"README has no such section: {broken}; its sections: {HEADINGS}"
 
 
+@pytest.mark.slow
 def test_the_multi_person_tests_say_how_to_get_their_data(tmp_path):
     """Without the labelled COCO photos (not in the repository: three are CC BY-NC) the tests
     skip naming where they come from, the README section that says how, and the variable."""

@@ -122,6 +122,7 @@ def _cases(run: dict) -> list[dict[str, str]]:
     return expected
 
 
+@pytest.mark.slow
 def test_bench_json_keeps_every_timed_step_and_real_percentiles(runs):
     """The page's only source: per case exactly `iterations` steps (warm-up excluded), and
     p50/p90/p99 that are the percentiles of those steps, not a mean or anything else."""
@@ -139,6 +140,7 @@ def test_bench_json_keeps_every_timed_step_and_real_percentiles(runs):
             assert np.allclose(shown, real, atol=1e-3), (stage, shown, real)  # steps kept to 1e-4
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_run_page_in_a_browser_shows_the_json(runs, tmp_path, chromium):
     run = json.loads((runs / "a.json").read_text())
@@ -181,12 +183,14 @@ def test_page_with_mediapipe_gives_its_figures_and_ratio(cli, tmp_path, chromium
         assert f"takes {time_ratio:.2f}x MediaPipe" in dom
 
 
+@pytest.mark.slow
 def test_report_rebuilt_from_the_json_alone_is_the_same_page(cli, runs, tmp_path):
     done = cli("bench", "report", str(runs / "a" / "bench.json"), "--out", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "r" / "index.html").read_bytes() == (runs / "a" / "index.html").read_bytes()
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_compare_page_in_a_browser_shows_ratios_and_notes(cli, runs, tmp_path, chromium):
     a, b = (json.loads((runs / name).read_text()) for name in ("a.json", "b.json"))
@@ -208,6 +212,7 @@ def test_compare_page_in_a_browser_shows_ratios_and_notes(cli, runs, tmp_path, c
     assert "b.json timed other inputs than a.json (image or video differ)" in tables.notes
 
 
+@pytest.mark.slow
 def test_compare_notes_a_noisy_case(cli, runs, tmp_path):
     """b.json with its one case's p90 set to twice its median, as on a busy machine."""
     noisy = json.loads((runs / "b.json").read_text())
@@ -221,6 +226,7 @@ def test_compare_notes_a_noisy_case(cli, runs, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_compare_names_runs_by_as_much_of_their_path_as_tells_them_apart(cli, runs, tmp_path):
     """Two --report folders each hold a bench.json: labelled by the file name alone, the two
     could not be told apart."""
@@ -236,6 +242,7 @@ def test_compare_names_runs_by_as_much_of_their_path_as_tells_them_apart(cli, ru
     assert "cpu fp32 lite image batch 1: b/bench.json " in done.stdout
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_one_line_errors(cli, one_line_error, runs, tmp_path):
     legacy = json.loads((runs / "b.json").read_text())
     del legacy["format"], legacy["version"]
@@ -255,6 +262,7 @@ def test_bad_inputs_are_one_line_errors(cli, one_line_error, runs, tmp_path):
         assert not out.exists()
 
 
+@pytest.mark.slow
 def test_timing_options_given_to_report_or_compare_are_refused_not_ignored(cli, runs, tmp_path):
     out = tmp_path / "out"
     for page in (["report", str(runs / "a.json"), "--out", str(out)],
@@ -265,6 +273,7 @@ def test_timing_options_given_to_report_or_compare_are_refused_not_ignored(cli, 
         assert done.stdout == "" and not out.exists()
 
 
+@pytest.mark.slow
 def test_report_never_replaces_a_file_it_did_not_write(cli, one_line_error, runs, tmp_path):
     (tmp_path / "index.html").write_text("<html>someone's page</html>")
     done = cli("bench", "report", str(runs / "a.json"), "--out", str(tmp_path))
@@ -279,6 +288,7 @@ def test_report_never_replaces_a_file_it_did_not_write(cli, one_line_error, runs
     one_line_error(done, "exists and is not a folder")
 
 
+@pytest.mark.slow
 def test_placement_is_kept_per_case_and_a_partial_one_flagged(cli, runs, tmp_path):
     """Each case keeps where ONNX Runtime placed each model's nodes; the page shows it, and a
     case whose provider runs only part of a model (the JSON's `partial_placement`, as a run on

@@ -179,6 +179,7 @@ def cv2_imshow(a):
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", sorted(NOTEBOOK_CELLS))
 def test_mediapipe_notebook_cells_run_with_only_the_imports_renamed(
     version, model_dir, data_dir, cli_env, tmp_path
