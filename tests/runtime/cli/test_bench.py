@@ -11,6 +11,9 @@ import pytest
 
 from blazepose_onnx.common.install import install_command
 
+QUICK_BENCH = ("bench", "--providers", "cpu", "--model", "lite", "--modes", "image",
+               "--iterations", "2", "--warmup", "0")  # fmt: skip
+
 
 def test_bench_refuses_a_provider_before_the_first_case(cli, one_line_error, tmp_path):
     done = cli("bench", "--providers", "cpu,cuda", "--variants", "lite", "--json",
@@ -67,10 +70,6 @@ def test_bench_keeps_the_finished_cases_when_a_later_one_fails(broken_heavy_benc
 @pytest.mark.slow
 def test_bench_claims_no_written_cases_without_output_files(broken_heavy_bench):
     assert "finished case" not in broken_heavy_bench().stderr
-
-
-QUICK_BENCH = ("bench", "--providers", "cpu", "--model", "lite", "--modes", "image",
-               "--iterations", "2", "--warmup", "0")  # fmt: skip
 
 
 def test_dash_is_stdout_for_bench_outputs_too(cli, cli_env, tmp_path):

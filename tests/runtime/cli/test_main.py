@@ -15,6 +15,9 @@ import pytest
 from blazepose_onnx import __version__
 from blazepose_onnx.common.install import install_command
 
+PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parents[3]
+
 
 def test_providers_lists_every_provider_with_a_reason(cli):
     done = cli("providers")
@@ -108,9 +111,6 @@ def test_unwritable_output_leaves_nothing(cli, one_line_error, data_dir, tmp_pat
     one_line_error(done, "cannot write to")
 
 
-PYTHON = sys.executable
-
-
 def test_show_without_a_gui_is_one_clear_line(cli, one_line_error, data_dir, tmp_path):
     for command in (
         ["detect", str(data_dir / "messi5.jpg"), "--json"],
@@ -177,9 +177,6 @@ def test_version_and_help_with_defaults(cli):
         "--masks [DIR]",
     ):
         assert fragment in help_text, fragment
-
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(

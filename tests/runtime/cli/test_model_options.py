@@ -20,8 +20,6 @@ from blazepose_onnx.converter.bundle import write_bundle
 from blazepose_onnx.converter.manifest import load_manifest
 
 BIN = Path(sys.executable).parent
-
-
 CLOSED_PORT = "http://127.0.0.1:9"
 
 
