@@ -45,6 +45,7 @@ def test_fetch_convert_verify_as_documented(convert, model_dir, tmp_path):
     assert "| NO |" not in verified.stdout
 
 
+@pytest.mark.slow
 def test_convert_with_fp16_weights_and_variant_name(convert, tmp_path, model_dir):
     done = convert(
         "convert",

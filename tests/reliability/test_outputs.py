@@ -91,6 +91,7 @@ def test_video_on_a_full_disk_fails_and_leaves_nothing(cli, one_line_error, data
     assert list(tiny_disk.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_live_jsonl_on_a_full_disk_stops_in_one_line_and_leaves_nothing(cli, data_dir, tiny_disk):
     # Before: each failed write was logged with its traceback, the stream went on, the partial
     # file was renamed into place and the exit code was 0. With an annotated video beside it,
@@ -148,6 +149,7 @@ def _started_writing(folder: Path, timeout_s: float = 60.0) -> None:
 LONG_RUN = ["video", "tests/data/dance.mp4", "--model", "heavy", "--num-poses", "3"]
 
 
+@pytest.mark.slow
 def test_sigterm_stops_between_frames_and_keeps_complete_outputs(cli_env, data_dir, tmp_path):
     process = subprocess.Popen(
         [SCRIPT, *LONG_RUN, "--jsonl", str(tmp_path / "t.jsonl"), "--csv", str(tmp_path / "t.csv")],

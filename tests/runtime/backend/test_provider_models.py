@@ -59,6 +59,7 @@ def test_coreml_exports_are_one_ml_program_partition(cli, tmp_path, variant):
             assert (partitions, taken) == (1, total) and total > 100, (role, masks)
 
 
+@pytest.mark.slow
 def test_the_dynamic_models_are_not_coreml_ready(tmp_path):
     """What the CoreML edits fix: the models every other provider gets (any batch) leave ML
     Program no node, by the same checker."""
@@ -158,6 +159,7 @@ def test_io_binding_gives_the_same_results(model_dir, images, clips):
         np.testing.assert_array_equal(w_a, w_b)
 
 
+@pytest.mark.slow
 def test_export_refuses_to_replace_a_converted_model(cli, model_dir, tmp_path, one_line_error):
     """Exports replace only earlier exports; a converted model in --out is left as it was, and
     an export given back to blazepose-onnx as a model folder is refused by name."""

@@ -104,6 +104,7 @@ def test_truncated_image(cli, one_line_error, data_dir, tmp_path):
     one_line_error(cli("detect", str(broken)), "not a readable image")
 
 
+@pytest.mark.slow
 def test_detect_folder_with_rotation_to_stdout(cli, data_dir, tmp_path):
     """The README's `detect FOLDER --model heavy --num-poses 5 --masks --rotate 90 --json -`."""
     folder = tmp_path / "turned"

@@ -90,6 +90,7 @@ def test_live_video_reports_dropped_frames(cli, data_dir, tmp_path):
     assert len(frames) == delivered and frames == sorted(frames) and frames[-1] == 39
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_complete_outputs_for_the_frames_done(cli_env, data_dir, tmp_path):
     process = subprocess.Popen(
         [

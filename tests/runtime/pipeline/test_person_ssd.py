@@ -246,6 +246,7 @@ def test_unknown_names_and_damaged_models_are_clear_errors(model_dir, ssd_model,
         PoseLandmarker.create_from_options(options)
 
 
+@pytest.mark.slow
 def test_a_model_folder_carries_its_person_detector_offline(
     model_dir, ssd_model, tmp_path, images, monkeypatch, unreachable_registries
 ):

@@ -65,6 +65,7 @@ def test_smoothing_follows_mediapipe_rules(model_dir, clips):
     assert jitter_smooth < jitter_raw
 
 
+@pytest.mark.slow
 def test_multi_pose_smoothing_is_optional_and_per_track(model_dir, clips):
     """With num_poses > 1 poses are smoothed only with smooth_multiple_poses: without it they
     equal smooth_landmarks=False bit for bit; with it every pose after the first frame moves."""
