@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARITY_TESTS = [
     "tests/runtime/test_parity_image.py",
     "tests/runtime/test_parity_video.py",
-    "tests/runtime/test_gpu_providers.py",  # against the CPU provider
+    "tests/runtime/backend/test_gpu_providers.py",  # against the CPU provider
 ]
 FULL = {
     "variants": ("lite", "full", "heavy"),

@@ -19,7 +19,7 @@ their box is in sight), of
   filterpy==1.4.5 trackers==2.6.1` then `pip install supervision==0.31.2 rich`.
 
 dance.mp4 (three dancers) is scored against its hand-checked lanes (tests/data/dance_lanes.json):
-a switch is an id moving to another dancer's lane. tests/runtime/test_person_tracking.py
+a switch is an id moving to another dancer's lane. tests/runtime/stream/test_person_tracking.py
 asserts the tracker's numbers; the tables of docs/people.md and the README come from this
 script.
 """

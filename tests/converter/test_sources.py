@@ -54,6 +54,7 @@ def test_official_url_is_used_when_it_answers(monkeypatch, local_server, bundles
     assert read_bundle(paths["lite"]) == bundles["lite"]
 
 
+@pytest.mark.slow
 def test_registry_fallback_keeps_every_variant_for_real(
     monkeypatch, local_server, bundles, close_registries, tmp_path, caplog, capsys
 ):
@@ -145,6 +146,7 @@ def _on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[str, str, i
     return stdout.decode(), shown.decode(errors="replace"), process.returncode
 
 
+@pytest.mark.slow
 def test_pip_shows_its_progress_bar_on_a_terminal_and_stdout_stays_clean(tmp_path):
     env = {**os.environ, "BLAZEPOSE_MODEL_DIR": str(tmp_path), "PIP_NO_CACHE_DIR": "1"}
     env["TERM"] = "xterm"
@@ -155,6 +157,7 @@ def test_pip_shows_its_progress_bar_on_a_terminal_and_stdout_stays_clean(tmp_pat
     assert "41.0M/41.0M" in shown, shown  # ours (tqdm), for the npm tarball
 
 
+@pytest.mark.slow
 def test_a_pip_failure_on_a_terminal_still_gives_pips_own_reason(unreachable_registries, tmp_path):
     env = {**os.environ, "BLAZEPOSE_MODEL_DIR": str(tmp_path / "models"), "TERM": "xterm"}
     stdout, shown, code = _on_a_terminal(FETCH, env)

@@ -28,7 +28,9 @@ def _assert_within_tolerance(diffs):
     assert all(d.mean_abs > 0 for d in diffs if d.output != "pose_flag"), table
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize(
+    "variant", [v if v == "lite" else pytest.param(v, marks=pytest.mark.slow) for v in VARIANTS]
+)
 def test_native_backend_matches_tflite(bundles, converted, data_dir, variant):
     diffs = verify_models(bundles[variant], converted(variant, "native"), data_dir)
     _assert_within_tolerance(diffs)

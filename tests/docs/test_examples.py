@@ -31,8 +31,8 @@ NOT_RUN = {
     "beside-MediaPipe stages run these installs)",
     "gpu": "needs an NVIDIA GPU (benchmarks/gpu_check.py runs on a lent GPU machine)",
     "camera": "needs a camera or a live stream, and a display",
-    "server": "needs a Triton server running until stopped (tests/serving start one in CI's "
-    "triton stage)",
+    "server": "needs a Triton server running until stopped (tests/runtime/serving start one in "
+    "CI's triton stage)",
     "docker": "needs Docker and NVIDIA's Triton container",
     "mediapipe": "needs MediaPipe installed beside (CI's beside-MediaPipe stage, the goldens)",
     "your-files": "names the reader's own data (videos/, photos/, @list.txt)",
@@ -238,6 +238,7 @@ def test_examples_not_run_still_parse(example: Example):
         assert done.returncode == 0, (example.name, done.stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", [_param(e) for e in ALL if e.not_run is None])
 def test_example_runs(example: Example, cli_env, tmp_path):
     """The example runs from an empty folder (after the example it continues, if any) and

@@ -109,7 +109,7 @@ def test_the_multi_person_tests_say_how_to_get_their_data(tmp_path):
     skip naming where they come from, the docs section that says how, and the variable."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-         str(ROOT / "tests" / "runtime" / "test_multi_person_eval.py")],
+         str(ROOT / "tests" / "runtime" / "pipeline" / "test_multi_person_eval.py")],
         capture_output=True, text=True, cwd=ROOT, timeout=300,
         env={**os.environ, "BLAZEPOSE_COCO_DIR": str(tmp_path)},
     )  # fmt: skip

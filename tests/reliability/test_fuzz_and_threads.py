@@ -17,6 +17,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -90,6 +91,7 @@ NOT_ARRAYS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     image=st.one_of(ARRAYS, NOT_ARRAYS),
@@ -109,6 +111,7 @@ def test_random_arrays_give_a_result_or_a_documented_error(
     assert_valid(result, image.shape, 2)
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(
     num_poses=st.one_of(st.integers(-2, 6), st.floats(), st.booleans(), st.none()),
@@ -276,6 +279,7 @@ def video_landmarker(options: dict, providers: list[str]) -> PoseLandmarker:
     )
 
 
+@pytest.mark.slow
 def test_real_pictures_run_both_models_or_give_a_documented_error(
     landmarker_factory, images, test_providers
 ):

@@ -82,6 +82,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.slow
 def test_video_on_a_full_disk_fails_and_leaves_nothing(cli, one_line_error, data_dir, tiny_disk):
     done = cli(
         "video", str(data_dir / "squat.mp4"), "--model", "lite", "--out", str(tiny_disk / "o.mp4")
@@ -90,6 +91,7 @@ def test_video_on_a_full_disk_fails_and_leaves_nothing(cli, one_line_error, data
     assert list(tiny_disk.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_live_jsonl_on_a_full_disk_stops_in_one_line_and_leaves_nothing(cli, data_dir, tiny_disk):
     # Before: each failed write was logged with its traceback, the stream went on, the partial
     # file was renamed into place and the exit code was 0. With an annotated video beside it,
@@ -147,6 +149,7 @@ def _started_writing(folder: Path, timeout_s: float = 60.0) -> None:
 LONG_RUN = ["video", "tests/data/dance.mp4", "--model", "heavy", "--num-poses", "3"]
 
 
+@pytest.mark.slow
 def test_sigterm_stops_between_frames_and_keeps_complete_outputs(cli_env, data_dir, tmp_path):
     process = subprocess.Popen(
         [SCRIPT, *LONG_RUN, "--jsonl", str(tmp_path / "t.jsonl"), "--csv", str(tmp_path / "t.csv")],
@@ -165,6 +168,7 @@ def test_sigterm_stops_between_frames_and_keeps_complete_outputs(cli_env, data_d
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.jsonl"]
 
 
+@pytest.mark.slow
 def test_sigterm_during_detect_leaves_nothing_and_exits_143(cli_env, data_dir, tmp_path):
     images = tmp_path / "images"
     images.mkdir()
@@ -186,6 +190,7 @@ def test_sigterm_during_detect_leaves_nothing_and_exits_143(cli_env, data_dir, t
     assert not out.exists()  # no annotated image, no JSON, no folder
 
 
+@pytest.mark.slow
 def test_next_run_removes_temporaries_left_by_a_killed_run(cli, cli_env, data_dir, tmp_path):
     out = tmp_path / "o.jsonl"
     process = subprocess.Popen(
@@ -214,6 +219,7 @@ def test_failed_run_leaves_no_empty_folders(cli, one_line_error, data_dir, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
+@pytest.mark.slow
 def test_truncated_video_is_reported(cli, data_dir, tmp_path):
     import cv2
 

@@ -51,6 +51,7 @@ def test_empty_batch(landmarker_factory):
     assert landmarker_factory("lite").detect_batch([]) == []
 
 
+@pytest.mark.slow
 def test_multi_stream_equals_separate_streams_with_one_call_per_model(
     model_dir, clips, test_providers
 ):

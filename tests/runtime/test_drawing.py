@@ -12,8 +12,10 @@ from blazepose_onnx.drawing import (
     draw_landmarks,
     draw_mask,
     draw_pose,
+    id_color,
     visibility_colors,
 )
+from blazepose_onnx.results import PoseLandmarkerResult
 
 
 def test_draw_landmarks_marks_the_pose_in_place(landmarker_factory, images):
@@ -67,3 +69,19 @@ def test_mask_overlay_and_bad_canvases():
         draw_mask(canvas, mask[:5])
     with pytest.raises(TypeError, match="HxWx3 uint8"):
         draw_pose(np.zeros((10, 10), np.uint8), np.zeros((33, 5)))
+
+
+def test_each_id_gets_its_colour_and_a_label(landmarker_factory, images):
+    result = landmarker_factory("lite").detect(images["messi5"])
+    landmarks, world = result.as_arrays()
+    world = np.concatenate([world, landmarks[..., 3:]], axis=2)
+    colours = [id_color(i) for i in range(64)]
+    assert len(set(colours)) == 64  # many ids, none sharing a colour
+    for pose_id in (3, 41):
+        relabelled = PoseLandmarkerResult(landmarks, world, None, [pose_id])
+        plain = draw_landmarks(np.zeros_like(images["messi5"]), relabelled)
+        labelled = draw_landmarks(np.zeros_like(images["messi5"]), relabelled, label_ids=True)
+        top = int(landmarks[0, :, 1].min() * images["messi5"].shape[0])
+        text = (labelled != plain).any(axis=2)
+        assert text[:top].sum() > 50  # the label, above the head
+        assert (labelled[:top] == colours[pose_id]).all(axis=2).sum() > 20  # in the id's colour

@@ -93,7 +93,14 @@ def frame_differences(case: str, clips: dict, providers: list[str]) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", sorted(GOLDEN["goldens"]))
+# The fast loop (`-m "not slow"`) keeps one case, lite on squat.mp4; CI runs them all.
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, marks=() if case.startswith("lite/squat.mp4/") else pytest.mark.slow)
+        for case in sorted(GOLDEN["goldens"])
+    ],
+)
 def test_video_parity_with_mediapipe(case, clips, model_dir, test_providers):
     clip = case.split("/")[1]
     d = frame_differences(case, clips, test_providers)

@@ -7,7 +7,7 @@ execution provider: op, opset versions, type constraints). To refresh for a rele
     python tests/data/operator_kernels/refresh.py OperatorKernels.md --ref vX.Y.Z
 
 It rewrites operator_kernels.json beside this file with every ai.onnx kernel of the CUDA and
-DirectML providers (tests/runtime/test_kernel_coverage.py reads it).
+DirectML providers (tests/runtime/backend/test_kernel_coverage.py reads it).
 """
 
 from __future__ import annotations
