@@ -13,6 +13,7 @@ from typing import NoReturn
 from blazepose_onnx.cli.arguments import int_list
 from blazepose_onnx.cli.command import Terminated
 from blazepose_onnx.cli.model_options import add_model_options, landmarker_options
+from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.serving.repository import MODELS, RepositoryOptions, write_repository
 from blazepose_onnx.serving.server import ServingError, TritonServer
 
@@ -66,14 +67,12 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 
 
 def run_write_repo(args: argparse.Namespace) -> int:
-    if args.person_detector is not None and args.num_poses is None:
-        args.parser.error(
-            "--num-poses must be given with --person-detector: the outputs have a fixed slot "
-            "for each pose served (masks included), e.g. --num-poses 8"
-        )
     scheduling = {spec.name: getattr(args, spec.name) for spec in RepositoryOptions.scheduling()}
     scheduling["models"] = tuple(m for m in args.models.split(",") if m)
-    options = RepositoryOptions(landmarker_options(args), **scheduling)
+    try:  # the repository's rules (e.g. --num-poses with --person-detector) are usage errors
+        options = RepositoryOptions(landmarker_options(args), **scheduling).checked()
+    except InvalidValueError as exc:
+        args.parser.error(str(exc))
     out = write_repository(args.out, options)
     print(f"wrote {', '.join(options.models)} to {out}")
     return 0

@@ -568,7 +568,7 @@ def test_write_repo_needs_num_poses_with_a_person_detector(cli, tmp_path, ssd_mo
     for it rather than serve 64 slots (and masks) per frame, and writes nothing."""
     refused = cli("serve", "write-repo", str(tmp_path / "refused"), "--person-detector", "ssd")
     assert refused.returncode == 2
-    assert "--num-poses must be given with --person-detector" in refused.stderr
+    assert "num_poses (--num-poses) must be set with a person detector" in refused.stderr
     assert not (tmp_path / "refused").exists()
     with pytest.raises(ValueError, match="num_poses"):
         RepositoryOptions(person_detector="ssd").checked()
