@@ -116,10 +116,11 @@ def add_model_options(
         )
 
 
-def landmarker_options(args: argparse.Namespace) -> PoseLandmarkerOptions:
+def landmarker_options(args: argparse.Namespace, validated: bool = True) -> PoseLandmarkerOptions:
     """The landmarker options the model arguments ask for (checked: exit code 2 naming the
-    option where the options' rules refuse it). Needs an ONNX Runtime build (MissingRuntimeError
-    naming the install otherwise)."""
+    option where the options' rules refuse it), `validated()` unless `validated` is False (for
+    a caller whose own rules read them as given, e.g. an unset num_poses). Needs an ONNX Runtime
+    build (MissingRuntimeError naming the install otherwise)."""
     require_onnxruntime()
     from blazepose_onnx.backend.providers import known_provider
     from blazepose_onnx.errors import ProviderError
@@ -140,7 +141,7 @@ def landmarker_options(args: argparse.Namespace) -> PoseLandmarkerOptions:
             f"--person-detector: no such file: {detector} (built-in detectors: "
             f"{', '.join(BUILTIN_PERSON_DETECTORS)})"
         )
-    return PoseLandmarkerOptions(
+    options = PoseLandmarkerOptions(
         model=args.model,
         num_poses=args.num_poses,
         min_pose_detection_confidence=args.min_detection_confidence,
@@ -154,4 +155,5 @@ def landmarker_options(args: argparse.Namespace) -> PoseLandmarkerOptions:
         trust_unverified=args.trust_unverified,
         person_detector=args.person_detector,
         person_detection_interval=args.person_detection_interval,
-    ).validated()
+    )
+    return options.validated() if validated else options

@@ -70,7 +70,8 @@ def run_write_repo(args: argparse.Namespace) -> int:
     scheduling = {spec.name: getattr(args, spec.name) for spec in RepositoryOptions.scheduling()}
     scheduling["models"] = tuple(m for m in args.models.split(",") if m)
     try:  # the repository's rules (e.g. --num-poses with --person-detector) are usage errors
-        options = RepositoryOptions(landmarker_options(args), **scheduling).checked()
+        options = RepositoryOptions(landmarker_options(args, validated=False), **scheduling)
+        options = options.checked()
     except InvalidValueError as exc:
         args.parser.error(str(exc))
     out = write_repository(args.out, options)
