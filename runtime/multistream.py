@@ -12,12 +12,11 @@ from numpy.typing import ArrayLike
 
 from blazepose_onnx.backend.placement import Placement
 from blazepose_onnx.common.errors import InvalidValueError
-from blazepose_onnx.errors import LandmarkerClosedError
 from blazepose_onnx.io.image import check_rotation, rotate_clockwise, to_rgb_uint8
 from blazepose_onnx.options import PoseLandmarkerOptions
 from blazepose_onnx.pipeline.person_boxes import upright_person_boxes
 from blazepose_onnx.pipeline.pose_pipeline import PosePipeline
-from blazepose_onnx.pose_landmarker import result_from_poses
+from blazepose_onnx.pose_landmarker import open_pipeline, result_from_poses
 from blazepose_onnx.results import PoseLandmarkerResult
 from blazepose_onnx.stream.lifecycle import CallGuard
 from blazepose_onnx.stream.pose_stream import PoseStream, detected_rois
@@ -247,10 +246,7 @@ class MultiStreamPoseLandmarker:
         Raises:
             LandmarkerClosedError: after `close()` (the sessions are released).
         """
-        pipeline = self._pipeline
-        if pipeline is None:
-            raise LandmarkerClosedError("pipeline: the landmarker is closed")
-        return pipeline
+        return open_pipeline(self._pipeline)
 
     def close(self) -> None:
         """Wait for a step in flight, then release the sessions; later calls raise

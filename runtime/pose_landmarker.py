@@ -26,6 +26,13 @@ from blazepose_onnx.stream.timestamps import TimestampCheck
 from blazepose_onnx.typing import ColorOrder, ErrorMode, ImageLike
 
 
+def open_pipeline(pipeline: PosePipeline | None) -> PosePipeline:
+    """A landmarker's `pipeline`: LandmarkerClosedError where close() released it (None)."""
+    if pipeline is None:
+        raise LandmarkerClosedError("pipeline: the landmarker is closed")
+    return pipeline
+
+
 class PoseLandmarker:
     """Finds up to `num_poses` people and their 33 landmarks, world landmarks and masks.
 
@@ -349,10 +356,7 @@ class PoseLandmarker:
         Raises:
             LandmarkerClosedError: after `close()` (the sessions are released).
         """
-        pipeline = self._pipeline
-        if pipeline is None:
-            raise LandmarkerClosedError("pipeline: the landmarker is closed")
-        return pipeline
+        return open_pipeline(self._pipeline)
 
     def close(self) -> None:
         """Finish the calls in flight and queued live frames, release the sessions; further

@@ -9,6 +9,7 @@ import pytest
 
 from blazepose_onnx import (
     LandmarkerClosedError,
+    MultiStreamPoseLandmarker,
     PoseLandmark,
     PoseLandmarker,
     PoseLandmarkerOptions,
@@ -129,6 +130,12 @@ def test_closed_landmarker_refuses_calls(model_dir, images):
         assert len(landmarker.detect(images["messi5"]).pose_landmarks) == 1
     with pytest.raises(LandmarkerClosedError, match="after close"):
         landmarker.detect(images["messi5"])
+    streams = MultiStreamPoseLandmarker(PoseLandmarkerOptions(model="lite"))
+    with streams:
+        assert streams.pipeline.landmarker is not None
+    for closed in (landmarker, streams):  # the sessions were released
+        with pytest.raises(LandmarkerClosedError, match="pipeline: the landmarker is closed"):
+            _ = closed.pipeline
 
 
 def test_wrong_mode_and_bad_rotation(landmarker_factory, images):
