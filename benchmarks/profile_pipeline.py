@@ -59,7 +59,7 @@ def node_profile(path: Path, role: str, outputs, size: int, runs: int) -> dict:
     }
 
 
-def inside_vs_alone(landmarker, step, feeds: dict, rounds: int = 6, calls: int = 40) -> dict:
+def inside_vs_alone(landmarker, step, feeds: dict, calls: int, rounds: int = 6) -> dict:
     """Each model's ms per run inside the pipeline against the same session run alone on the
     same input, in interleaved blocks (medians of the rounds' medians): what running among
     the rest of the pipeline costs a model, free of the machine's drift between phases."""
@@ -148,21 +148,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     paths = resolve_model(args.variant)
+    # Every phase scales with --calls (the default's counts: 50 profiled runs, 300 replayed
+    # steps, 40 calls per round of the inside/alone comparison).
+    node_runs, replayed, per_round = max(args.calls // 4, 1), args.calls * 3 // 2, args.calls // 5
+    if per_round < 2:
+        parser.error("--calls must be at least 10")
     report: dict = {"variant": args.variant, "onnxruntime": ort.__version__}
     report["nodes"] = {
-        "detector": node_profile(paths["detector"], "detector", None, 224, 50),
-        "landmarker": node_profile(paths["landmarker"], "landmarker", LANDMARKER_OUTPUTS, 256, 50),
+        "detector": node_profile(paths["detector"], "detector", None, 224, node_runs),
+        "landmarker": node_profile(
+            paths["landmarker"], "landmarker", LANDMARKER_OUTPUTS, 256, node_runs
+        ),
     }
     image, frames = read_image(samples.IMAGE), read_frames(str(samples.VIDEO))
     with PoseLandmarker.create_from_options(PoseLandmarkerOptions(model=args.variant)) as still:
         for _ in range(10):
             still.detect(image)
-        report["image"] = pipeline_split(still, lambda: still.detect(image), args.calls)
-        report["image_host"] = host_profile(lambda: still.detect(image), args.calls)
-        report["image"]["host_alone_ms"] = host_alone_ms(still, lambda: still.detect(image), 300)
+        detect = partial(still.detect, image)
+        report["image"] = pipeline_split(still, detect, args.calls)
+        report["image_host"] = host_profile(detect, args.calls)
+        report["image"]["host_alone_ms"] = host_alone_ms(still, detect, replayed)
         rois = still.pipeline.detect_rois(image)
         feeds = {"detector": detector_input(image)[0], "landmarker": crop_inputs(image, rois)}
-        report["image"]["models"] = inside_vs_alone(still, lambda: still.detect(image), feeds)
+        report["image"]["models"] = inside_vs_alone(still, detect, feeds, per_round)
     video_options = PoseLandmarkerOptions(model=args.variant, running_mode=RunningMode.VIDEO)
     with PoseLandmarker.create_from_options(video_options) as video:
         frame = frame_feeder(frames, video.detect_for_video)
@@ -170,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             frame()
         report["video"] = pipeline_split(video, frame, args.calls)
         report["video_host"] = host_profile(frame, args.calls)
-        report["video"]["host_alone_ms"] = host_alone_ms(video, frame, 300)
+        report["video"]["host_alone_ms"] = host_alone_ms(video, frame, replayed)
         crop = crop_inputs(frames[0], video.pipeline.detect_rois(frames[0]))
-        report["video"]["models"] = inside_vs_alone(video, frame, {"landmarker": crop})
+        report["video"]["models"] = inside_vs_alone(video, frame, {"landmarker": crop}, per_round)
     print(json.dumps(report, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
