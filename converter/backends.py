@@ -22,10 +22,9 @@ from onnx import numpy_helper
 from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.common.install import require
 from blazepose_onnx.common.quiet import native_stderr_silenced
+from blazepose_onnx.converter.choices import BACKENDS
 from blazepose_onnx.converter.tflite_graph import read_tflite
 from blazepose_onnx.converter.to_onnx import OPSET, translate_tflite
-
-BACKENDS = ("native", "tf2onnx")
 
 
 def native_backend(

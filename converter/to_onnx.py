@@ -21,6 +21,7 @@ from tflite.ActivationFunctionType import ActivationFunctionType
 from tflite.Padding import Padding
 
 from blazepose_onnx.common.errors import InvalidValueError
+from blazepose_onnx.converter.choices import PRECISIONS, WEIGHT_STORAGE
 from blazepose_onnx.converter.errors import UnsupportedOperatorError
 from blazepose_onnx.converter.interface import BATCH_DIM
 from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, densify
@@ -28,8 +29,6 @@ from blazepose_onnx.converter.tflite_graph import Operator, TFLiteGraph, densify
 OPSET = 17
 NHWC_TO_NCHW = (0, 3, 1, 2)
 NCHW_TO_NHWC = (0, 2, 3, 1)
-WEIGHT_STORAGE = ("fp32", "fp16")
-PRECISIONS = ("fp32", "fp16")  # compute precision; graph inputs/outputs stay float32
 
 
 class OnnxTranslator:

@@ -1,5 +1,7 @@
 """`blazepose-convert`: fetch MediaPipe pose bundles (and the built-in person detectors), convert
-them to ONNX, verify the result."""
+them to ONNX, verify the result. The converting modules (onnx, whose import alone takes about a
+second) are imported by the commands that convert or verify, so --help and usage errors are
+immediate."""
 
 from __future__ import annotations
 
@@ -15,9 +17,8 @@ from blazepose_onnx.cli.command import run_command
 from blazepose_onnx.common.fileio import atomic_path
 from blazepose_onnx.common.media import IMAGE_SUFFIXES
 from blazepose_onnx.common.plural import counted
-from blazepose_onnx.converter.backends import BACKENDS
 from blazepose_onnx.converter.bundle import check_bundle, read_bundle
-from blazepose_onnx.converter.convert import convert_bundle, identify_variant
+from blazepose_onnx.converter.choices import BACKENDS, PRECISIONS, WEIGHT_STORAGE
 from blazepose_onnx.converter.errors import (
     ConverterError,
     IntegrityError,
@@ -26,14 +27,7 @@ from blazepose_onnx.converter.errors import (
 )
 from blazepose_onnx.converter.manifest import ROLES, VARIANTS, load_manifest
 from blazepose_onnx.converter.paths import bundle_path, default_model_dir, onnx_paths
-from blazepose_onnx.converter.person_models import (
-    convert_person_detector,
-    fetch_person_detector,
-    verify_person_detector,
-)
 from blazepose_onnx.converter.sources import fetch_bundles
-from blazepose_onnx.converter.to_onnx import PRECISIONS, WEIGHT_STORAGE
-from blazepose_onnx.converter.verify import RANDOM_INPUTS, format_table, verify_models
 
 log = logging.getLogger("blazepose-convert")
 CHECKOUT_IMAGE_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -51,6 +45,8 @@ def _variants(name: str) -> list[str]:
 
 def _import_local_bundle(variant: str, source: Path, model_dir: Path, trust: bool) -> Path:
     """Verify a user-supplied bundle for `variant` and copy it into the model directory."""
+    from blazepose_onnx.converter.convert import identify_variant
+
     bundle = read_bundle(source)
     found = identify_variant(bundle)
     if found not in (variant, None):
@@ -96,6 +92,8 @@ def _person_detector(args: argparse.Namespace) -> str | None:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     if (name := _person_detector(args)) is not None:
+        from blazepose_onnx.converter.person_models import fetch_person_detector
+
         print(f"{name}: {fetch_person_detector(name, args.model_dir, force=args.force)}")
         return 0
     for variant, path in _bundles(args).items():
@@ -107,6 +105,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if (name := _person_detector(args)) is not None:
         if (args.weights, args.precision) != ("fp32", "fp32"):
             raise ConverterError(f"the {name} person detector converts with fp32 weights only")
+        from blazepose_onnx.converter.person_models import convert_person_detector
+
         detector = convert_person_detector(name, args.model_dir, backend=args.backend)
         print(f"person_detector: {detector}")
         return 0
@@ -115,6 +115,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
         bundles = {"": Path(target)}
     else:
         bundles = _bundles(args)
+    from blazepose_onnx.converter.convert import convert_bundle
+
     for path in bundles.values():
         written = convert_bundle(
             path,
@@ -139,6 +141,9 @@ def _verify_image_dir(given: Path | None) -> Path:
 def _variant_diffs(args: argparse.Namespace, image_dir: Path) -> dict[str, list]:
     """Each requested variant's differences from its TFLite originals (converted first if
     needed)."""
+    from blazepose_onnx.converter.convert import convert_bundle
+    from blazepose_onnx.converter.verify import verify_models
+
     tables = {}
     for variant, path in _bundles(args).items():
         paths = onnx_paths(variant, args.model_dir)
@@ -150,13 +155,18 @@ def _variant_diffs(args: argparse.Namespace, image_dir: Path) -> dict[str, list]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    if (name := _person_detector(args)) is None:
+        _variants(args.variant)  # a mistyped name is refused before the slow imports
+    from blazepose_onnx.converter.person_models import verify_person_detector
+    from blazepose_onnx.converter.verify import RANDOM_INPUTS, format_table
+
     image_dir = _verify_image_dir(args.images)
     count = sum(1 for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     print(
         f"inputs: centre crops of {counted(count, 'image')} in {image_dir}, "
         f"plus {RANDOM_INPUTS} random"
     )
-    if (name := _person_detector(args)) is not None:
+    if name is not None:
         tables = {name: verify_person_detector(name, args.model_dir, image_dir)}
     else:
         tables = _variant_diffs(args, image_dir)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import shutil
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +68,20 @@ def test_convert_with_fp16_weights_and_variant_name(convert, tmp_path, model_dir
 
 def test_unknown_variant(convert, convert_error):
     convert_error(convert("convert", "medium"), "unknown model variant 'medium'")
+
+
+def test_help_and_usage_errors_do_not_import_onnx(cli_env):
+    """onnx's import alone takes about a second (ml_dtypes): only the commands that convert or
+    verify import it, so `--help` and a mistyped variant answer at once."""
+    script = Path(sys.executable).with_name("blazepose-convert")
+    for args in (["--help"], ["convert", "--help"], ["convert", "medium"], ["verify", "medium"]):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", str(script), *args],
+            capture_output=True, text=True, env=cli_env, timeout=60,
+        )  # fmt: skip
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+        assert "blazepose_onnx.cli.convert" in imported, done.stderr
+        assert "onnx" not in imported and "tensorflow" not in imported, args
 
 
 def test_missing_bundle(convert, convert_error, tmp_path):
