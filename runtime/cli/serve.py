@@ -96,10 +96,10 @@ def run_triton(args: argparse.Namespace) -> NoReturn:
 def _serve(server: TritonServer) -> NoReturn:
     """Start `server`, say where it listens, and wait for a signal or its exit."""
     with server:
-        ends = server.endpoints
-        print(f"ready: HTTP {ends.http}, gRPC {ends.grpc}, metrics {ends.metrics}", flush=True)
-        print(f"server log: {server.log_path}", flush=True)
-        try:
+        try:  # a signal from the moment it is ready (even between these lines) stops it alike
+            ends = server.endpoints
+            print(f"ready: HTTP {ends.http}, gRPC {ends.grpc}, metrics {ends.metrics}", flush=True)
+            print(f"server log: {server.log_path}", flush=True)
             returncode = server.wait()
         except (KeyboardInterrupt, Terminated):
             server.stop()
