@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from blazepose_onnx.backend.providers import default_num_threads
 from blazepose_onnx.bench.timing import frame_feeder
 from blazepose_onnx.io.video_reader import read_frames
 
@@ -34,7 +35,9 @@ def test_ours(benchmark, timed_rounds, squat_frames, variant, threads):
     with PoseLandmarker.create_from_options(options) as landmarker:
         step = frame_feeder(squat_frames, landmarker.detect_for_video)
         benchmark.group = f"video {variant} squat (tracked)"
-        benchmark.extra_info.update(impl="blazepose-onnx", threads=threads or "all")
+        benchmark.extra_info.update(
+            impl="blazepose-onnx", threads=threads or default_num_threads() or "all"
+        )
         timed_rounds(step, ROUNDS, 5, lambda: landmarker.model_stats)
 
 

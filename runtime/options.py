@@ -72,7 +72,8 @@ class PoseLandmarkerOptions:
         smooth_multiple_poses: smooth every pose when `num_poses` > 1 without a person
             detector (MediaPipe smooths one pose only; with a person detector every tracked
             person is smoothed).
-        num_threads: ONNX Runtime's intra-op threads (None: all cores).
+        num_threads: ONNX Runtime's intra-op threads per model (None: the environment's
+            BLAZEPOSE_NUM_THREADS where set, else one per core).
         precision: 'fp32'; 'fp16' runs fp16 compute models (for GPUs; inputs and outputs stay
             float32); 'bf16' (opt-in) runs the fp32 models in bfloat16 on OpenVINO's CPU
             plugin, about 1.5-2x faster on CPUs with native bfloat16 (AVX512-BF16, AMX), with

@@ -29,6 +29,7 @@ from blazepose_onnx.backend.provider_check import (
     preload_gpu_libraries,
     provider_problem,
 )
+from blazepose_onnx.common.errors import InvalidValueError
 from blazepose_onnx.common.install import flavour_command
 from blazepose_onnx.errors import ProviderError
 
@@ -268,6 +269,25 @@ def _bf16_config(device: str) -> str:
     return json.dumps({"CPU": {"INFERENCE_PRECISION_HINT": "bf16"}})
 
 
+THREADS_VARIABLE = "BLAZEPOSE_NUM_THREADS"
+
+
+def default_num_threads() -> int | None:
+    """ONNX Runtime's intra-op threads per model where none are asked for: the environment's
+    BLAZEPOSE_NUM_THREADS (say 1 where several processes share the cores: two threads per model
+    then only fight each other for them), else None (ONNX Runtime's default, one per core).
+
+    Raises:
+        InvalidValueError: the variable is set to anything but an integer >= 1.
+    """
+    value = os.environ.get(THREADS_VARIABLE, "").strip()
+    if not value:
+        return None
+    if not value.isdecimal() or int(value) < 1:
+        raise InvalidValueError(f"{THREADS_VARIABLE} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
 def create_session(
     model: str | os.PathLike | bytes,
     providers: Sequence[ProviderRequest],
@@ -288,6 +308,8 @@ def create_session(
     profiled run).
     """
     label = label or (str(model) if not isinstance(model, bytes) else "the model")
+    if num_threads is None:
+        num_threads = default_num_threads()
     resolved = resolve_providers(providers, num_threads, precision)
     first = resolved[0]
     options = ort.SessionOptions()

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from blazepose_onnx.backend.providers import default_num_threads
 from blazepose_onnx.bench.composed_clips import compose, people_scene
 from blazepose_onnx.bench.results import CaseResult
 from blazepose_onnx.bench.timing import (
@@ -47,7 +48,7 @@ def case_options(
         provider: the execution provider's short name.
         model: a variant name or model path.
         precision: 'fp32', 'fp16' or 'bf16'.
-        threads: ONNX Runtime's intra-op threads (None: all cores).
+        threads: as `PoseLandmarkerOptions.num_threads`.
         **more: any other PoseLandmarkerOptions field.
 
     Returns:
@@ -112,7 +113,7 @@ def _ours(
         str(options.model),
         mode,
         size,
-        str(options.num_threads or "all"),
+        str(options.num_threads or default_num_threads() or "all"),  # what the sessions use
         len(samples["total"]),
         frames_per_step / float(typical(samples["total"])),
         percentiles_ms(samples),

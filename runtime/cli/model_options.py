@@ -61,7 +61,8 @@ def add_model_options(
     command.add_argument(
         "--num-threads",
         type=int_in(1),
-        help="ONNX Runtime intra-op threads per model (default: all cores)",
+        help="ONNX Runtime intra-op threads per model (default: $BLAZEPOSE_NUM_THREADS where set, "
+        "else one per core)",
     )
     command.add_argument(
         "--precision",

@@ -61,7 +61,7 @@ class Pose:
         min_tracking_confidence: below this pose presence the person is detected again, in
             [0, 1].
         providers: execution providers, as `PoseLandmarkerOptions.providers`.
-        num_threads: ONNX Runtime's intra-op threads (None: all cores).
+        num_threads: as `PoseLandmarkerOptions.num_threads`.
         precision: as `PoseLandmarkerOptions.precision`.
 
     Raises:

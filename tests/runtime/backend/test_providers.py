@@ -20,6 +20,7 @@ from blazepose_onnx.backend.providers import (
     resolve_providers,
     unavailable_reason,
 )
+from blazepose_onnx.errors import InvalidValueError
 
 
 def test_the_test_provider_really_runs_the_models(landmarker_factory, test_providers, images):
@@ -301,3 +302,40 @@ def test_bf16_runs_in_bfloat16_on_openvino(images):
     drift = np.abs(bf16[..., :2] - fp32[..., :2])
     assert 1e-4 < drift.mean() < 0.01 and drift.max() < 0.06
     assert np.abs(bf16_world - fp32_world).mean() < 0.1  # metres
+
+
+def test_blazepose_num_threads_sets_each_models_threads_where_none_are_asked_for(
+    monkeypatch, cli, cli_env, one_line_error, data_dir
+):
+    """BLAZEPOSE_NUM_THREADS (CI sets 1: its two lanes share two cores) is the threads of every
+    model whose num_threads is unset; a given num_threads wins; anything but an integer >= 1 is
+    one error naming the variable."""
+
+    def threads(**options) -> dict[str, int]:
+        with PoseLandmarker.create_from_options(
+            PoseLandmarkerOptions(model="lite", **options)
+        ) as landmarker:
+            pipeline = landmarker.pipeline
+            return {
+                role: session.session.get_session_options().intra_op_num_threads
+                for role, session in (
+                    ("detector", pipeline.detector),
+                    ("landmarker", pipeline.landmarker),
+                )
+            }
+
+    monkeypatch.delenv("BLAZEPOSE_NUM_THREADS", raising=False)
+    assert threads() == {"detector": 0, "landmarker": 0}  # ONNX Runtime's default: one per core
+    monkeypatch.setenv("BLAZEPOSE_NUM_THREADS", "1")
+    assert threads() == {"detector": 1, "landmarker": 1}
+    assert threads(num_threads=2) == {"detector": 2, "landmarker": 2}
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("BLAZEPOSE_NUM_THREADS", bad)
+        with pytest.raises(
+            InvalidValueError, match=f"BLAZEPOSE_NUM_THREADS must be an integer >= 1, got '{bad}'"
+        ):
+            threads()
+    done = cli(
+        "detect", str(data_dir / "messi5.jpg"), env={**cli_env, "BLAZEPOSE_NUM_THREADS": "two"}
+    )
+    one_line_error(done, "BLAZEPOSE_NUM_THREADS must be an integer >= 1, got 'two'")
