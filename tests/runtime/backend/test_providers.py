@@ -307,7 +307,7 @@ def test_bf16_runs_in_bfloat16_on_openvino(images):
 def test_blazepose_num_threads_sets_each_models_threads_where_none_are_asked_for(
     monkeypatch, cli, cli_env, one_line_error, data_dir
 ):
-    """BLAZEPOSE_NUM_THREADS (CI sets 1: its two lanes share two cores) is the threads of every
+    """BLAZEPOSE_NUM_THREADS (CI's later lane sets 1 beside the tests lane) is the threads of every
     model whose num_threads is unset; a given num_threads wins; anything but an integer >= 1 is
     one error naming the variable."""
 
