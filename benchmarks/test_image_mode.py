@@ -10,7 +10,7 @@ from functools import partial
 
 import pytest
 
-from blazepose_onnx.backend.providers import default_num_threads
+from blazepose_onnx.bench.cases import threads_label
 
 VARIANTS = ["lite", "full", "heavy"]
 CASES = [("messi5", 1), ("bus", 5)]
@@ -25,9 +25,7 @@ def test_ours(benchmark, timed_rounds, ours, bench_images, variant, case, thread
     landmarker = ours(variant, num_poses, threads)
     image = bench_images[image_name]
     benchmark.group = f"image {variant} {image_name} num_poses={num_poses}"
-    benchmark.extra_info.update(
-        impl="blazepose-onnx", threads=threads or default_num_threads() or "all"
-    )
+    benchmark.extra_info.update(impl="blazepose-onnx", threads=threads_label(threads))
     timed_rounds(partial(landmarker.detect, image), ROUNDS, 3, lambda: landmarker.model_stats)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from blazepose_onnx.backend.providers import default_num_threads
+from blazepose_onnx.bench.cases import threads_label
 from blazepose_onnx.bench.timing import frame_feeder
 from blazepose_onnx.io.video_reader import read_frames
 
@@ -35,9 +35,7 @@ def test_ours(benchmark, timed_rounds, squat_frames, variant, threads):
     with PoseLandmarker.create_from_options(options) as landmarker:
         step = frame_feeder(squat_frames, landmarker.detect_for_video)
         benchmark.group = f"video {variant} squat (tracked)"
-        benchmark.extra_info.update(
-            impl="blazepose-onnx", threads=threads or default_num_threads() or "all"
-        )
+        benchmark.extra_info.update(impl="blazepose-onnx", threads=threads_label(threads))
         timed_rounds(step, ROUNDS, 5, lambda: landmarker.model_stats)
 
 

@@ -38,6 +38,12 @@ from blazepose_onnx.typing import Precision, ProviderName
 OURS = "blazepose-onnx"
 
 
+def threads_label(num_threads: int | None) -> str:
+    """The threads per model that sessions made with `num_threads` use, as results name them:
+    the count given, else BLAZEPOSE_NUM_THREADS's, else 'all' (ONNX Runtime's one per core)."""
+    return str(num_threads or default_num_threads() or "all")
+
+
 def case_options(
     provider: str, model: str, precision: str = "fp32", threads: int | None = None, **more: Any
 ) -> PoseLandmarkerOptions:
@@ -113,7 +119,7 @@ def _ours(
         str(options.model),
         mode,
         size,
-        str(options.num_threads or default_num_threads() or "all"),  # what the sessions use
+        threads_label(options.num_threads),
         len(samples["total"]),
         frames_per_step / float(typical(samples["total"])),
         percentiles_ms(samples),
